@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class TrackerConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tracker"
+
+    def ready(self) -> None:
+        from .periodic import periodic_tasks_sync
+
+        post_migrate.connect(periodic_tasks_sync, sender=self, dispatch_uid="tracker-periodic-tasks")

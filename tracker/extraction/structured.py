@@ -1,0 +1,240 @@
+"""Layer 1: structured data (JSON-LD, microdata, OpenGraph / product meta) read with extruct."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import lxml.html
+from extruct.jsonld import JsonLdExtractor
+from extruct.opengraph import OpenGraphExtractor
+from extruct.w3cmicrodata import MicrodataExtractor
+
+from .parsing import parse_amount, parse_availability, parse_currency
+from .result import Availability
+
+log = logging.getLogger(__name__)
+
+_jsonld = JsonLdExtractor()
+_microdata = MicrodataExtractor()
+_opengraph = OpenGraphExtractor()
+
+PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle", "car", "book"}
+OFFER_TYPES = {"offer", "aggregateoffer"}
+
+
+@dataclass
+class StructuredOffer:
+    price: Decimal | None
+    currency: str | None
+    availability: Availability | None
+    title: str | None
+    image: str | None
+    method: str  # "json-ld", "microdata", "opengraph"
+    low_high: tuple[Decimal, Decimal] | None = None  # AggregateOffer range
+
+
+def _types(node: dict) -> set[str]:
+    raw = node.get("@type") or node.get("type") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    return {str(t).rsplit("/", 1)[-1].lower() for t in raw if t}
+
+
+def _first(value: object) -> object:
+    while isinstance(value, list):
+        if not value:
+            return None
+        value = value[0]
+    return value
+
+
+def _text(value: object) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or value.get("name") or value.get("@id")
+        value = _first(value)
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _walk(node: object) -> Iterator[dict]:
+    """Every dict in a JSON-LD document, `@graph` and nesting included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+    elif isinstance(node, dict):
+        yield node
+        for key, value in node.items():
+            if key != "@context":
+                yield from _walk(value)
+
+
+def _offers_of(product: dict) -> list[dict]:
+    offers = product.get("offers") or product.get("Offers") or []
+    if isinstance(offers, dict):
+        offers = [offers]
+    result: list[dict] = []
+    for offer in offers if isinstance(offers, list) else []:
+        if not isinstance(offer, dict):
+            continue
+        result.append(offer)
+        # AggregateOffer with a list of offers inside it.
+        inner = offer.get("offers")
+        if isinstance(inner, dict):
+            inner = [inner]
+        if isinstance(inner, list):
+            result.extend(o for o in inner if isinstance(o, dict))
+    return result
+
+
+def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
+    price = offer.get("price")
+    if price is None or price == "":
+        spec = offer.get("priceSpecification")
+        specs = spec if isinstance(spec, list) else [spec]
+        for item in specs:
+            if isinstance(item, dict) and item.get("price") not in (None, ""):
+                price = item.get("price")
+                offer = {**offer, "priceCurrency": offer.get("priceCurrency") or item.get("priceCurrency")}
+                break
+    amount = parse_amount(_first(price))
+    currency = parse_currency(_first(offer.get("priceCurrency")))
+    if currency is None and isinstance(price, str):
+        currency = parse_currency(price)
+    return amount, currency
+
+
+def _product_offer(product: dict, method: str) -> StructuredOffer | None:
+    offers = _offers_of(product)
+    title = _text(product.get("name"))
+    image = _text(product.get("image"))
+    prices: list[tuple[Decimal, str | None, Availability | None]] = []
+    low_high = None
+    for offer in offers:
+        amount, currency = _offer_price(offer)
+        availability = parse_availability(_first(offer.get("availability")))
+        if "aggregateoffer" in _types(offer):
+            low = parse_amount(_first(offer.get("lowPrice")))
+            high = parse_amount(_first(offer.get("highPrice")))
+            currency = currency or parse_currency(_first(offer.get("priceCurrency")))
+            if low and high and low != high and amount is None:
+                low_high = (low, high)
+                continue
+            amount = amount or low
+        if amount is not None:
+            prices.append((amount, currency, availability))
+    if not prices:
+        if low_high or title:
+            return StructuredOffer(None, None, None, title, image, method, low_high)
+        return None
+    distinct = {p[0] for p in prices}
+    if len(distinct) > 1:
+        # Several offers with different prices (variants, sellers): prefer one in stock at the
+        # lowest price only when all share a currency; the pipeline may still judge it doubtful.
+        in_stock = [p for p in prices if p[2] != Availability.OUT_OF_STOCK] or prices
+        amount, currency, availability = min(in_stock, key=lambda p: p[0])
+        return StructuredOffer(
+            amount, currency, availability, title, image, method, (min(distinct), max(distinct))
+        )
+    amount, currency, availability = prices[0]
+    if availability is None:
+        availability = next((p[2] for p in prices if p[2] is not None), None)
+    return StructuredOffer(amount, currency, availability, title, image, method)
+
+
+def jsonld_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
+    try:
+        documents = _jsonld.extract_items(tree)
+    except Exception:  # malformed JSON-LD is common; a broken block must not stop the page
+        log.debug("unreadable JSON-LD", exc_info=True)
+        return []
+    found: list[StructuredOffer] = []
+    for node in _walk(documents):
+        if _types(node) & PRODUCT_TYPES:
+            offer = _product_offer(node, "json-ld")
+            if offer:
+                found.append(offer)
+    if not any(o.price is not None for o in found):
+        # Offers published without a Product around them.
+        for node in _walk(documents):
+            if _types(node) & OFFER_TYPES and "price" in node:
+                offer = _product_offer({"offers": node, "name": node.get("name")}, "json-ld")
+                if offer and offer.price is not None:
+                    found.append(offer)
+    return found
+
+
+def _microdata_to_dict(item: dict) -> dict:
+    props = dict(item.get("properties") or {})
+    props["@type"] = item.get("type")
+    for key, value in list(props.items()):
+        if isinstance(value, dict) and "properties" in value:
+            props[key] = _microdata_to_dict(value)
+        elif isinstance(value, list):
+            props[key] = [
+                _microdata_to_dict(v) if isinstance(v, dict) and "properties" in v else v
+                for v in value
+            ]
+    return props
+
+
+def microdata_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
+    try:
+        items = _microdata.extract_items(tree, None)
+    except Exception:
+        log.debug("unreadable microdata", exc_info=True)
+        return []
+    found: list[StructuredOffer] = []
+    for node in _walk([_microdata_to_dict(i) for i in items]):
+        if _types(node) & PRODUCT_TYPES:
+            offer = _product_offer(node, "microdata")
+            if offer:
+                found.append(offer)
+    return found
+
+
+def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
+    meta: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = el.get("content")
+        if key and content and key not in meta:
+            meta[key] = content.strip()
+    amount = None
+    currency = None
+    for prefix in ("product:price", "og:price", "product:sale_price"):
+        if amount is None and meta.get(f"{prefix}:amount"):
+            amount = parse_amount(meta[f"{prefix}:amount"])
+            currency = parse_currency(meta.get(f"{prefix}:currency"))
+    if amount is None and not meta.get("og:title"):
+        return []
+    availability = parse_availability(
+        meta.get("product:availability") or meta.get("og:availability")
+    )
+    return [
+        StructuredOffer(
+            amount,
+            currency,
+            availability,
+            meta.get("og:title"),
+            meta.get("og:image"),
+            "opengraph",
+        )
+    ]
+
+
+def structured_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
+    """All product offers the page publishes, most trusted syntax first."""
+    offers: list[StructuredOffer] = []
+    for reader in (jsonld_offers, microdata_offers, opengraph_offers):
+        offers.extend(reader(tree))
+    return offers
+
+
+def first_with_price(offers: Iterable[StructuredOffer]) -> StructuredOffer | None:
+    return next((o for o in offers if o.price is not None), None)

@@ -1,0 +1,195 @@
+"""What PriceTracker knows about prices: stores, products, listings and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", "High (every 15 min)"
+    NORMAL = "normal", "Normal (hourly)"
+    LOW = "low", "Low (daily)"
+
+
+class Store(models.Model):
+    """One shop, identified by its domain. Politeness, health and extraction state live here."""
+
+    class ExtractionStatus(models.TextChoices):
+        OK = "ok", "OK"
+        NEEDS_PATTERN = "needs_pattern", "Needs a pattern"
+        BROKEN = "broken", "Extraction broken"
+
+    class CircuitState(models.TextChoices):
+        CLOSED = "closed", "Closed"
+        OPEN = "open", "Open"
+        HALF_OPEN = "half_open", "Half-open"
+
+    domain = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Politeness
+    respect_robots = models.BooleanField(
+        default=True, help_text="Honour robots.txt. Switch off only for shops that allow you."
+    )
+    robots_txt = models.TextField(blank=True)
+    robots_fetched_at = models.DateTimeField(null=True, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(default=30)
+    max_concurrency = models.PositiveIntegerField(default=2)
+    render_js = models.BooleanField(
+        default=False, help_text="Fetch pages through a headless browser (pages that need JavaScript)."
+    )
+
+    # Circuit breaker
+    circuit_state = models.CharField(
+        max_length=12, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    circuit_failures = models.PositiveIntegerField(default=0)
+    circuit_opened_at = models.DateTimeField(null=True, blank=True)
+
+    # Extraction health
+    extraction_status = models.CharField(
+        max_length=20, choices=ExtractionStatus.choices, default=ExtractionStatus.OK
+    )
+    extraction_status_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.name or self.domain
+
+
+class Product(models.Model):
+    """What a person watches. It may be sold at several stores (one listing each)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="products"
+    )
+    name = models.CharField(max_length=300)
+    image_url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:product", args=[self.pk])
+
+
+class Listing(models.Model):
+    """A product's page at one store, and what its latest check found."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for first check"
+        OK = "ok", "OK"
+        NO_PRICE = "no_price", "No price found"
+        ERROR = "error", "Fetch error"
+        BLOCKED = "blocked", "Blocked by the shop"
+        FLAGGED = "flagged", "Price doubtful"
+        BROKEN = "broken", "Extraction broken"
+        INVALID = "invalid", "Not a product page"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listings")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="listings")
+    url = models.URLField(max_length=2000)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    paused = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField(max_length=500, blank=True)
+    next_check_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    # What the latest trusted check found
+    title = models.CharField(max_length=500, blank=True)
+    image_url = models.URLField(max_length=2000, blank=True)
+    last_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    in_stock = models.BooleanField(null=True)
+
+    # Conditional requests
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store__domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "url"], name="listing_unique_url_per_product")
+        ]
+        indexes = [models.Index(fields=["paused", "next_check_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} @ {self.store}"
+
+
+class CheckLog(models.Model):
+    """One check of a listing: queued by the dispatcher (or a person), run by a worker.
+
+    A check is the unit of idempotency: a redelivered task finds its check already done,
+    and the price point's one-to-one link to its check makes a second one impossible.
+    """
+
+    class Outcome(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        OK = "ok", "Price recorded"
+        UNCHANGED = "unchanged", "Page not modified"
+        NO_PRICE = "no_price", "No price found"
+        FLAGGED = "flagged", "Price doubtful"
+        ERROR = "error", "Fetch error"
+        BLOCKED = "blocked", "Blocked"
+        SKIPPED = "skipped", "Skipped"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="checks")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.QUEUED)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=30, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["listing", "-queued_at"]),
+            models.Index(fields=["outcome", "queued_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"check {self.pk} of listing {self.listing_id}: {self.outcome}"
+
+
+class PricePoint(models.Model):
+    """A price the shop stated, as found by one check. Never written for a doubtful price."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices")
+    check_log = models.OneToOneField(
+        CheckLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="price_point"
+    )
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    in_stock = models.BooleanField(null=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=30, help_text="How the price was extracted.")
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["listing", "-checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.price} {self.currency} at {self.checked_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,233 @@
+"""Tracking: adding listings and checking them. Entry points call these, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import signals
+from .extraction import ExtractionResult, extract
+from .fetching import FetchError, fetch_page, validate_url
+from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
+
+log = logging.getLogger(__name__)
+
+
+class TrackingError(Exception):
+    """A person's request cannot be done; the message is fit to show them."""
+
+
+def store_domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def store_for_url(*, url: str) -> Store:
+    """The store a URL belongs to, created on first sight. Safe to run twice."""
+    domain = store_domain(url)
+    store, _ = Store.objects.get_or_create(domain=domain, defaults={"name": domain})
+    return store
+
+
+def listing_add(
+    *,
+    owner,
+    url: str,
+    priority: str = Priority.NORMAL,
+    name: str = "",
+    product: Product | None = None,
+) -> Listing:
+    """Start tracking a URL, as a new product or as another store of `product`.
+
+    Adding the same URL to the same product twice returns the existing listing.
+    """
+    try:
+        url = validate_url(url)
+    except FetchError as exc:
+        raise TrackingError(str(exc)) from exc
+    if priority not in Priority.values:
+        raise TrackingError(f"unknown priority {priority!r}")
+    if product is not None and product.owner_id != owner.pk:
+        raise TrackingError("that product belongs to someone else")
+    with transaction.atomic():
+        if product is None:
+            existing = Listing.objects.filter(product__owner=owner, url=url).first()
+            if existing:
+                return existing
+            product = Product.objects.create(owner=owner, name=name or url[:300])
+        store = store_for_url(url=url)
+        listing, _ = Listing.objects.get_or_create(
+            product=product,
+            url=url,
+            defaults={"store": store, "priority": priority, "next_check_at": timezone.now()},
+        )
+    return listing
+
+
+def check_create(*, listing: Listing) -> CheckLog:
+    """Queue a check of a listing now (a person asked, or it was just added)."""
+    return CheckLog.objects.create(listing=listing)
+
+
+def _claim(check_id: int) -> bool:
+    """Take a queued check for this worker. A check already running or done is not taken."""
+    now = timezone.now()
+    return bool(
+        CheckLog.objects.filter(id=check_id, outcome=CheckLog.Outcome.QUEUED).update(
+            outcome=CheckLog.Outcome.RUNNING, started_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+@dataclass
+class CheckOutcome:
+    check: CheckLog
+    result: ExtractionResult | None
+    price_point: PricePoint | None
+
+
+def listing_check(*, check_id: int) -> CheckOutcome | None:
+    """Fetch the listing's page, extract the price and record it.
+
+    Safe to run twice: the check is claimed with a conditional UPDATE (a second run of the
+    same check finds it taken and returns None), and the price point's one-to-one link to
+    its check makes a second price point for one check impossible.
+    """
+    if not _claim(check_id):
+        return None
+    check = CheckLog.objects.select_related("listing", "listing__store").get(id=check_id)
+    listing = check.listing
+    started = time.monotonic()
+    result: ExtractionResult | None = None
+    http_status = None
+    error = ""
+    try:
+        page = fetch_page(listing.url, etag=listing.etag, last_modified=listing.last_modified)
+        http_status = page.status
+        if page.not_modified:
+            outcome = CheckLog.Outcome.UNCHANGED
+        else:
+            result = extract(page.text, url=page.final_url)
+            if result.flagged:
+                outcome = CheckLog.Outcome.FLAGGED
+                error = result.reason or "extraction layers disagree"
+            elif result.price is None:
+                outcome = CheckLog.Outcome.NO_PRICE
+                error = result.reason or "no price found"
+            else:
+                outcome = CheckLog.Outcome.OK
+    except FetchError as exc:
+        http_status = exc.http_status
+        outcome = CheckLog.Outcome.BLOCKED if exc.kind == "blocked" else CheckLog.Outcome.ERROR
+        error = str(exc)
+        page = None
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _record(
+        check=check,
+        outcome=outcome,
+        result=result,
+        http_status=http_status,
+        error=error,
+        duration_ms=duration_ms,
+        etag=(page.headers.get("ETag", "") if page is not None else None),
+        last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
+    )
+
+
+_LISTING_STATUS = {
+    CheckLog.Outcome.OK: Listing.Status.OK,
+    CheckLog.Outcome.UNCHANGED: Listing.Status.OK,
+    CheckLog.Outcome.NO_PRICE: Listing.Status.NO_PRICE,
+    CheckLog.Outcome.FLAGGED: Listing.Status.FLAGGED,
+    CheckLog.Outcome.ERROR: Listing.Status.ERROR,
+    CheckLog.Outcome.BLOCKED: Listing.Status.BLOCKED,
+}
+
+
+def _record(
+    *,
+    check: CheckLog,
+    outcome: str,
+    result: ExtractionResult | None,
+    http_status: int | None,
+    error: str,
+    duration_ms: int,
+    etag: str | None,
+    last_modified: str | None,
+) -> CheckOutcome | None:
+    now = timezone.now()
+    listing = check.listing
+    price_point = None
+    with transaction.atomic():
+        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
+            outcome=outcome,
+            finished_at=now,
+            http_status=http_status,
+            duration_ms=duration_ms,
+            method=(result.method or "") if result else "",
+            error=error[:2000],
+        )
+        if not taken:
+            return None  # another run of this check finished it first
+        updates: dict = {
+            "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
+            "status_reason": error[:500],
+            "last_checked_at": now,
+        }
+        if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
+            updates["consecutive_failures"] = 0
+        else:
+            updates["consecutive_failures"] = F("consecutive_failures") + 1
+        if etag is not None:
+            updates["etag"] = (etag or "")[:300]
+            updates["last_modified"] = (last_modified or "")[:100]
+        if result is not None:
+            if result.title:
+                updates["title"] = result.title[:500]
+            if result.image and len(result.image) <= 2000 and result.image.startswith("http"):
+                updates["image_url"] = result.image
+        if outcome == CheckLog.Outcome.OK and result is not None:
+            currency = result.currency or listing.currency or ""
+            try:
+                with transaction.atomic():
+                    price_point = PricePoint.objects.create(
+                        listing=listing,
+                        check_log=check,
+                        price=result.price,
+                        currency=currency,
+                        in_stock=result.in_stock,
+                        checked_at=now,
+                        method=result.method or "",
+                    )
+            except IntegrityError:
+                price_point = None
+            updates.update(
+                last_price=result.price, currency=currency, in_stock=result.in_stock
+            )
+        Listing.objects.filter(id=listing.pk).update(**updates)
+        product = listing.product
+        if result is not None and result.title and product.name == listing.url[:300]:
+            type(product).objects.filter(id=product.pk).update(name=result.title[:300])
+        if result is not None and result.image and not product.image_url and updates.get("image_url"):
+            type(product).objects.filter(id=product.pk).update(image_url=updates["image_url"])
+        check.refresh_from_db()
+        transaction.on_commit(
+            lambda: signals.check_finished.send(
+                sender=CheckLog,
+                check_id=check.pk,
+                listing_id=listing.pk,
+                price_point_id=price_point.pk if price_point else None,
+                outcome=outcome,
+            )
+        )
+    log.info(
+        "check finished",
+        extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": duration_ms},
+    )
+    return CheckOutcome(check=check, result=result, price_point=price_point)
