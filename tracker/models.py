@@ -193,3 +193,84 @@ class PricePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.price} {self.currency} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class ExtractionPattern(models.Model):
+    """One version of a store's learned selectors (`PatternSpec.as_dict()` in `spec`).
+
+    At most one version per store is active; earlier versions are kept (retired) so a person
+    can see what changed and when.
+    """
+
+    class Source(models.TextChoices):
+        STRUCTURED = "structured", "Structured data"
+        HEURISTIC = "heuristic", "Heuristics"
+        LLM = "llm", "LLM"
+        PERSON = "person", "A person"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PROBATION = "probation", "On probation"
+        UNHEALTHY = "unhealthy", "Unhealthy"
+        RETIRED = "retired", "Retired"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="patterns")
+    version = models.PositiveIntegerField()
+    spec = models.JSONField()
+    source = models.CharField(max_length=12, choices=Source.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    success_count = models.PositiveIntegerField(default=0)
+    failure_count = models.PositiveIntegerField(default=0)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+    validated_on = models.JSONField(default=list, blank=True, help_text="URLs of the pages it was validated on.")
+    created_at = models.DateTimeField(default=timezone.now)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["store", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "version"], name="pattern_unique_version"),
+            models.UniqueConstraint(
+                fields=["store"],
+                condition=models.Q(status="active"),
+                name="pattern_one_active_per_store",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} pattern v{self.version} ({self.status})"
+
+
+class ListingPage(models.Model):
+    """The HTML of a listing's latest fetched page (capped), kept to validate patterns and
+    to let a person point at the right price."""
+
+    listing = models.OneToOneField(Listing, on_delete=models.CASCADE, related_name="page")
+    url = models.URLField(max_length=2000)
+    html = models.TextField()
+    truncated = models.BooleanField(default=False)
+    fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"page of listing {self.listing_id} at {self.fetched_at:%Y-%m-%d %H:%M}"
+
+
+class LLMCall(models.Model):
+    """One request to the LLM server, with the tokens it used."""
+
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="llm_calls")
+    purpose = models.CharField(max_length=40, default="pattern")
+    model = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"LLM call {self.pk} ({self.prompt_tokens}+{self.completion_tokens} tokens)"
