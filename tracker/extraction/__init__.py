@@ -1,6 +1,6 @@
 """Pure extraction: page HTML in, price and facts out. No ORM, no network."""
 
-from .result import Availability, ExtractionResult
 from .pipeline import extract
+from .result import Availability, ExtractionResult
 
 __all__ = ["Availability", "ExtractionResult", "extract"]

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 
-class Availability(str, Enum):
+class Availability(StrEnum):
     IN_STOCK = "InStock"
     OUT_OF_STOCK = "OutOfStock"
 
