@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("metrics.urls")),
     path("deals/", include("deals.urls")),
+    path("scout/", include("deals.scout.urls")),
     path("", include("tracker.urls")),
 ]

@@ -1,0 +1,44 @@
+"""`manage.py scan_source ID`: scan a deal source now and print what was found and matched."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from deals.scout import services
+from deals.scout.models import DealSource
+
+
+class Command(BaseCommand):
+    help = "Scan a deal source now; print items found and watches matched."
+
+    def add_arguments(self, parser):
+        parser.add_argument("source_id", type=int)
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+
+    def handle(self, *args, source_id: int, json: bool = False, **options):
+        source = DealSource.objects.filter(id=source_id).first()
+        if source is None:
+            raise CommandError(f"no deal source with id {source_id}")
+        report = services.source_scan(source=source)
+        summary = services.scan_summary(report)
+        if json:
+            self.stdout.write(_dumps(summary))
+        else:
+            if not report.ok:
+                raise CommandError(f"scan of “{source}” failed: {report.error}")
+            self.stdout.write(
+                f"{source}: {report.items} items on {report.pages} page(s), {report.new} new, "
+                f"{report.price_changes} price changes, {len(report.matches)} matches"
+            )
+            for match in report.matches:
+                flag = " SUSPICIOUS" if match.suspicious else ""
+                self.stdout.write(
+                    f"  [{match.score:>3}]{flag} {match.listing.title} — {match.listing.price} {match.listing.currency}"
+                    f" (watch “{match.watch}”; {match.reason})"
+                )
+        if not report.ok:
+            raise CommandError(report.error)
+
+
+def _dumps(data) -> str:
+    return json.dumps(data, default=str)
