@@ -279,6 +279,18 @@ PERIODIC_TASKS = {
         "task": "tracker.tasks.check_pattern_health",
         "crontab": {"minute": "0", "hour": "2"},
     },
+    # Every 5 minutes: queue a scan of each deal source that is due.
+    "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "every_seconds": 300},
+    # Nightly at 03:00: recompute deal comparables and scores.
+    "refresh-deal-comparables": {
+        "task": "deals.scout.tasks.refresh_comps",
+        "crontab": {"minute": "0", "hour": "3"},
+    },
+    # Hourly: mark deal listings that vanished from their source as gone/sold.
+    "reconcile-deal-listings": {
+        "task": "deals.scout.tasks.reconcile_listings",
+        "crontab": {"minute": "15"},
+    },
 }
 
 # --- Checks and scheduling --------------------------------------------------------------
