@@ -231,3 +231,79 @@ def _record(
         extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": duration_ms},
     )
     return CheckOutcome(check=check, result=result, price_point=price_point)
+
+
+# --- Editing what a person tracks (web UI) ------------------------------------------------
+
+
+def product_rename(*, product: Product, name: str) -> Product:
+    """Give a product the name a person chose. Safe to run twice."""
+    name = (name or "").strip()
+    if not name:
+        raise TrackingError("a product needs a name")
+    product.name = name[:300]
+    product.save(update_fields=["name", "updated_at"])
+    return product
+
+
+def listing_priority_set(*, listing: Listing, priority: str) -> Listing:
+    """Change how often a listing is checked; a sooner interval takes effect at once.
+
+    Safe to run twice: the next check only ever moves earlier, never later.
+    """
+    from .scheduling import next_check_time
+
+    if priority not in Priority.values:
+        raise TrackingError(f"unknown priority {priority!r}")
+    listing.priority = priority
+    soonest = next_check_time(priority=priority, now=timezone.now())
+    fields = ["priority"]
+    if listing.next_check_at is None or listing.next_check_at > soonest:
+        listing.next_check_at = soonest
+        fields.append("next_check_at")
+    listing.save(update_fields=fields)
+    return listing
+
+
+def listing_pause(*, listing: Listing, paused: bool) -> Listing:
+    """Stop or restart scheduled checks of a listing. Safe to run twice.
+
+    A resumed listing whose due time passed while it was paused is checked at the next
+    dispatch, not once per missed interval.
+    """
+    listing.paused = paused
+    fields = ["paused"]
+    if not paused and listing.next_check_at < timezone.now():
+        listing.next_check_at = timezone.now()
+        fields.append("next_check_at")
+    listing.save(update_fields=fields)
+    return listing
+
+
+def product_pause(*, product: Product, paused: bool) -> int:
+    """Pause or resume every listing of a product; returns how many listings changed."""
+    changed = 0
+    for listing in product.listings.filter(paused=not paused):
+        listing_pause(listing=listing, paused=paused)
+        changed += 1
+    return changed
+
+
+def listing_delete(*, listing: Listing) -> bool:
+    """Stop tracking one store's page and forget its history.
+
+    The product goes too when this was its last listing; returns whether it did.
+    Safe to run twice on the same id (the second finds nothing to delete).
+    """
+    with transaction.atomic():
+        product_id = listing.product_id
+        Listing.objects.filter(pk=listing.pk).delete()
+        if not Listing.objects.filter(product_id=product_id).exists():
+            Product.objects.filter(pk=product_id).delete()
+            return True
+    return False
+
+
+def product_delete(*, product: Product) -> None:
+    """Stop tracking a product at every store and forget its history. Safe to run twice."""
+    Product.objects.filter(pk=product.pk).delete()
