@@ -330,6 +330,14 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT = env_float("LLM_TIMEOUT", 60.0)
 
+# --- Extraction patterns ----------------------------------------------------------------
+# An active pattern that fails this many checks in a row goes on probation and is re-learned.
+PATTERN_PROBATION_AFTER = env_int("PATTERN_PROBATION_AFTER", 3)
+# How many of a store's recent pages a pattern is validated on.
+PATTERN_SAMPLE_PAGES = env_int("PATTERN_SAMPLE_PAGES", 5)
+# The latest page of each listing is kept (for validation and the "help" UI), capped here.
+LISTING_PAGE_MAX_CHARS = env_int("LISTING_PAGE_MAX_CHARS", 1_000_000)
+
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import signals
+from . import patterns, signals
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, fetch_page, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
@@ -90,6 +90,7 @@ class CheckOutcome:
     check: CheckLog
     result: ExtractionResult | None
     price_point: PricePoint | None
+    learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
 
 
 def listing_check(*, check_id: int) -> CheckOutcome | None:
@@ -105,6 +106,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     listing = check.listing
     started = time.monotonic()
     result: ExtractionResult | None = None
+    pattern = None
     http_status = None
     error = ""
     try:
@@ -113,13 +115,18 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
         else:
-            result = extract(page.text, url=page.final_url)
+            pattern = patterns.store_active_pattern(store_id=listing.store_id)
+            result = extract(page.text, url=page.final_url, pattern=patterns.pattern_spec(pattern))
+            patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED
                 error = result.reason or "extraction layers disagree"
             elif result.price is None:
                 outcome = CheckLog.Outcome.NO_PRICE
                 error = result.reason or "no price found"
+            elif not patterns.listing_price_history_ok(listing=listing, price=result.price):
+                outcome = CheckLog.Outcome.FLAGGED
+                error = f"price {result.price} is implausible against this listing's history (x10 or /10); not recorded"
             else:
                 outcome = CheckLog.Outcome.OK
     except FetchError as exc:
@@ -128,7 +135,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         error = str(exc)
         page = None
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(
+    checked = _record(
         check=check,
         outcome=outcome,
         result=result,
@@ -138,6 +145,11 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         etag=(page.headers.get("ETag", "") if page is not None else None),
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
     )
+    if checked is not None and result is not None:
+        checked.learn_pattern = patterns.pattern_after_check(
+            store_id=listing.store_id, pattern=pattern, result=result, outcome=outcome
+        )
+    return checked
 
 
 _LISTING_STATUS = {

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Q
 
-from . import scheduling, services
-from .models import Listing
+from . import patterns, scheduling, services
+from .llm import LLMUnavailable
+from .models import ExtractionPattern, Listing, Store
 
 CHECK_TASK_OPTIONS = {
     "acks_late": True,
@@ -28,6 +30,8 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
             return None
         check_id = services.check_create(listing=listing).pk
     outcome = services.listing_check(check_id=check_id)
+    if outcome is not None and outcome.learn_pattern:
+        enqueue_pattern_learning(store_id=outcome.check.listing.store_id)
     return outcome.check.outcome if outcome else None
 
 
@@ -61,3 +65,59 @@ def dispatch_due_checks() -> int:
             countdown=item.countdown or None,
         )
     return len(claimed)
+
+
+# --- extraction patterns ---------------------------------------------------------------------
+
+PATTERN_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    # Up to 3 LLM rounds of LLM_TIMEOUT each, plus validation.
+    "soft_time_limit": 300,
+    "time_limit": 360,
+}
+
+
+@shared_task(
+    name="tracker.tasks.generate_pattern",
+    autoretry_for=(LLMUnavailable,),
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=2,
+    **PATTERN_TASK_OPTIONS,
+)
+def generate_pattern(store_id: int) -> str:
+    """Learn a pattern for a store (heuristics, then the LLM). Idempotent: a store whose active
+    pattern still validates keeps it; the LLM server being down is retried later."""
+    store = Store.objects.filter(id=store_id).first()
+    if store is None:
+        return "no-store"
+    learned = patterns.pattern_learn(store=store)
+    if learned.pattern is None and learned.llm_error:
+        raise LLMUnavailable(learned.llm_error)
+    return f"v{learned.pattern.version}" if learned.pattern else store.extraction_status
+
+
+def enqueue_pattern_learning(*, store_id: int) -> None:
+    """Queue learning on the `llm` queue, so it never delays price checks."""
+    transaction.on_commit(lambda: generate_pattern.apply_async(args=[store_id], queue="llm"))
+
+
+@shared_task(name="tracker.tasks.check_pattern_health", acks_late=True, soft_time_limit=1800, time_limit=1900)
+def check_pattern_health() -> dict:
+    """Daily at 02:00: re-validate every store's active pattern on its recent pages.
+
+    A failing pattern goes on probation and learning is queued (heuristics, then the LLM).
+    Safe to run twice: a healthy pattern only gets its validation time updated.
+    """
+    results: dict[str, int] = {}
+    stores = Store.objects.filter(
+        Q(patterns__status=ExtractionPattern.Status.ACTIVE)
+        | Q(extraction_status__in=[Store.ExtractionStatus.NEEDS_PATTERN, Store.ExtractionStatus.BROKEN])
+    ).distinct()
+    for store in stores.iterator():
+        verdict = patterns.pattern_health_check(store=store, use_llm=False)
+        if verdict == "failed":
+            enqueue_pattern_learning(store_id=store.pk)
+        results[verdict] = results.get(verdict, 0) + 1
+    return results

@@ -1,0 +1,482 @@
+"""Learning, validating and watching each store's extraction pattern.
+
+A pattern is learned once per store and reused for every listing of that store: heuristics
+first (no LLM needed), then the LLM agent when one is configured. A pattern becomes active
+only after it validates on the store's recent pages; checks count its successes and failures
+so a shop redesign is noticed within a few checks, and `pattern_health_check` re-validates
+every active pattern daily.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from .extraction.parsing import parse_html
+from .extraction.patterns import PatternSpec, SelectorError, apply_pattern, validate_selector
+from .extraction.structured import first_with_price, structured_offers
+from .llm import CallStats, ExtractorPatternAgent, LLMUnavailable, SamplePage, agent_from_settings
+from .models import ExtractionPattern, Listing, ListingPage, LLMCall, PricePoint, Store
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("price", "currency", "availability", "title", "image")
+# A price this many times higher or lower than the listing's recent prices is not believed.
+JUMP_FACTOR = Decimal(10)
+_WAS_TAGS = {"del", "s", "strike"}
+_WAS_CLASS = re.compile(r"(^|[\s_-])(was|old|strike|striked|crossed|compare|before|rrp|msrp|original)([\s_-]|$)", re.I)
+
+
+# --- pure checks -----------------------------------------------------------------------------
+
+
+def _matched_nodes(tree: etree._Element, selector: str, kind: str) -> list:
+    validate_selector(selector, kind=kind)
+    try:
+        if kind == "css":
+            found = CSSSelector(selector.strip(), translator="html")(tree)
+        else:
+            found = etree.XPath(selector.strip())(tree)
+    except (etree.XPathError, SelectorError):
+        return []
+    if not isinstance(found, list):
+        return []
+    nodes = []
+    for item in found[:50]:
+        if isinstance(item, etree._Element):
+            nodes.append(item)
+        elif hasattr(item, "getparent") and item.getparent() is not None:
+            nodes.append(item.getparent())  # text or attribute results: judge their element
+    return nodes
+
+
+def _looks_crossed_out(node: etree._Element) -> bool:
+    """A node inside <del>/<s>, struck through, or named like a "was" price."""
+    current = node
+    for _ in range(4):
+        if current is None or not isinstance(current.tag, str):
+            break
+        if current.tag.lower() in _WAS_TAGS:
+            return True
+        if "line-through" in (current.get("style") or "").replace(" ", ""):
+            return True
+        names = f"{current.get('class') or ''} {current.get('id') or ''}"
+        if _WAS_CLASS.search(names):
+            return True
+        current = current.getparent()
+    return False
+
+
+def spec_problems(spec: PatternSpec, pages: Sequence[SamplePage]) -> list[str]:
+    """Everything that keeps `spec` from being trusted on these pages; empty when it validates.
+
+    Every selector must be safe and parse; the price selector must pick exactly one value
+    that reads as a price on every page, must not be a crossed-out "was" price, and must agree
+    with the page's structured data where there is any. Other selectors may miss on some
+    pages (an out-of-stock page has no stock text) but must never pick several values.
+    """
+    problems: list[str] = []
+    for name in FIELDS:
+        rule = getattr(spec, name)
+        if rule is None:
+            continue
+        try:
+            validate_selector(rule.selector, kind=rule.kind, post=rule.post)
+        except SelectorError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        return problems
+    if not pages:
+        return ["there is no page of this store to validate on"]
+    missing: dict[str, int] = {}
+    for page in pages:
+        tree = parse_html(page.html)
+        if tree is None:
+            continue
+        match = apply_pattern(tree, spec)
+        for name, error in match.errors.items():
+            if name != "price" and "matches nothing" in error:
+                missing[name] = missing.get(name, 0) + 1
+            else:
+                problems.append(f"{name} on {page.url}: {error}")
+        if match.price is None:
+            continue
+        nodes = _matched_nodes(tree, spec.price.selector, spec.price.kind)
+        if any(_looks_crossed_out(node) for node in nodes):
+            problems.append(
+                f"price on {page.url}: {spec.price.selector!r} picks a crossed-out 'was' price "
+                f"({match.price}), not the current price"
+            )
+        structured = first_with_price(structured_offers(tree))
+        if structured is not None and structured.price != match.price:
+            problems.append(
+                f"price on {page.url}: the selector reads {match.price} but the page's "
+                f"structured data says {structured.price}"
+            )
+    for name, count in missing.items():
+        if count == len(pages):
+            problems.append(f"{name}: {getattr(spec, name).selector!r} matches nothing on any page; use null")
+    return problems
+
+
+def price_jump(*, price: Decimal, reference: Decimal | None) -> bool:
+    """True when `price` is implausibly far (×10 or ÷10) from the listing's usual price."""
+    if reference is None or reference <= 0 or price <= 0:
+        return False
+    return price >= reference * JUMP_FACTOR or price * JUMP_FACTOR <= reference
+
+
+# --- pages of a store --------------------------------------------------------------------------
+
+
+def listing_page_save(*, listing: Listing, url: str, html: str) -> None:
+    """Keep the latest fetched HTML of a listing (capped). Safe to run twice: one row per listing."""
+    cap = settings.LISTING_PAGE_MAX_CHARS
+    text = html or ""
+    ListingPage.objects.update_or_create(
+        listing=listing,
+        defaults={
+            "url": url[:2000],
+            "html": text[:cap],
+            "truncated": len(text) > cap,
+            "fetched_at": timezone.now(),
+        },
+    )
+
+
+def store_sample_pages(*, store: Store, limit: int | None = None) -> list[SamplePage]:
+    """The store's most recently fetched pages, one per listing, newest first."""
+    limit = limit or settings.PATTERN_SAMPLE_PAGES
+    rows = (
+        ListingPage.objects.filter(listing__store=store)
+        .order_by("-fetched_at")
+        .values_list("url", "html")[:limit]
+    )
+    return [SamplePage(url=url, html=html) for url, html in rows]
+
+
+def listing_reference_price(*, listing: Listing) -> Decimal | None:
+    """The median of the listing's recent recorded prices (robust against one odd value)."""
+    prices = sorted(listing.prices.order_by("-checked_at").values_list("price", flat=True)[:5])
+    if not prices:
+        return listing.last_price
+    return prices[len(prices) // 2]
+
+
+# --- learning -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LearnOutcome:
+    pattern: ExtractionPattern | None
+    problems: list[str] = field(default_factory=list)
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    llm_error: str = ""
+
+
+def _heuristic_specs(pages: Sequence[SamplePage]) -> list[PatternSpec]:
+    """Candidate patterns derived from single pages by the heuristics (no LLM)."""
+    try:
+        from .extraction.heuristics import derive_pattern
+    except ImportError:
+        return []
+    specs: list[PatternSpec] = []
+    for page in pages[:3]:
+        try:
+            spec = derive_pattern(page.html, url=page.url)
+        except Exception:  # a page the heuristics cannot read must not stop learning
+            log.debug("heuristics failed on %s", page.url, exc_info=True)
+            continue
+        if spec is not None and spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def _record_llm_call(store: Store) -> Callable[[CallStats], None]:
+    def record(stats: CallStats) -> None:
+        LLMCall.objects.create(
+            store=store,
+            purpose="pattern",
+            model=stats.model[:200],
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            ok=stats.ok,
+            error=stats.error,
+            duration_ms=stats.duration_ms,
+        )
+
+    return record
+
+
+def pattern_learn(
+    *, store: Store, use_llm: bool = True, agent: ExtractorPatternAgent | None = None
+) -> LearnOutcome:
+    """Learn and activate a new pattern for `store`, or mark the store as needing one.
+
+    Heuristics first, then the LLM agent (when configured). Only a pattern that validates on
+    the store's recent pages is saved, as a new active version. Safe to run twice: when the
+    active pattern still validates on the current pages, nothing new is saved.
+    """
+    pages = store_sample_pages(store=store)
+    current = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.ACTIVE).first()
+    if current is not None and pages and not spec_problems(PatternSpec.from_dict(current.spec), pages):
+        return LearnOutcome(pattern=current)
+    outcome = LearnOutcome(pattern=None)
+    on_probation = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.PROBATION).first()
+    if current is None and on_probation is not None and pages:
+        if not spec_problems(PatternSpec.from_dict(on_probation.spec), pages):
+            # The failures were the pages', not the pattern's (e.g. a product page taken down).
+            ExtractionPattern.objects.filter(pk=on_probation.pk, status=ExtractionPattern.Status.PROBATION).update(
+                status=ExtractionPattern.Status.ACTIVE, consecutive_failures=0, last_validated_at=timezone.now()
+            )
+            on_probation.refresh_from_db()
+            outcome.pattern = on_probation
+            return outcome
+    if not pages:
+        outcome.problems = ["no page of this store has been fetched yet"]
+        _learn_failed(store=store)
+        return outcome
+    for spec in _heuristic_specs(pages):
+        problems = spec_problems(spec, pages)
+        if not problems:
+            outcome.pattern = pattern_activate(
+                store=store, spec=spec, source=ExtractionPattern.Source.HEURISTIC, pages=pages
+            )
+            return outcome
+        outcome.problems.extend(problems)
+    if use_llm:
+        agent = agent or agent_from_settings()
+    if use_llm and agent is not None:
+        try:
+            answer = agent.propose(
+                pages=pages, validate=lambda spec: spec_problems(spec, pages), on_call=_record_llm_call(store)
+            )
+        except LLMUnavailable as exc:
+            outcome.llm_error = str(exc)
+            answer = None
+        if answer is not None:
+            outcome.llm_calls = len(answer.calls)
+            outcome.llm_tokens = answer.tokens
+            if answer.spec is not None:
+                outcome.pattern = pattern_activate(
+                    store=store, spec=answer.spec, source=ExtractionPattern.Source.LLM, pages=pages,
+                    notes=f"learned in {answer.rounds} round(s), {answer.tokens} tokens",
+                )
+                return outcome
+            outcome.problems.extend(answer.problems)
+        else:
+            outcome.llm_calls = 1
+    _learn_failed(store=store)
+    return outcome
+
+
+def pattern_activate(
+    *, store: Store, spec: PatternSpec, source: str, pages: Sequence[SamplePage], notes: str = ""
+) -> ExtractionPattern:
+    """Save `spec` as the store's new active version; the previous versions are retired.
+
+    Callers validate first: nothing here decides whether a pattern is trustworthy.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        Store.objects.select_for_update().filter(pk=store.pk).first()
+        ExtractionPattern.objects.filter(
+            store=store,
+            status__in=[ExtractionPattern.Status.ACTIVE, ExtractionPattern.Status.PROBATION],
+        ).update(status=ExtractionPattern.Status.RETIRED)
+        version = (ExtractionPattern.objects.filter(store=store).aggregate(v=Max("version"))["v"] or 0) + 1
+        pattern = ExtractionPattern.objects.create(
+            store=store,
+            version=version,
+            spec=spec.as_dict(),
+            source=source,
+            status=ExtractionPattern.Status.ACTIVE,
+            last_validated_at=now,
+            validated_on=[p.url for p in pages],
+            notes=notes,
+        )
+        Store.objects.filter(pk=store.pk).update(
+            extraction_status=Store.ExtractionStatus.OK, extraction_status_since=now
+        )
+        # Listings that were waiting for a pattern are checked again right away.
+        Listing.objects.filter(store=store, status=Listing.Status.BROKEN).update(
+            status=Listing.Status.PENDING, status_reason="new extraction pattern", next_check_at=now
+        )
+    store.extraction_status = Store.ExtractionStatus.OK
+    log.info("pattern activated", extra={"store_id": store.pk, "version": version, "source": source})
+    return pattern
+
+
+def _learn_failed(*, store: Store) -> None:
+    had_pattern = ExtractionPattern.objects.filter(store=store).exists()
+    status = Store.ExtractionStatus.BROKEN if had_pattern else Store.ExtractionStatus.NEEDS_PATTERN
+    now = timezone.now()
+    with transaction.atomic():
+        ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.PROBATION).update(
+            status=ExtractionPattern.Status.UNHEALTHY
+        )
+        Store.objects.filter(pk=store.pk).exclude(extraction_status=status).update(
+            extraction_status=status, extraction_status_since=now
+        )
+        if status == Store.ExtractionStatus.BROKEN:
+            Listing.objects.filter(
+                store=store, status__in=[Listing.Status.NO_PRICE, Listing.Status.FLAGGED]
+            ).update(status=Listing.Status.BROKEN, status_reason="extraction broken: no pattern validates")
+    store.extraction_status = status
+
+
+def pattern_save_person(*, store: Store, spec: PatternSpec) -> tuple[ExtractionPattern | None, list[str]]:
+    """Save a pattern a person made, only if it validates on the store's pages."""
+    pages = store_sample_pages(store=store)
+    problems = spec_problems(spec, pages)
+    if problems:
+        return None, problems
+    return pattern_activate(store=store, spec=spec, source=ExtractionPattern.Source.PERSON, pages=pages), []
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+def pattern_record_use(*, pattern_id: int, ok: bool) -> bool:
+    """Count one check's use of a pattern. True when this failure put it on probation.
+
+    Safe under concurrency: counters are F() updates and the move to probation is a
+    conditional UPDATE, so only one check sees True (and queues the re-learning).
+    """
+    patterns = ExtractionPattern.objects.filter(pk=pattern_id)
+    if ok:
+        patterns.update(success_count=F("success_count") + 1, consecutive_failures=0)
+        return False
+    patterns.update(failure_count=F("failure_count") + 1, consecutive_failures=F("consecutive_failures") + 1)
+    return bool(
+        patterns.filter(
+            status=ExtractionPattern.Status.ACTIVE,
+            consecutive_failures__gte=settings.PATTERN_PROBATION_AFTER,
+        ).update(status=ExtractionPattern.Status.PROBATION)
+    )
+
+
+def pattern_probation(*, pattern: ExtractionPattern, reason: str) -> bool:
+    """Take an active pattern out of use. True when this call did it."""
+    moved = ExtractionPattern.objects.filter(pk=pattern.pk, status=ExtractionPattern.Status.ACTIVE).update(
+        status=ExtractionPattern.Status.PROBATION, notes=f"{pattern.notes}\nprobation: {reason}"[-2000:]
+    )
+    return bool(moved)
+
+
+def _jump_problems(*, store: Store, spec: PatternSpec) -> list[str]:
+    problems: list[str] = []
+    for page in ListingPage.objects.filter(listing__store=store).select_related("listing").order_by(
+        "-fetched_at"
+    )[: settings.PATTERN_SAMPLE_PAGES]:
+        tree = parse_html(page.html)
+        if tree is None:
+            continue
+        price = apply_pattern(tree, spec).price
+        if price is not None and price_jump(price=price, reference=listing_reference_price(listing=page.listing)):
+            problems.append(f"price on {page.url}: {price} is implausible against the listing's history")
+    return problems
+
+
+def pattern_health_check(*, store: Store, use_llm: bool = True) -> str:
+    """Re-validate the store's active pattern on its recent pages; re-learn when it fails.
+
+    Returns "healthy", "relearned", "failed" (the active pattern failed and no new one was
+    found: the caller may queue the LLM), "broken" (still no pattern) or "no-pattern" (the
+    store does not need one). Safe to run twice: a healthy pattern only gets its validation
+    time updated.
+    """
+    pattern = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.ACTIVE).first()
+    if pattern is None:
+        if store.extraction_status == Store.ExtractionStatus.OK:
+            return "no-pattern"
+        learned = pattern_learn(store=store, use_llm=False)  # the LLM was tried when this began
+        return "relearned" if learned.pattern else "broken"
+    pages = store_sample_pages(store=store)
+    if not pages:
+        return "healthy"
+    spec = PatternSpec.from_dict(pattern.spec)
+    problems = spec_problems(spec, pages) + _jump_problems(store=store, spec=spec)
+    if not problems:
+        ExtractionPattern.objects.filter(pk=pattern.pk).update(
+            last_validated_at=timezone.now(), validated_on=[p.url for p in pages]
+        )
+        return "healthy"
+    pattern_probation(pattern=pattern, reason="; ".join(problems)[:500])
+    learned = pattern_learn(store=store, use_llm=use_llm)
+    return "relearned" if learned.pattern else "failed"
+
+
+def pattern_needed(*, store_id: int) -> bool:
+    """Claim the first learning of a store whose pages give no price. True for one caller."""
+    if ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).exists():
+        return False
+    try:
+        return bool(
+            Store.objects.filter(pk=store_id, extraction_status=Store.ExtractionStatus.OK).update(
+                extraction_status=Store.ExtractionStatus.NEEDS_PATTERN,
+                extraction_status_since=timezone.now(),
+            )
+        )
+    except IntegrityError:
+        return False
+
+
+def listing_price_history_ok(*, listing: Listing, price: Decimal) -> bool:
+    """False when `price` jumps implausibly against the listing's recorded prices."""
+    if not PricePoint.objects.filter(listing=listing).exists() and listing.last_price is None:
+        return True
+    return not price_jump(price=price, reference=listing_reference_price(listing=listing))
+
+
+# --- during checks --------------------------------------------------------------------------------
+
+
+def store_active_pattern(*, store_id: int) -> ExtractionPattern | None:
+    return ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).first()
+
+
+def pattern_spec(pattern: ExtractionPattern | None) -> PatternSpec | None:
+    if pattern is None:
+        return None
+    try:
+        return PatternSpec.from_dict(pattern.spec)
+    except (ValueError, TypeError, AttributeError):
+        log.warning("unreadable pattern spec", extra={"pattern_id": pattern.pk})
+        return None
+
+
+_STRUCTURED_METHODS = {"json-ld", "microdata", "opengraph"}
+
+
+def pattern_after_check(*, store_id: int, pattern: ExtractionPattern | None, result, outcome: str) -> bool:
+    """Count a finished check for the store's pattern. True when the store needs learning.
+
+    The pattern succeeded when it gave the recorded price; it failed when it gave no price,
+    a price the check refused (an implausible jump) or one another layer contradicts. When
+    structured data answered and the pattern was not consulted, nothing is counted.
+    """
+    from .models import CheckLog
+
+    if pattern is not None:
+        disagreed = any("pattern" in str(d).lower() for d in (result.disagreements or []))
+        if result.method == "pattern" and outcome == CheckLog.Outcome.OK and not disagreed:
+            pattern_record_use(pattern_id=pattern.pk, ok=True)
+            return False
+        if result.method == "pattern" or disagreed or result.price is None:
+            return pattern_record_use(pattern_id=pattern.pk, ok=False)
+        return False
+    if result.price is None and not result.flagged:
+        return pattern_needed(store_id=store_id)
+    return False
