@@ -1,13 +1,27 @@
-"""The extraction pipeline: structured data first, then the store's pattern, then heuristics."""
+"""The extraction pipeline: structured data first, then the store's pattern, then heuristics.
+
+The page is parsed once and the tree shared by every layer. Layers check one another: a
+structured price the page never shows, or a pattern that reads another amount than the
+structured data, is a disagreement — the result is flagged and carries no price, so nothing
+doubtful is recorded.
+"""
 
 from __future__ import annotations
 
-from .parsing import parse_html
-from .patterns import PatternSpec, apply_pattern
-from .result import ExtractionResult
-from .structured import first_with_price, structured_offers
+import re
+from decimal import Decimal
 
-MAX_HTML_CHARS = 8_000_000
+from lxml import etree
+
+from .heuristics import HeuristicResult, heuristic_price
+from .parsing import currency_of_symbol, number_value, parse_currency, parse_html
+from .patterns import PatternMatch, PatternSpec, apply_pattern
+from .result import ExtractionResult
+from .structured import StructuredVerdict, structured_verdict
+
+MAX_HTML_CHARS = 5_000_000
+_DIGITS = re.compile(r"\d[\d.,'’\u00a0 ]*\d|\d")
+_TEXT_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "title"})
 
 
 def extract(
@@ -20,48 +34,212 @@ def extract(
     """Read price, currency, availability, title and image from a product page.
 
     Pure: no database, no network. When no confident price is found, `price` is None and
-    `reason` says why.
+    `reason` says why; when layers disagree, `flagged` is set and `disagreements` lists
+    what each layer read. Input beyond MAX_HTML_CHARS is cut off.
     """
-    if not html or not str(html[:2000]).strip():
+    if not html or not (html[:5000].strip() if isinstance(html, (str, bytes)) else ""):
         return ExtractionResult(reason="the page is empty")
     if len(html) > MAX_HTML_CHARS:
         html = html[:MAX_HTML_CHARS]
     tree = parse_html(html)
     if tree is None:
         return ExtractionResult(reason="the page is not readable HTML")
-    offers = structured_offers(tree)
-    best = first_with_price(offers)
-    title = next((o.title for o in offers if o.title), None) or _page_title(tree)
-    image = next((o.image for o in offers if o.image), None)
-    if best is None and pattern is not None:
-        match = apply_pattern(tree, pattern)
-        if match.ok:
-            return ExtractionResult(
-                price=match.price,
-                currency=match.currency,
-                availability=match.availability,
-                title=match.title or title,
-                image=match.image or image,
-                method="pattern",
-                confidence=0.85,
-            )
-    if best is None:
-        return ExtractionResult(
-            title=title, image=image, reason="no price in the page's structured data"
+    return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics)
+
+
+def extract_tree(
+    tree: etree._Element, *, pattern: PatternSpec | None = None, use_heuristics: bool = True
+) -> ExtractionResult:
+    """`extract` on an already parsed page."""
+    page_title = _page_title(tree)
+    verdict = structured_verdict(tree, page_title=_document_title(tree) + " " + (page_title or ""))
+    title = verdict.title or page_title
+    hint = _currency_hint(tree)
+    match = apply_pattern(tree, pattern) if pattern is not None else None
+    heuristic: HeuristicResult | None = None
+
+    def heuristics() -> HeuristicResult | None:
+        nonlocal heuristic
+        if heuristic is None and use_heuristics:
+            heuristic = heuristic_price(tree, currency_hint=verdict.currency or hint)
+        return heuristic
+
+    result = ExtractionResult(title=title, image=verdict.image)
+    if verdict.price is not None:
+        _from_structured(result, verdict, tree, heuristics)
+    elif verdict.values:
+        _from_conflicting_structured(result, verdict, heuristics)
+    if match is not None:
+        _with_pattern(result, match, verdict)
+    if result.price is None and not result.flagged and not result.method:
+        if verdict.has_range and not verdict.values:
+            result.reason = "the page's structured data gives only a price range"
+        else:
+            found = heuristics()
+            if found is not None and found.price is not None:
+                result.price = found.price
+                result.currency = found.currency
+                result.method = "heuristic"
+                result.confidence = found.confidence
+                result.selector = found.selector.selector if found.selector else None
+            else:
+                reasons = [r for r in (verdict.reason, found.reason if found else None) if r]
+                result.reason = "; ".join(reasons) or "no price found"
+    if result.price is not None:
+        result.currency = result.currency or verdict.currency or hint or "USD"
+    result.availability = verdict.availability
+    if result.availability is None and use_heuristics:
+        found = heuristics()
+        result.availability = found.availability if found is not None else None
+    if match is not None and match.availability is not None and result.method == "pattern":
+        result.availability = match.availability
+    if result.price is None:
+        result.confidence = 0.0
+    return result
+
+
+def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree, heuristics) -> None:
+    price = verdict.price
+    result.price = price
+    result.currency = verdict.currency
+    result.method = verdict.method
+    if price in _visible_amounts(tree):
+        result.confidence = 0.95
+        return
+    # The page never prints the structured price: believe it only if the page shows no
+    # other convincing price (prices rendered by JavaScript are common).
+    found = heuristics()
+    if found is not None and found.price is not None and found.price != price:
+        _disagree(
+            result,
+            f"structured data says {price} but the page shows {found.price}",
+            {"layer": verdict.method, "price": str(price)},
+            {"layer": "heuristic", "price": str(found.price)},
         )
-    return ExtractionResult(
-        price=best.price,
-        currency=best.currency,
-        availability=best.availability,
-        title=best.title or title,
-        image=best.image or image,
-        method=best.method,
-        confidence=0.9,
-    )
+        return
+    result.confidence = 0.75
 
 
-def _page_title(tree) -> str | None:
+def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVerdict, heuristics) -> None:
+    """Several structured prices (variants, other sellers, a wrong meta tag): the visible page
+    decides, or nothing is recorded."""
+    found = heuristics()
+    if found is not None and found.price is not None and found.price in verdict.values:
+        result.price = found.price
+        result.currency = verdict.currency or found.currency
+        result.method = f"{verdict.values[found.price][0]}+heuristic"
+        result.confidence = 0.85
+        return
+    result.reason = verdict.reason
+    result.method = None
+
+
+def _with_pattern(result: ExtractionResult, match: PatternMatch, verdict: StructuredVerdict) -> None:
+    if not match.ok:
+        if result.price is None and not result.flagged:
+            result.reason = "; ".join(filter(None, [result.reason, f"pattern: {match.errors.get('price')}"]))
+        return
+    if result.price is not None:
+        if match.price == result.price:
+            result.confidence = max(result.confidence, 0.95)
+            return
+        _disagree(
+            result,
+            f"the store's pattern reads {match.price} but {result.method} says {result.price}",
+            {"layer": result.method, "price": str(result.price)},
+            {"layer": "pattern", "price": str(match.price)},
+        )
+        return
+    if result.flagged:
+        return
+    if verdict.values and match.price not in verdict.values:
+        shown = ", ".join(str(v) for v in verdict.values)
+        _disagree(
+            result,
+            f"the store's pattern reads {match.price} but structured data says {shown}",
+            {"layer": "structured", "price": shown},
+            {"layer": "pattern", "price": str(match.price)},
+        )
+        return
+    result.price = match.price
+    result.currency = match.currency
+    result.method = "pattern"
+    result.confidence = 0.85
+    result.title = match.title or result.title
+    result.image = match.image or result.image
+    result.reason = None
+
+
+def _disagree(result: ExtractionResult, reason: str, *layers: dict) -> None:
+    result.flagged = True
+    result.price = None
+    result.confidence = 0.0
+    result.reason = f"layers disagree: {reason}"
+    result.disagreements.extend(layers)
+
+
+def _visible_amounts(tree: etree._Element) -> set[Decimal]:
+    """Every number printed in the page's text (scripts and styles left out), read as an
+    amount; `3157` also counts as 31.57 (cents in a superscript)."""
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    amounts: set[Decimal] = set()
+    steps = 0
+    for el in body.iter():
+        steps += 1
+        if steps > 100_000:
+            break
+        tag = el.tag if isinstance(el.tag, str) else ""
+        texts = [] if tag.lower() in _TEXT_SKIP else [el.text]
+        texts.append(el.tail)
+        for text in texts:
+            if not text or len(text) > 5000:
+                continue
+            for found in _DIGITS.finditer(text):
+                value = number_value(found.group(0))
+                if value is None or not 0 < value < 10**9:
+                    continue
+                amounts.add(value.quantize(Decimal("0.01")))
+                if value == value.to_integral() and value >= 100:
+                    amounts.add((value / 100).quantize(Decimal("0.01")))
+    # Prices split over elements (`$<span>37</span>.<span>30</span>`): join digit runs.
+    return amounts
+
+
+_LANG_CURRENCY = {
+    "en-us": "USD", "en-gb": "GBP", "en-ca": "CAD", "fr-ca": "CAD", "en-au": "AUD", "en-nz": "NZD",
+    "en-in": "INR", "pt-br": "BRL", "es-mx": "MXN", "de-ch": "CHF", "fr-ch": "CHF", "ja": "JPY",
+    "pl": "PLN", "sv": "SEK", "da": "DKK", "nb": "NOK", "no": "NOK", "cs": "CZK", "hu": "HUF",
+    "de": "EUR", "fr": "EUR", "es": "EUR", "it": "EUR", "nl": "EUR", "fi": "EUR", "pt": "EUR",
+    "el": "EUR", "sk": "EUR", "sl": "EUR", "et": "EUR", "lv": "EUR", "lt": "EUR", "ko": "KRW",
+    "tr": "TRY", "ro": "RON", "bg": "BGN", "uk": "UAH",
+}
+
+
+def _currency_hint(tree: etree._Element) -> str | None:
+    """A weak guess at the page's currency: declared currency meta, then the page language."""
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("itemprop") or meta.get("name") or "").lower()
+        if key in ("product:price:currency", "og:price:currency", "pricecurrency"):
+            code = parse_currency(meta.get("content"))
+            if code:
+                return code
+    lang = (tree.get("lang") or "").strip().lower().replace("_", "-")
+    if lang:
+        return _LANG_CURRENCY.get(lang) or _LANG_CURRENCY.get(lang.split("-")[0])
+    return None
+
+
+def _document_title(tree: etree._Element) -> str:
+    title = tree.find(".//title")
+    return " ".join((title.text_content() if title is not None else "").split())[:500]
+
+
+def _page_title(tree: etree._Element) -> str | None:
     h1 = tree.find(".//h1")
-    text = h1.text_content() if h1 is not None else tree.findtext(".//title")
-    text = " ".join((text or "").split())
-    return text[:500] or None
+    text = " ".join((h1.text_content() if h1 is not None else "").split())
+    return text[:500] or _document_title(tree) or None
+
+
+__all__ = ["extract", "extract_tree", "currency_of_symbol"]

@@ -28,6 +28,7 @@ class ExtractionResult:
     reason: str | None = None
     flagged: bool = False
     disagreements: list[dict] = field(default_factory=list)
+    selector: str | None = None  # CSS selector of the heuristic winner, checked on this page
 
     @property
     def in_stock(self) -> bool | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import lxml.html
@@ -12,7 +13,7 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 
-from .parsing import parse_amount, parse_availability, parse_currency
+from .parsing import find_amounts, parse_amount, parse_availability, parse_currency
 from .result import Availability
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class StructuredOffer:
     image: str | None
     method: str  # "json-ld", "microdata", "opengraph"
     low_high: tuple[Decimal, Decimal] | None = None  # AggregateOffer range
+    all_prices: tuple[Decimal, ...] = ()  # every offer's price, when offers differ
 
 
 def _types(node: dict) -> set[str]:
@@ -102,7 +104,10 @@ def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
                 price = item.get("price")
                 offer = {**offer, "priceCurrency": offer.get("priceCurrency") or item.get("priceCurrency")}
                 break
-    amount = parse_amount(_first(price))
+    raw = _first(price)
+    if isinstance(raw, str) and len(find_amounts(raw, limit=3)) > 1:
+        return None, None  # two prices in one value: malformed markup, not a price
+    amount = parse_amount(raw)
     currency = parse_currency(_first(offer.get("priceCurrency")))
     if currency is None and isinstance(price, str):
         currency = parse_currency(price)
@@ -118,7 +123,7 @@ def _product_offer(product: dict, method: str) -> StructuredOffer | None:
     for offer in offers:
         amount, currency = _offer_price(offer)
         availability = parse_availability(_first(offer.get("availability")))
-        if "aggregateoffer" in _types(offer):
+        if "aggregateoffer" in _types(offer) or ("lowPrice" in offer and "highPrice" in offer):
             low = parse_amount(_first(offer.get("lowPrice")))
             high = parse_amount(_first(offer.get("highPrice")))
             currency = currency or parse_currency(_first(offer.get("priceCurrency")))
@@ -139,12 +144,12 @@ def _product_offer(product: dict, method: str) -> StructuredOffer | None:
         in_stock = [p for p in prices if p[2] != Availability.OUT_OF_STOCK] or prices
         amount, currency, availability = min(in_stock, key=lambda p: p[0])
         return StructuredOffer(
-            amount, currency, availability, title, image, method, (min(distinct), max(distinct))
+            amount, currency, availability, title, image, method, low_high, tuple(sorted(distinct))
         )
     amount, currency, availability = prices[0]
     if availability is None:
         availability = next((p[2] for p in prices if p[2] is not None), None)
-    return StructuredOffer(amount, currency, availability, title, image, method)
+    return StructuredOffer(amount, currency, availability, title, image, method, low_high)
 
 
 def jsonld_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
@@ -207,7 +212,7 @@ def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
             meta[key] = content.strip()
     amount = None
     currency = None
-    for prefix in ("product:price", "og:price", "product:sale_price"):
+    for prefix in ("product:sale_price", "product:price", "og:price"):
         if amount is None and meta.get(f"{prefix}:amount"):
             amount = parse_amount(meta[f"{prefix}:amount"])
             currency = parse_currency(meta.get(f"{prefix}:currency"))
@@ -238,3 +243,88 @@ def structured_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
 
 def first_with_price(offers: Iterable[StructuredOffer]) -> StructuredOffer | None:
     return next((o for o in offers if o.price is not None), None)
+
+
+@dataclass
+class StructuredVerdict:
+    """What the structured data, read as a whole, says about the main product's price."""
+
+    price: Decimal | None = None
+    currency: str | None = None
+    availability: Availability | None = None
+    title: str | None = None
+    image: str | None = None
+    method: str | None = None
+    # Every distinct price the main product's structured data states (all syntaxes, all offers).
+    values: dict[Decimal, list[str]] = field(default_factory=dict)
+    has_range: bool = False
+    reason: str | None = None
+
+
+def _main(offers: list[StructuredOffer], page_title: str) -> list[StructuredOffer]:
+    """Per syntax, the product whose name best matches the page title (others are usually
+    recommendations); ties keep the first."""
+    words = set(re.findall(r"\w{3,}", page_title.lower()))
+    chosen: list[StructuredOffer] = []
+    for method in ("json-ld", "microdata", "opengraph"):
+        group = [o for o in offers if o.method == method]
+        if not group:
+            continue
+        if len(group) == 1 or not words:
+            chosen.append(group[0])
+            continue
+
+        def overlap(offer: StructuredOffer) -> float:
+            name = set(re.findall(r"\w{3,}", (offer.title or "").lower()))
+            return len(name & words) / (len(name) or 1)
+
+        best = max(group, key=lambda o: (overlap(o), o.price is not None))
+        # Products with no name are often the page's own offer split in pieces.
+        chosen.append(best)
+        chosen.extend(o for o in group if o is not best and not o.title and o.price is not None)
+    return chosen
+
+
+def structured_verdict(tree: lxml.html.HtmlElement, *, page_title: str = "") -> StructuredVerdict:
+    """One answer from JSON-LD, microdata and OpenGraph together.
+
+    `price` is set only when every syntax that states a price for the main product states
+    the same one; otherwise `values` lists what each says and `reason` explains.
+    """
+    offers = structured_offers(tree)
+    verdict = StructuredVerdict()
+    if not offers:
+        verdict.reason = "the page has no structured data for a product"
+        return verdict
+    main = _main(offers, page_title)
+    verdict.title = next((o.title for o in main if o.title and o.method != "opengraph"), None) or next(
+        (o.title for o in main if o.title), None
+    )
+    verdict.image = next((o.image for o in main if o.image), None)
+    for offer in main:
+        if offer.price is not None:
+            verdict.values.setdefault(offer.price, []).append(offer.method)
+            for extra in offer.all_prices:
+                if extra != offer.price:
+                    verdict.values.setdefault(extra, []).append(offer.method)
+        if offer.low_high and offer.low_high[0] != offer.low_high[1]:
+            verdict.has_range = True
+        if verdict.currency is None and offer.currency:
+            verdict.currency = offer.currency
+    availabilities = [o.availability for o in main if o.availability is not None]
+    if availabilities:
+        verdict.availability = availabilities[0]
+    if not verdict.values:
+        verdict.reason = (
+            "the structured data gives only a price range"
+            if verdict.has_range
+            else "no price in the page's structured data"
+        )
+        return verdict
+    if len(verdict.values) > 1:
+        shown = ", ".join(f"{v} ({'/'.join(sorted(set(m)))})" for v, m in verdict.values.items())
+        verdict.reason = f"the structured data states several prices: {shown}"
+        return verdict
+    verdict.price = next(iter(verdict.values))
+    verdict.method = next(o.method for o in main if o.price == verdict.price)
+    return verdict
