@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from .extraction.heuristics import heuristic_price
 from .extraction.parsing import parse_html
 from .extraction.patterns import PatternSpec, SelectorError, apply_pattern, validate_selector
 from .extraction.structured import first_with_price, structured_offers
@@ -187,18 +188,20 @@ class LearnOutcome:
 
 def _heuristic_specs(pages: Sequence[SamplePage]) -> list[PatternSpec]:
     """Candidate patterns derived from single pages by the heuristics (no LLM)."""
-    try:
-        from .extraction.heuristics import derive_pattern
-    except ImportError:
-        return []
     specs: list[PatternSpec] = []
     for page in pages[:3]:
+        tree = parse_html(page.html)
+        if tree is None:
+            continue
         try:
-            spec = derive_pattern(page.html, url=page.url)
+            found = heuristic_price(tree)
         except Exception:  # a page the heuristics cannot read must not stop learning
             log.debug("heuristics failed on %s", page.url, exc_info=True)
             continue
-        if spec is not None and spec not in specs:
+        if found.selector is None:
+            continue
+        spec = PatternSpec(price=found.selector, default_currency=found.currency)
+        if spec not in specs:
             specs.append(spec)
     return specs
 
@@ -419,18 +422,15 @@ def pattern_health_check(*, store: Store, use_llm: bool = True) -> str:
 
 
 def pattern_needed(*, store_id: int) -> bool:
-    """Claim the first learning of a store whose pages give no price. True for one caller."""
+    """Claim the first learning of a store without a pattern. True for one caller only: the
+    claim is a conditional UPDATE of `extraction_status_since`, which learning then sets."""
     if ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).exists():
         return False
-    try:
-        return bool(
-            Store.objects.filter(pk=store_id, extraction_status=Store.ExtractionStatus.OK).update(
-                extraction_status=Store.ExtractionStatus.NEEDS_PATTERN,
-                extraction_status_since=timezone.now(),
-            )
-        )
-    except IntegrityError:
-        return False
+    return bool(
+        Store.objects.filter(
+            pk=store_id, extraction_status=Store.ExtractionStatus.OK, extraction_status_since__isnull=True
+        ).update(extraction_status_since=timezone.now())
+    )
 
 
 def listing_price_history_ok(*, listing: Listing, price: Decimal) -> bool:
@@ -463,20 +463,24 @@ _STRUCTURED_METHODS = {"json-ld", "microdata", "opengraph"}
 def pattern_after_check(*, store_id: int, pattern: ExtractionPattern | None, result, outcome: str) -> bool:
     """Count a finished check for the store's pattern. True when the store needs learning.
 
-    The pattern succeeded when it gave the recorded price; it failed when it gave no price,
-    a price the check refused (an implausible jump) or one another layer contradicts. When
-    structured data answered and the pattern was not consulted, nothing is counted.
+    The pattern succeeded when it gave the recorded price; it failed when another layer
+    contradicted it, when its price was refused (an implausible jump), or when the page had
+    no structured price and the pattern gave none (heuristics answered, or nobody did). A
+    structured price the pattern did not contradict counts neither way. A store without a
+    pattern whose page needed the heuristics (or gave no price) asks for learning, once.
     """
     from .models import CheckLog
 
+    method = result.method or ""
+    structured = bool(method) and method.split("+")[0] in _STRUCTURED_METHODS
     if pattern is not None:
-        disagreed = any("pattern" in str(d).lower() for d in (result.disagreements or []))
-        if result.method == "pattern" and outcome == CheckLog.Outcome.OK and not disagreed:
+        disagreed = any(isinstance(d, dict) and d.get("layer") == "pattern" for d in result.disagreements or [])
+        if method == "pattern" and outcome == CheckLog.Outcome.OK and not disagreed:
             pattern_record_use(pattern_id=pattern.pk, ok=True)
             return False
-        if result.method == "pattern" or disagreed or result.price is None:
+        if disagreed or method == "pattern" or not structured:
             return pattern_record_use(pattern_id=pattern.pk, ok=False)
         return False
-    if result.price is None and not result.flagged:
+    if not structured and not result.flagged:
         return pattern_needed(store_id=store_id)
     return False
