@@ -6,4 +6,14 @@ app_name = "tracker"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("products/<int:pk>/", views.product_detail, name="product"),
+    path("products/<int:pk>/stores/", views.product_add_listing, name="product_add_listing"),
+    path("products/<int:pk>/rename/", views.product_rename, name="product_rename"),
+    path("products/<int:pk>/pause/", views.product_pause, name="product_pause"),
+    path("products/<int:pk>/delete/", views.product_delete, name="product_delete"),
+    path("listings/<int:pk>/priority/", views.listing_priority, name="listing_priority"),
+    path("listings/<int:pk>/pause/", views.listing_pause, name="listing_pause"),
+    path("listings/<int:pk>/check/", views.listing_check_now, name="listing_check_now"),
+    path("listings/<int:pk>/delete/", views.listing_delete, name="listing_delete"),
+    path("listings/<int:pk>/status.json", views.listing_status, name="listing_status"),
 ]

@@ -1,0 +1,81 @@
+"""Forms of the web UI. They check input and say what is wrong; the services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+
+from . import selectors
+from .fetching import FetchError, validate_url
+from .models import Priority
+
+URL_HELP = "The product's page at a shop, starting with http:// or https://"
+
+
+def _clean_url(raw: str, *, owner) -> str:
+    """A trackable URL the person does not track yet, or a ValidationError saying why not."""
+    try:
+        url = validate_url(raw)
+    except FetchError as exc:
+        raise forms.ValidationError(f"This address cannot be tracked: {exc}.") from exc
+    existing = selectors.listing_find_by_url(owner=owner, url=url)
+    if existing is not None:
+        raise forms.ValidationError(
+            f"You already track this page (in “{existing.product.name}”).", code="duplicate"
+        )
+    return url
+
+
+class _OwnerForm(forms.Form):
+    def __init__(self, *args, owner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+
+class ProductAddForm(_OwnerForm):
+    # A CharField, not a URLField: the fetch layer's own check gives the message, and
+    # Django's URL validator would accept schemes and forms the fetcher refuses.
+    url = forms.CharField(
+        label="Product page URL",
+        max_length=2000,
+        help_text=URL_HELP,
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://shop.example/product", "inputmode": "url", "autocomplete": "off"}
+        ),
+    )
+    name = forms.CharField(
+        label="Name (optional)",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Taken from the page if empty"}),
+    )
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+
+    def clean_url(self) -> str:
+        return _clean_url(self.cleaned_data["url"], owner=self.owner)
+
+
+class ListingAddForm(_OwnerForm):
+    url = forms.CharField(
+        label="Another store's page",
+        max_length=2000,
+        help_text=URL_HELP,
+        widget=forms.TextInput(attrs={"placeholder": "https://other-shop.example/product", "inputmode": "url"}),
+    )
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+
+    def clean_url(self) -> str:
+        return _clean_url(self.cleaned_data["url"], owner=self.owner)
+
+
+class ProductRenameForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=300)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("A product needs a name.")
+        return name
+
+
+class ListingPriorityForm(forms.Form):
+    priority = forms.ChoiceField(choices=Priority.choices)

@@ -1,0 +1,305 @@
+"""Read-side queries for the web UI: what a person sees about their products. No writes here."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import CheckLog, Listing, PricePoint, Product
+
+ACTIVE_OUTCOMES = (CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)
+PROBLEM_STATUSES = (
+    Listing.Status.ERROR,
+    Listing.Status.BLOCKED,
+    Listing.Status.NO_PRICE,
+    Listing.Status.FLAGGED,
+    Listing.Status.BROKEN,
+    Listing.Status.INVALID,
+)
+SPARKLINE_DAYS = 30
+
+
+def products_for(*, owner) -> QuerySet[Product]:
+    """A person's products, newest first."""
+    return Product.objects.filter(owner=owner).order_by("-created_at", "-pk")
+
+
+def product_get(*, owner, product_id: int) -> Product:
+    """One of the person's products; 404 for anyone else's, so ids reveal nothing."""
+    return get_object_or_404(Product, pk=product_id, owner=owner)
+
+
+def listing_get(*, owner, listing_id: int) -> Listing:
+    return get_object_or_404(
+        Listing.objects.select_related("product", "store"), pk=listing_id, product__owner=owner
+    )
+
+
+def listing_find_by_url(*, owner, url: str) -> Listing | None:
+    """The person's listing of this exact URL, in any product."""
+    return Listing.objects.select_related("product").filter(product__owner=owner, url=url).first()
+
+
+def listing_is_checking(*, listing: Listing) -> bool:
+    """Whether a check of this listing is queued or running."""
+    return CheckLog.objects.filter(listing=listing, outcome__in=ACTIVE_OUTCOMES).exists()
+
+
+def _listings_annotated(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+    previous_price = (
+        PricePoint.objects.filter(listing=OuterRef("pk"))
+        .exclude(price=OuterRef("last_price"))
+        .order_by("-checked_at", "-pk")
+    )
+    last_point = PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk")
+    return queryset.select_related("store").annotate(
+        lowest_seen=Min("prices__price"),
+        highest_seen=Max("prices__price"),
+        previous_price=Subquery(previous_price.values("price")[:1]),
+        previous_price_at=Subquery(previous_price.values("checked_at")[:1]),
+        last_price_at=Subquery(last_point.values("checked_at")[:1]),
+        checking=Exists(CheckLog.objects.filter(listing=OuterRef("pk"), outcome__in=ACTIVE_OUTCOMES)),
+    )
+
+
+@dataclass
+class ProductSummary:
+    """One row of the dashboard."""
+
+    product: Product
+    listings: list[Listing]
+    current: Listing | None  # the listing with the lowest current price
+    price: Decimal | None
+    currency: str
+    change: Decimal | None  # current price minus the price before the latest change
+    change_pct: Decimal | None
+    previous_price: Decimal | None
+    previous_price_at: datetime | None  # when the previous, different price was last seen
+    lowest_seen: Decimal | None
+    status: str  # "ok", "checking", "paused", "pending" or a Listing.Status problem value
+    status_label: str
+    status_reason: str
+    trend: list[tuple[datetime, Decimal]] = field(default_factory=list)
+
+    @property
+    def checking(self) -> bool:
+        return self.status == "checking"
+
+
+def _pct(new: Decimal, old: Decimal) -> Decimal | None:
+    if not old:
+        return None
+    return ((new - old) / old * 100).quantize(Decimal("0.1"))
+
+
+def _cheapest(listings: Sequence[Listing]) -> Listing | None:
+    """The listing with the lowest current price, compared within the most common currency."""
+    priced = [item for item in listings if item.last_price is not None]
+    if not priced:
+        return None
+    trusted = [item for item in priced if item.status == Listing.Status.OK] or priced
+    currency = Counter(item.currency for item in trusted).most_common(1)[0][0]
+    same = [item for item in trusted if item.currency == currency]
+    return min(same, key=lambda item: (item.last_price, item.pk))
+
+
+def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
+    if not listings:
+        return "pending", "No store yet", "Add a store's page to start tracking."
+    active = [item for item in listings if not item.paused]
+    if not active:
+        return "paused", "Paused", ""
+    if any(getattr(item, "checking", False) for item in active):
+        return "checking", "Checking…", ""
+    for status in PROBLEM_STATUSES:
+        troubled = [item for item in active if item.status == status]
+        if troubled:
+            item = troubled[0]
+            reason = item.status_reason or item.get_status_display()
+            if len(active) > 1:
+                reason = f"{item.store}: {reason}"
+            return status, item.get_status_display(), reason
+    if all(item.status == Listing.Status.PENDING for item in active):
+        return "pending", Listing.Status.PENDING.label, ""
+    return "ok", "OK", ""
+
+
+def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> list[ProductSummary]:
+    """Dashboard rows for a person's products (or the given ones of theirs), in a fixed number
+    of queries whatever the number of products."""
+    products = products_for(owner=owner)
+    if product_ids is not None:
+        products = products.filter(pk__in=list(product_ids))
+    products_list = list(products)
+    listings = _listings_annotated(Listing.objects.filter(product__in=[p.pk for p in products_list]))
+    by_product: dict[int, list[Listing]] = defaultdict(list)
+    for listing in listings:
+        by_product[listing.product_id].append(listing)
+
+    cheapest = {p.pk: _cheapest(by_product[p.pk]) for p in products_list}
+    trend_ids = [item.pk for item in cheapest.values() if item is not None]
+    since = timezone.now() - timedelta(days=SPARKLINE_DAYS)
+    trends: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for listing_id, checked_at, price in (
+        PricePoint.objects.filter(listing_id__in=trend_ids, checked_at__gte=since)
+        .order_by("checked_at", "pk")
+        .values_list("listing_id", "checked_at", "price")
+    ):
+        trends[listing_id].append((checked_at, price))
+
+    rows = []
+    for product in products_list:
+        product_listings = by_product[product.pk]
+        current = cheapest[product.pk]
+        status, label, reason = _product_status(product_listings)
+        change = change_pct = lowest = None
+        if current is not None:
+            lowest = min(
+                (
+                    item.lowest_seen
+                    for item in product_listings
+                    if item.currency == current.currency and item.lowest_seen is not None
+                ),
+                default=None,
+            )
+            if current.previous_price is not None:
+                change = current.last_price - current.previous_price
+                change_pct = _pct(current.last_price, current.previous_price)
+        rows.append(
+            ProductSummary(
+                product=product,
+                listings=product_listings,
+                current=current,
+                price=current.last_price if current else None,
+                currency=current.currency if current else "",
+                change=change,
+                change_pct=change_pct,
+                previous_price=current.previous_price if current else None,
+                previous_price_at=current.previous_price_at if current else None,
+                lowest_seen=lowest,
+                status=status,
+                status_label=label,
+                status_reason=reason,
+                trend=trends.get(current.pk, []) if current else [],
+            )
+        )
+    return rows
+
+
+def listing_history(*, listing: Listing, days: int | None = None) -> list[tuple[datetime, Decimal]]:
+    """A listing's recorded prices, oldest first; only the last `days` days when given."""
+    points = PricePoint.objects.filter(listing=listing)
+    if days:
+        points = points.filter(checked_at__gte=timezone.now() - timedelta(days=days))
+    return list(points.order_by("checked_at", "pk").values_list("checked_at", "price"))
+
+
+@dataclass
+class ListingStats:
+    current: Decimal | None
+    lowest: Decimal | None
+    highest: Decimal | None
+    first: Decimal | None
+    change_pct: Decimal | None  # current against the first price in the period
+
+
+def listing_stats(points: Sequence[tuple[datetime, Decimal]], *, current: Decimal | None) -> ListingStats:
+    """Figures over a history: pure, so it works on any period the page shows."""
+    prices = [price for _, price in points]
+    if not prices:
+        return ListingStats(current, None, None, None, None)
+    now = current if current is not None else prices[-1]
+    return ListingStats(
+        current=now,
+        lowest=min(prices),
+        highest=max(prices),
+        first=prices[0],
+        change_pct=_pct(now, prices[0]),
+    )
+
+
+@dataclass
+class ListingDetail:
+    listing: Listing
+    points: list[tuple[datetime, Decimal]]
+    stats: ListingStats
+    last_check: CheckLog | None
+
+
+def product_listings(*, product: Product, days: int | None = None) -> list[ListingDetail]:
+    """Each store's listing of a product, with its history over the period and its latest check."""
+    listings = list(_listings_annotated(product.listings.all()).order_by("created_at", "pk"))
+    ids = [item.pk for item in listings]
+    points: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    history = PricePoint.objects.filter(listing_id__in=ids)
+    if days:
+        history = history.filter(checked_at__gte=timezone.now() - timedelta(days=days))
+    for listing_id, checked_at, price in history.order_by("checked_at", "pk").values_list(
+        "listing_id", "checked_at", "price"
+    ):
+        points[listing_id].append((checked_at, price))
+    last_checks: dict[int, CheckLog] = {}
+    latest = CheckLog.objects.filter(listing_id__in=ids).order_by("listing_id", "-queued_at", "-pk")
+    for check in latest.filter(
+        pk__in=Subquery(
+            CheckLog.objects.filter(listing=OuterRef("listing"))
+            .order_by("-queued_at", "-pk")
+            .values("pk")[:1]
+        )
+    ):
+        last_checks[check.listing_id] = check
+    return [
+        ListingDetail(
+            listing=item,
+            points=points[item.pk],
+            stats=listing_stats(points[item.pk], current=item.last_price),
+            last_check=last_checks.get(item.pk),
+        )
+        for item in listings
+    ]
+
+
+def product_checks(*, product: Product) -> QuerySet[CheckLog]:
+    """The check log of all a product's listings, newest first (paginate it)."""
+    return (
+        CheckLog.objects.filter(listing__product=product)
+        .select_related("listing", "listing__store")
+        .order_by("-queued_at", "-pk")
+    )
+
+
+def listing_status(*, listing: Listing) -> dict:
+    """What the product page polls while a check runs: JSON-ready."""
+    check = listing.checks.order_by("-queued_at", "-pk").first()
+    checking = check is not None and check.outcome in ACTIVE_OUTCOMES
+    return {
+        "id": listing.pk,
+        "status": listing.status,
+        "status_label": listing.get_status_display(),
+        "reason": listing.status_reason,
+        "paused": listing.paused,
+        "checking": checking,
+        "last_price": str(listing.last_price) if listing.last_price is not None else None,
+        "currency": listing.currency,
+        "in_stock": listing.in_stock,
+        "checked_at": listing.last_checked_at.isoformat() if listing.last_checked_at else None,
+        "check": (
+            {
+                "id": check.pk,
+                "outcome": check.outcome,
+                "outcome_label": check.get_outcome_display(),
+                "http_status": check.http_status,
+                "error": check.error,
+                "finished_at": check.finished_at.isoformat() if check.finished_at else None,
+            }
+            if check
+            else None
+        ),
+    }
