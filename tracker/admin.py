@@ -48,3 +48,45 @@ class PricePointAdmin(admin.ModelAdmin):
     list_filter = ("method", "currency")
     raw_id_fields = ("listing", "check_log")
     date_hierarchy = "checked_at"
+
+
+# --- extraction patterns (H5) ---------------------------------------------------------------
+
+from django.utils.html import format_html_join  # noqa: E402
+
+from .models import ExtractionPattern, ListingPage, LLMCall  # noqa: E402
+
+
+@admin.register(ExtractionPattern)
+class ExtractionPatternAdmin(admin.ModelAdmin):
+    list_display = ("store", "version", "status", "source", "success_count", "failure_count", "consecutive_failures", "last_validated_at", "created_at")
+    list_filter = ("status", "source")
+    search_fields = ("store__domain", "notes")
+    raw_id_fields = ("store",)
+    readonly_fields = ("success_count", "failure_count", "consecutive_failures", "last_validated_at", "validated_on", "created_at")
+
+
+@admin.register(ListingPage)
+class ListingPageAdmin(admin.ModelAdmin):
+    list_display = ("listing", "url", "fetched_at", "truncated")
+    raw_id_fields = ("listing",)
+    exclude = ("html",)
+    readonly_fields = ("listing", "url", "fetched_at", "truncated", "layers")
+
+    @admin.display(description="What each layer extracts")
+    def layers(self, obj: ListingPage) -> str:
+        from . import patterns
+
+        spec = patterns.pattern_spec(patterns.store_active_pattern(store_id=obj.listing.store_id))
+        readings = patterns.page_layers(html=obj.html, url=obj.url, spec=spec)
+        return format_html_join(
+            "", "<p><strong>{}</strong>: {} <small>({})</small></p>",
+            ((r.layer, r.price if r.price is not None else "no price", r.detail) for r in readings),
+        )
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "store", "purpose", "model", "prompt_tokens", "completion_tokens", "ok", "duration_ms")
+    list_filter = ("ok", "purpose", "model")
+    raw_id_fields = ("store",)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_patterns
 
 app_name = "tracker"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("listings/<int:pk>/check/", views.listing_check_now, name="listing_check_now"),
     path("listings/<int:pk>/delete/", views.listing_delete, name="listing_delete"),
     path("listings/<int:pk>/status.json", views.listing_status, name="listing_status"),
+    path("listings/<int:pk>/extraction/", views_patterns.listing_extraction, name="listing_extraction"),
+    path("listings/<int:pk>/page/", views_patterns.listing_page_preview, name="listing_page_preview"),
 ]

@@ -1,0 +1,80 @@
+"""A person helps: sees what each layer reads, picks or types a selector, tests it, saves it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.tracker.shop_pages import shop_page
+from tracker.models import ExtractionPattern, Listing, ListingPage, Product, Store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listing(user):
+    store = Store.objects.create(domain="shop.test")
+    product = Product.objects.create(owner=user, name="Alder Desk Chair")
+    listings = []
+    for i in range(2):
+        item = Listing.objects.create(product=product, store=store, url=f"https://shop.test/p/{i}")
+        ListingPage.objects.create(listing=item, url=item.url, html=shop_page(i, theme="v2"))
+        listings.append(item)
+    return listings[0]
+
+
+def url(listing):
+    return reverse("tracker:listing_extraction", args=[listing.pk])
+
+
+def test_the_page_shows_each_layer_and_the_candidate_prices(client, user, listing):
+    client.force_login(user)
+    response = client.get(url(listing))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "structured data" in body and "heuristics" in body and "store pattern" in body
+    assert "149.00" in body and "pdp__amount" in body  # the candidate with its selector
+
+
+def test_a_typed_selector_is_tested_on_every_page_of_the_store(client, user, listing):
+    client.force_login(user)
+    response = client.post(url(listing), {"selector": ".pdp__amount", "kind": "css", "action": "test"})
+    body = response.content.decode()
+    assert "https://shop.test/p/0" in body and "https://shop.test/p/1" in body
+    assert "149.00" in body and "89.50" in body
+    assert not ExtractionPattern.objects.exists()
+
+
+def test_a_selector_that_validates_is_saved_as_the_store_pattern(client, user, listing):
+    client.force_login(user)
+    response = client.post(url(listing), {"selector": ".pdp__pricing .pdp__amount", "kind": "css", "action": "save"})
+    assert response.status_code == 302
+    pattern = ExtractionPattern.objects.get(status="active")
+    assert pattern.source == "person" and pattern.spec["price"]["selector"] == ".pdp__pricing .pdp__amount"
+
+
+def test_the_was_price_is_refused_with_the_reason(client, user, listing):
+    client.force_login(user)
+    response = client.post(url(listing), {"selector": ".pdp__strike", "kind": "css", "action": "save"})
+    assert response.status_code == 200
+    assert "was" in response.content.decode() and not ExtractionPattern.objects.exists()
+
+
+def test_an_unsafe_xpath_is_refused(client, user, listing):
+    client.force_login(user)
+    response = client.post(url(listing), {"selector": "document('http://x.test/')", "kind": "xpath", "action": "save"})
+    assert "not allowed" in response.content.decode() and not ExtractionPattern.objects.exists()
+
+
+def test_someone_else_cannot_see_or_change_the_listing(client, other_user, listing):
+    client.force_login(other_user)
+    assert client.get(url(listing)).status_code == 404
+    assert client.post(url(listing), {"selector": ".pdp__amount", "kind": "css", "action": "save"}).status_code == 404
+    assert not ExtractionPattern.objects.exists()
+
+
+def test_the_preview_runs_no_scripts(client, user, listing):
+    client.force_login(user)
+    response = client.get(reverse("tracker:listing_page_preview", args=[listing.pk]))
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"<script" not in response.content and b"149.00" in response.content
