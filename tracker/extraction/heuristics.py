@@ -84,7 +84,7 @@ _BEFORE_BAD = re.compile(
     r"\bde:?|\bbefore|\boriginally|\boriginal(?: price)?|\bcompare at|\bretail(?: price)?|"
     r"\bvalue|\bsave|\byou save|\bsavings?|\beconomiz\w*|\bahorr\w*|\bsparen|\bspar\w*|"
     r"\bshipping(?: cost)?|\bdelivery|\bentrega|\benv[ií]o|\bfrete|\bversand\w*|\bs&h|"
-    r"\bover|\babove|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
+    r"\bover|\bunder|\babove|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
     r"payments? of|\binstal+ments?(?: of)?|\bklarna|\bafterpay|\baffirm|\bas low as|"
     r"\bpay in \w+|\bparcelas?|\bzzgl\.?(?: mwst\.?)?|\bexcl\.?(?: vat| tax)?|\bnet|"
     r"\bmember(?:s)? price|\bprime|\bstudents?|\bsubscribe|\bauto-?restock|\bclub|"
@@ -96,7 +96,7 @@ _BEFORE_BAD = re.compile(
 )
 _AFTER_BAD = re.compile(
     r"^\W{0,2}(?:/\s?\w|per\b|pro\b|each\s*\(reg|a month|/mo\b|mo\.|month|monthly|x\b|"
-    r"off\b|% off|savings|shipping\b|delivery\b|versand\b|frete\b|s/ juros|sem juros|"
+    r"off\b|% off|savings|shipping\b(?!\s*:)|delivery\b(?!\s*:)|versand\b|frete\b|s/ juros|sem juros|"
     r"interest|for eligible|with prime|prime\b|with code|back\b|cashback|credit|"
     r"in rewards|reward|import|deposit)",
     re.IGNORECASE,
@@ -511,6 +511,11 @@ def _candidates(page: _Page) -> list[Candidate]:
             seen.add(id(el))
             token = AmountToken(amount, None, 0, len(value), None)
             found.append(_candidate(el, token, value, page, 1))
+    # The first half of a range ("$19.95 – $24.95") is known only once the second is seen.
+    for previous, current in zip(found, found[1:], strict=False):
+        if "range" in current.reasons and previous.rejected is None and 0 <= current.order - previous.order <= 12:
+            previous.rejected = "price range"
+            previous.reasons.append("range")
     return found
 
 

@@ -192,7 +192,7 @@ _IN_WORDS = re.compile(
     r"\b(in stock|add to (?:cart|bag|basket|trolley)|buy now|auf lager|sofort lieferbar|"
     r"in den warenkorb|lieferbar|em estoque|en stock|disponible|adicionar ao carrinho|"
     r"añadir al carrito|ajouter au panier|dodaj do koszyka|aggiungi al carrello|"
-    r"in winkelwagen|available)\b",
+    r"in winkelwagen|comprar|lägg i varukorg|jetzt kaufen|kaufen|acheter|kup teraz|available)\b",
     re.IGNORECASE,
 )
 

@@ -14,14 +14,12 @@ from decimal import Decimal
 from lxml import etree
 
 from .heuristics import HeuristicResult, heuristic_price
-from .parsing import currency_of_symbol, number_value, parse_currency, parse_html
+from .parsing import currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .result import ExtractionResult
 from .structured import StructuredVerdict, structured_verdict
 
 MAX_HTML_CHARS = 5_000_000
-_DIGITS = re.compile(r"\d[\d.,'’\u00a0 ]*\d|\d")
-_TEXT_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "title"})
 
 
 def extract(
@@ -83,7 +81,8 @@ def extract_tree(
                 result.confidence = found.confidence
                 result.selector = found.selector.selector if found.selector else None
             else:
-                reasons = [r for r in (verdict.reason, found.reason if found else None) if r]
+                reasons = [r for r in (verdict.reason, result.reason, found.reason if found else None) if r]
+                reasons = list(dict.fromkeys(reasons))
                 result.reason = "; ".join(reasons) or "no price found"
     if result.price is not None:
         result.currency = result.currency or verdict.currency or hint or "USD"
@@ -103,7 +102,7 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     result.price = price
     result.currency = verdict.currency
     result.method = verdict.method
-    if price in _visible_amounts(tree):
+    if _price_shown(_visible_text(tree), price):
         result.confidence = 0.95
         return
     # The page never prints the structured price: believe it only if the page shows no
@@ -137,7 +136,7 @@ def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVe
 def _with_pattern(result: ExtractionResult, match: PatternMatch, verdict: StructuredVerdict) -> None:
     if not match.ok:
         if result.price is None and not result.flagged:
-            result.reason = "; ".join(filter(None, [result.reason, f"pattern: {match.errors.get('price')}"]))
+            result.reason = f"pattern: {match.errors.get('price')}"
         return
     if result.price is not None:
         if match.price == result.price:
@@ -178,33 +177,30 @@ def _disagree(result: ExtractionResult, reason: str, *layers: dict) -> None:
     result.disagreements.extend(layers)
 
 
-def _visible_amounts(tree: etree._Element) -> set[Decimal]:
-    """Every number printed in the page's text (scripts and styles left out), read as an
-    amount; `3157` also counts as 31.57 (cents in a superscript)."""
-    body = tree.find(".//body")
-    if body is None:
-        body = tree
-    amounts: set[Decimal] = set()
-    steps = 0
-    for el in body.iter():
-        steps += 1
-        if steps > 100_000:
-            break
-        tag = el.tag if isinstance(el.tag, str) else ""
-        texts = [] if tag.lower() in _TEXT_SKIP else [el.text]
-        texts.append(el.tail)
-        for text in texts:
-            if not text or len(text) > 5000:
-                continue
-            for found in _DIGITS.finditer(text):
-                value = number_value(found.group(0))
-                if value is None or not 0 < value < 10**9:
-                    continue
-                amounts.add(value.quantize(Decimal("0.01")))
-                if value == value.to_integral() and value >= 100:
-                    amounts.add((value / 100).quantize(Decimal("0.01")))
-    # Prices split over elements (`$<span>37</span>.<span>30</span>`): join digit runs.
-    return amounts
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)"
+    " and not(parent::template)]",
+    smart_strings=False,
+)
+
+
+def _visible_text(tree: etree._Element) -> str:
+    return " ".join(_VISIBLE_TEXT(tree))
+
+
+def _price_shown(text: str, price: Decimal) -> bool:
+    """Whether the page text prints this amount in any usual form: `1,299.00`, `1.299,00`,
+    `1 299`, `1299`, `$31<sup>57</sup>` read as `3157`."""
+    whole, _, cents = f"{price:.2f}".partition(".")
+    groups = []
+    head = whole
+    while len(head) > 3:
+        groups.insert(0, head[-3:])
+        head = head[:-3]
+    groups.insert(0, head)
+    number = r"[.,'’\u00a0\u202f ]?".join(groups)
+    tail = rf"(?:[.,]\s?{cents}|{cents})" if cents != "00" else r"(?:[.,]\s?00?|,-)?"
+    return re.search(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d)", text) is not None
 
 
 _LANG_CURRENCY = {

@@ -147,8 +147,9 @@ def _product_offer(product: dict, method: str) -> StructuredOffer | None:
             amount, currency, availability, title, image, method, low_high, tuple(sorted(distinct))
         )
     amount, currency, availability = prices[0]
-    if availability is None:
-        availability = next((p[2] for p in prices if p[2] is not None), None)
+    states = {p[2] for p in prices if p[2] is not None}
+    # Offers per size or colour: the product is in stock when any of them is.
+    availability = Availability.IN_STOCK if Availability.IN_STOCK in states else (states.pop() if states else None)
     return StructuredOffer(amount, currency, availability, title, image, method, low_high)
 
 
@@ -313,7 +314,9 @@ def structured_verdict(tree: lxml.html.HtmlElement, *, page_title: str = "") -> 
             verdict.currency = offer.currency
     availabilities = [o.availability for o in main if o.availability is not None]
     if availabilities:
-        verdict.availability = availabilities[0]
+        verdict.availability = (
+            Availability.IN_STOCK if Availability.IN_STOCK in availabilities else availabilities[0]
+        )
     if not verdict.values:
         verdict.reason = (
             "the structured data gives only a price range"
