@@ -212,6 +212,49 @@ def test_a_failed_first_check_shows_its_reason(logged_in, user, shop, eager, dja
     assert "HTTP 404" in dashboard and "Fetch error" in dashboard
 
 
+@pytest.fixture
+def demo_shop():
+    from demoshop.server import start_in_thread
+
+    shop = start_in_thread(host="127.0.0.1", port=0)
+    yield shop
+    shop.stop()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "path,status,shown",
+    [
+        ("/downloads/price-list.pdf", Listing.Status.ERROR, "not a web page"),
+        ("/info/shipping", Listing.Status.NO_PRICE, "No price found"),
+        ("/product/no-such-thing", Listing.Status.ERROR, "HTTP 404"),
+        (None, Listing.Status.ERROR, "could not reach the shop"),
+    ],
+)
+def test_a_page_that_gives_no_price_is_marked_with_the_reason_and_records_nothing(
+    logged_in, user, demo_shop, eager, settings, django_capture_on_commit_callbacks, path, status, shown
+):
+    settings.FETCH_RESPECT_ROBOTS = False
+    url = f"{demo_shop.url}{path}" if path else f"http://127.0.0.1:{_closed_port()}/product/x"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(reverse("tracker:dashboard"), {"url": url, "priority": "normal"})
+    assert response.status_code == 302
+    listing = Listing.objects.get(product__owner=user)
+    assert listing.status == status and listing.last_price is None
+    assert not PricePoint.objects.exists()
+    page = logged_in.get(response["Location"]).content.decode()
+    assert shown in page
+    assert 'role="alert"' in page  # the reason box
+    assert shown in logged_in.get(reverse("tracker:dashboard")).content.decode()
+
+
 @pytest.mark.parametrize(
     "url,message",
     [
