@@ -32,18 +32,42 @@ class ListingAdmin(admin.ModelAdmin):
     list_filter = ("status", "priority", "paused", "store")
     search_fields = ("url", "product__name", "title")
     raw_id_fields = ("product",)
+    list_select_related = ("product", "store")
+    readonly_fields = ("recent_prices",)
+
+    @admin.display(description="Latest prices")
+    def recent_prices(self, obj: Listing) -> str:
+        from django.utils.html import format_html_join
+
+        points = obj.prices.order_by("-checked_at")[:20]
+        return format_html_join(
+            "", "<div>{} — {} {} <small>({})</small></div>",
+            ((p.checked_at.strftime("%Y-%m-%d %H:%M"), p.price, p.currency, p.method) for p in points),
+        ) or "none yet"
+
+
+class _ReadOnlyHistory:
+    """History is what checks found: shown, never edited by hand (deleting stays possible)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CheckLog)
-class CheckLogAdmin(admin.ModelAdmin):
+class CheckLogAdmin(_ReadOnlyHistory, admin.ModelAdmin):
     list_display = ("id", "listing", "outcome", "http_status", "duration_ms", "method", "queued_at", "finished_at")
     list_filter = ("outcome", "method")
     raw_id_fields = ("listing",)
     search_fields = ("error", "listing__url")
+    date_hierarchy = "queued_at"
+    list_select_related = ("listing__product", "listing__store")
 
 
 @admin.register(PricePoint)
-class PricePointAdmin(admin.ModelAdmin):
+class PricePointAdmin(_ReadOnlyHistory, admin.ModelAdmin):
     list_display = ("listing", "price", "currency", "in_stock", "method", "checked_at")
     list_filter = ("method", "currency")
     raw_id_fields = ("listing", "check_log")
