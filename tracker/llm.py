@@ -321,3 +321,33 @@ def agent_from_settings() -> ExtractorPatternAgent | None:
         model=settings.OPENAI_MODEL,
         timeout=settings.LLM_TIMEOUT,
     )
+
+
+def llm_extract(*, html: str | bytes, result, url: str | None = None):
+    """The LLM layer for `manage.py extract` (no database): when an agent is configured and no
+    other layer found a price, ask for selectors, validate them on this page and read the price.
+
+    Returns `result` unchanged when no API key is set; raises LLMUnavailable when the server
+    cannot answer. Nothing is recorded (there may be no database).
+    """
+    agent = agent_from_settings()
+    if agent is None:
+        return result
+    from .extraction.parsing import parse_html
+    from .extraction.patterns import apply_pattern
+    from .patterns import spec_problems
+
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    page = SamplePage(url=url or "", html=text)
+    answer = agent.propose(pages=[page], validate=lambda spec: spec_problems(spec, [page]))
+    if answer.spec is None:
+        result.reason = f"{result.reason or 'no price'}; LLM ({answer.rounds} rounds): {'; '.join(answer.problems[:2])}"
+        return result
+    match = apply_pattern(parse_html(text), answer.spec)
+    result.price, result.currency = match.price, match.currency
+    result.availability = match.availability or result.availability
+    result.title = match.title or result.title
+    result.method, result.confidence, result.reason = "llm", 0.7, None
+    if hasattr(result, "selector"):
+        result.selector = answer.spec.price.selector
+    return result

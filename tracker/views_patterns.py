@@ -82,3 +82,8 @@ def listing_page_preview(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+def product_panel_context(request: HttpRequest, product) -> dict:
+    """For the product page's extraction panel (registered in TrackerConfig.ready)."""
+    return {"extraction_listings": list(product.listings.select_related("store"))}

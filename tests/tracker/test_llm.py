@@ -155,3 +155,21 @@ def test_the_trimmed_page_keeps_the_price_within_the_budget():
     assert len(trimmed) <= PAGE_BUDGET_CHARS
     assert "price-now" in trimmed and "$149.00" in trimmed
     assert "<script" not in trimmed and "<style" not in trimmed and "a comment" not in trimmed
+
+
+def test_manage_py_extract_asks_the_llm_only_when_configured_and_not_with_no_llm(tmp_path, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    page = tmp_path / "bare.html"
+    page.write_text("<html><body><h1>Thing</h1><div class='cost'>Cost: 15.00</div><div class='ref'>Ref 12</div></body></html>")
+    with FakeLLM([{"content": answer(".cost")}]) as fake:
+        settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "k", fake.base_url
+        off = StringIO()
+        call_command("extract", str(page), "--no-llm", stdout=off)
+        assert json.loads(off.getvalue())["price"] is None and not fake.completions
+        on = StringIO()
+        call_command("extract", str(page), stdout=on)
+    row = json.loads(on.getvalue())
+    assert (row["price"], row["layer"]) == ("15.00", "llm") and len(fake.completions) == 1

@@ -78,3 +78,11 @@ def test_the_preview_runs_no_scripts(client, user, listing):
     response = client.get(reverse("tracker:listing_page_preview", args=[listing.pk]))
     assert "sandbox" in response["Content-Security-Policy"]
     assert b"<script" not in response.content and b"149.00" in response.content
+
+
+def test_the_product_page_links_to_the_help_page(client, user, listing):
+    Listing.objects.filter(pk=listing.pk).update(status="broken")
+    Store.objects.filter(pk=listing.store_id).update(extraction_status="broken")
+    client.force_login(user)
+    body = client.get(reverse("tracker:product", args=[listing.product_id])).content.decode()
+    assert "Extraction broken" in body and url(listing) in body and "Help find the price" in body
