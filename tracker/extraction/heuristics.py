@@ -22,7 +22,6 @@ from .parsing import (
     availability_from_text,
     currency_of_symbol,
     find_amounts,
-    number_value,
     parse_amount,
 )
 from .patterns import FieldRule, SelectorError, apply_rule
@@ -141,8 +140,6 @@ class HeuristicResult:
     selector: FieldRule | None = None
     reason: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
-    # Amounts seen anywhere in the visible text (to check structured data against the page).
-    visible_amounts: set[Decimal] = field(default_factory=set)
 
 
 def _words(el: etree._Element) -> set[str]:
@@ -222,52 +219,65 @@ def _scan(tree: etree._Element) -> _Page | None:
     zone: set[int] = set()
     struck: set[int] = set()
     texts: list[tuple[etree._Element, str, bool]] = []
+    zone_cache: dict[str, bool] = {}
+    hidden_cache: dict[str, bool] = {}
     # Iterative walk carrying inherited flags (hidden, zone, struck).
     stack: list[tuple[etree._Element, bool, bool, bool]] = [(body, False, False, False)]
     count = 0
     keep: list[etree._Element] = []
     while stack and count < MAX_ELEMENTS:
         el, is_hidden, in_zone, is_struck = stack.pop()
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        keep.append(el)
-        tag = el.tag.lower()
+        tag = tag.lower()
         if tag in _SKIP_TAGS:
             continue
+        keep.append(el)
         count += 1
-        order[id(el)] = count
-        is_hidden = is_hidden or _is_hidden(el)
+        key = id(el)
+        order[key] = count
+        attrib = el.attrib
+        classes = attrib.get("class")
+        ident = attrib.get("id")
+        style = attrib.get("style")
+        if not is_hidden:
+            if "hidden" in attrib or attrib.get("aria-hidden") == "true" or attrib.get("type") == "hidden":
+                is_hidden = True
+            elif style and _HIDDEN_STYLE.search(style):
+                is_hidden = True
+            elif classes:
+                flag = hidden_cache.get(classes)
+                if flag is None:
+                    flag = hidden_cache[classes] = any(c in _HIDDEN_CLASSES for c in classes.lower().split())
+                is_hidden = flag
         if not in_zone:
             if tag in _ZONE_TAGS:
                 in_zone = True
-            else:
-                attrs = _attr_text(el)
-                if attrs.strip() and _ZONE_WORDS.search(attrs):
-                    in_zone = True
-        if not is_struck:
-            if tag in _STRUCK_TAGS:
-                is_struck = True
-            else:
-                style = el.get("style")
-                if style and _STRIKE_STYLE.search(style):
-                    is_struck = True
+            elif classes or ident:
+                names = f"{classes or ''} {ident or ''}"
+                flag = zone_cache.get(names)
+                if flag is None:
+                    flag = zone_cache[names] = bool(_ZONE_WORDS.search(names))
+                in_zone = flag
+        if not is_struck and (tag in _STRUCK_TAGS or (style and _STRIKE_STYLE.search(style))):
+            is_struck = True
         if is_hidden:
-            hidden.add(id(el))
+            hidden.add(key)
+            continue  # nothing below a hidden element is read
         if in_zone:
-            zone.add(id(el))
+            zone.add(key)
         if is_struck:
-            struck.add(id(el))
-        if el.text and not is_hidden and len(texts) < MAX_TEXT_NODES:
+            struck.add(key)
+        if el.text and len(texts) < MAX_TEXT_NODES:
             texts.append((el, el.text, False))
         children = list(el)
         for child in reversed(children):
             stack.append((child, is_hidden, in_zone, is_struck))
-            # A child's tail belongs to this element's text.
-            if child.tail and not is_hidden and len(texts) < MAX_TEXT_NODES:
-                pass
         for child in children:
-            if child.tail and child.tail.strip() and not is_hidden:
-                texts.append((el, child.tail, True))
+            tail = child.tail
+            if tail and len(texts) < MAX_TEXT_NODES and not tail.isspace():
+                texts.append((el, tail, True))
     title_el = tree.find(".//title")
     doc_title = title_el.text_content() if title_el is not None else ""
     for meta in tree.iter("meta"):
@@ -322,10 +332,13 @@ def _bounded_text(el: etree._Element, limit: int) -> str | None:
 
 def _price_text(el: etree._Element, limit: int = 400) -> str:
     """Visible text of a small element; superscript cents (`$31<sup>57</sup>`) get their point."""
+    if len(el) == 0:
+        return " ".join((el.text or "").split())
     parts: list[str] = []
     size = 0
-    for node in el.iter():
-        if size > limit:
+    for steps, node in enumerate(el.iter()):
+        if size > limit or steps > 60:
+            parts.append(" " * (limit + 1))
             break
         size += len(node.text or "") + len(node.tail or "")
         if not isinstance(node.tag, str) or node.tag.lower() in _SKIP_TAGS:
@@ -496,10 +509,10 @@ def _candidates(page: _Page) -> list[Candidate]:
         for token in tokens:
             found.append(_candidate(el, token, el_text, page, len(tokens)))
     # Machine values on price-named elements without a printed currency (`content="75.00"`).
-    for el in page.body.iter():
+    for el in _MACHINE_PRICES(page.body):
         if len(found) >= MAX_CANDIDATES:
             break
-        if not isinstance(el.tag, str) or id(el) in seen or id(el) in page.hidden:
+        if id(el) in seen or id(el) in page.hidden or id(el) not in page.order:
             continue
         itemprop = el.get("itemprop")
         content = el.get("content")
@@ -517,6 +530,11 @@ def _candidates(page: _Page) -> list[Candidate]:
             previous.rejected = "price range"
             previous.reasons.append("range")
     return found
+
+
+_MACHINE_PRICES = etree.XPath(
+    ".//*[@itemprop='price' or (@content and contains(translate(@class, 'PRICE', 'price'), 'price'))]"
+)
 
 
 def _candidate(el, token: AmountToken, el_text: str, page: _Page, n_tokens: int) -> Candidate:
@@ -550,11 +568,15 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
         return HeuristicResult(reason="the page has no body")
     candidates = _candidates(page)
     result = HeuristicResult(candidates=candidates)
-    result.visible_amounts = _visible_amounts(page)
     result.availability = visible_availability(page)
     live = [c for c in candidates if c.rejected is None]
     if not live:
-        result.reason = "no price-like text on the page"
+        if any("range" in c.reasons and not c.in_zone for c in candidates):
+            result.reason = "the page shows a price range"
+        elif candidates:
+            result.reason = f"every price on the page was ruled out (e.g. {candidates[0].text[:30]!r}: {candidates[0].rejected})"
+        else:
+            result.reason = "no price-like text on the page"
         return result
     live.sort(key=lambda c: (-c.score, c.order))
     best = live[0]
@@ -603,21 +625,6 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     if re.search(r"%|\boff\b|\bsave\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:", text, re.IGNORECASE):
         return a if a.amount < b.amount else b
     return None
-
-
-def _visible_amounts(page: _Page) -> set[Decimal]:
-    amounts: set[Decimal] = set()
-    for _owner_el, text, _tail in page.visible_text_nodes[:MAX_TEXT_NODES]:
-        if not any(ch.isdigit() for ch in text) or len(text) > 2000:
-            continue
-        for match in re.finditer(r"\d[\d.,'’\u00a0 ]*\d|\d", text):
-            value = number_value(match.group(0))
-            if value is not None and 0 < value < 10**9:
-                amounts.add(value.quantize(Decimal("0.01")))
-                if value == value.to_integral() and value >= 100:
-                    # "$3157" with the cents in a superscript.
-                    amounts.add((value / 100).quantize(Decimal("0.01")))
-    return amounts
 
 
 def visible_availability(page: _Page) -> Availability | None:

@@ -99,7 +99,7 @@ def parse_amount(value: object, *, decimal_separator: str | None = None) -> Deci
         except InvalidOperation:
             return None
     text = " ".join(str(value).split())
-    if not text or len(text) > 200:
+    if not text or len(text) > 200 or re.match(r"^[-−]\s*\d", text):
         return None
     # Plain machine numbers ("1299.99", "1299", "69.990000000") are read as they are.
     if re.fullmatch(r"\d+(\.\d+)?", text):

@@ -1,0 +1,159 @@
+"""The DOM-only price finder and the selectors it derives."""
+
+from decimal import Decimal
+
+import pytest
+
+from tracker.extraction.heuristics import derive_selector, heuristic_price
+from tracker.extraction.parsing import parse_html
+from tracker.extraction.patterns import apply_rule
+
+
+def _find(body: str, *, lang: str = "en"):
+    tree = parse_html(f'<html lang="{lang}"><head><title>Teapot</title></head><body>{body}</body></html>')
+    return tree, heuristic_price(tree)
+
+
+def test_it_picks_the_price_next_to_the_title_not_the_recommendations():
+    tree, found = _find(
+        '<div class="product"><h1>Teapot</h1><span class="price">$30.00</span></div>'
+        '<div class="related-products"><span class="price">$12.00</span><span class="price">$14.00</span></div>'
+    )
+    assert found.price == Decimal("30.00")
+    assert found.currency == "USD"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<del>$40.00</del> <span class="price">$30.00</span>',
+        '<s>$40.00</s> <span class="price">$30.00</span>',
+        '<span class="old-price">$40.00</span> <span class="price">$30.00</span>',
+        '<span class="price was">$40.00</span> <span class="price">$30.00</span>',
+        '<span class="price"><span class="compare-at">$40.00</span></span> <span class="price">$30.00</span>',
+        '<span style="text-decoration:line-through">$40.00</span> <span class="price">$30.00</span>',
+        '<span class="price">$30.00</span> <span>RRP: $40.00</span>',
+        '<span class="price">$30.00</span> <span>List price: $40.00</span>',
+    ],
+)
+def test_it_ignores_the_was_price(markup):
+    _, found = _find(f"<h1>Teapot</h1><div class='buy'>{markup}</div>")
+    assert found.price == Decimal("30.00")
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        "<p>$3.00 / 100 g</p>",
+        "<p>($6.00 per kg)</p>",
+        "<p>Free shipping over $50.00</p>",
+        "<p>or 4 payments of $7.50 with Klarna</p>",
+        "<p>4 x $7.50</p>",
+        "<p>Save $10.00</p>",
+        "<p>Shipping: $4.95</p>",
+        "<p>$5.00 off with code TEA</p>",
+        "<p>Members price $27.00</p>",
+        '<p class="installments">10x de $3,00</p>',
+        '<p style="display:none">$99.00</p>',
+        "<p hidden>$99.00</p>",
+        '<p class="hidden">$99.00</p>',
+    ],
+)
+def test_it_rejects_prices_that_are_not_the_product_price(trap):
+    _, found = _find(f'<h1>Teapot</h1><div class="buy"><span class="price">$30.00</span>{trap}</div>')
+    assert found.price == Decimal("30.00")
+
+
+def test_it_gives_up_on_a_range():
+    _, found = _find('<h1>Teapot</h1><p class="price">$20.00 – $40.00</p>')
+    assert found.price is None
+    assert "range" in found.reason
+
+
+def test_it_gives_up_when_two_prices_are_equally_likely():
+    _, found = _find('<h1>Teapot</h1><p><span class="price">$20.00</span></p><p><span class="price">$40.00</span></p>')
+    assert found.price is None
+    assert "compete" in found.reason
+
+
+def test_it_gives_up_on_a_page_without_prices():
+    _, found = _find("<h1>Teapot</h1><p>Call us for a quote.</p>")
+    assert found.price is None
+    assert found.reason
+
+
+def test_sale_pair_picks_the_lower_price_when_the_block_says_sale():
+    _, found = _find('<h1>Teapot</h1><div class="prices"><span>$40.00</span> <span>$30.00</span> <em>25% off</em></div>')
+    assert found.price == Decimal("30.00")
+
+
+def test_euro_page_reads_comma_decimals():
+    _, found = _find('<h1>Teekanne</h1><div class="preis">1.299,00 €</div>', lang="de")
+    assert found.price == Decimal("1299.00")
+    assert found.currency == "EUR"
+
+
+def test_superscript_cents_are_read():
+    _, found = _find('<h1>Teapot</h1><div class="price">$31<sup>57</sup></div>')
+    assert found.price == Decimal("31.57")
+
+
+def test_split_spans_are_read_as_one_price():
+    _, found = _find('<h1>Teapot</h1><div class="price"><span>$</span><span>37</span><span>.</span><span>30</span></div>')
+    assert found.price == Decimal("37.30")
+
+
+def test_dollar_with_a_canadian_hint_is_cad():
+    tree = parse_html('<html lang="en-CA"><body><h1>Teapot</h1><span class="price">$30.00</span></body></html>')
+    assert heuristic_price(tree, currency_hint="CAD").currency == "CAD"
+
+
+# --- selectors ---------------------------------------------------------------------------
+
+
+def test_selector_prefers_a_stable_id():
+    _, found = _find('<h1>Teapot</h1><div class="a"><span id="product-price" class="x1">$30.00</span></div>')
+    assert found.selector.selector == "#product-price"
+
+
+def test_selector_avoids_generated_ids_and_classes():
+    _, found = _find(
+        '<h1>Teapot</h1><div class="pdp"><span id="price-8f3a9c2d11" class="css-1x2y3z sc-AbCdE price-current">$30.00</span></div>'
+    )
+    selector = found.selector.selector
+    assert "8f3a9c2d11" not in selector and "css-" not in selector and "sc-" not in selector
+    assert "price-current" in selector
+    assert ":nth" not in selector
+
+
+def test_selector_uses_itemprop():
+    _, found = _find('<h1>Teapot</h1><span itemprop="price" content="30.00">$30.00</span>')
+    assert 'itemprop="price"' in found.selector.selector
+
+
+def test_selector_is_qualified_by_a_stable_ancestor_when_the_class_repeats():
+    tree, found = _find(
+        '<div id="buybox"><h1>Teapot</h1><span class="price">$30.00</span></div>'
+        '<div class="related-products"><span class="price">$12.00</span></div>'
+    )
+    assert found.selector.selector == "#buybox span.price"
+    assert apply_rule(tree, found.selector) == "$30.00"
+
+
+def test_derived_selector_is_verified_to_pick_the_same_value():
+    tree = parse_html('<html><body><h1>T</h1><span class="price">$30.00</span><span class="price">$12.00</span></body></html>')
+    element = tree.xpath("//span")[0]
+    rule = derive_selector(tree, element, Decimal("30.00"))
+    assert rule is None or apply_rule(tree, rule) == "$30.00"
+
+
+def test_no_selector_when_nothing_stable_names_the_element():
+    tree = parse_html("<html><body><div><div><span>$30.00</span></div><div><span>$12.00</span></div></div></body></html>")
+    element = tree.xpath("//span")[0]
+    assert derive_selector(tree, element, Decimal("30.00")) is None
+
+
+def test_candidates_are_bounded_on_pages_full_of_prices():
+    body = "<h1>Teapot</h1>" + "".join(f'<li class="tile"><span>${i}.00</span></li>' for i in range(1, 3000))
+    _, found = _find(body)
+    assert len(found.candidates) <= 400
