@@ -47,6 +47,7 @@ class Series:
 
     label: str
     points: Sequence[Point]
+    color: str = ""  # the palette's next colour when empty
 
 
 def _num(value: float) -> str:
@@ -144,7 +145,7 @@ def history_chart_svg(
     Series without points are listed in the legend but draw nothing; with no points at all the
     chart says so instead of drawing an empty frame that could be read as a price.
     """
-    palette = {item.label: PALETTE[i % len(PALETTE)] for i, item in enumerate(series)}
+    palette = {item.label: item.color or PALETTE[i % len(PALETTE)] for i, item in enumerate(series)}
     drawn = [(item, _steps(item.points)) for item in series]
     all_points = [point for _, steps in drawn for point in steps]
 

@@ -87,6 +87,7 @@ class ProductSummary:
     status_label: str
     status_reason: str
     trend: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # filled by tracker.ui.dashboard_rows_register hooks
 
     @property
     def checking(self) -> bool:

@@ -8,6 +8,17 @@ Call these from an AppConfig.ready():
 
 `context(request, product)` returns extra template variables for the panel; the panel template
 also gets `product`, `listings` (the ListingDetail list) and `request`.
+
+The dashboard shows many products: add per-row data in bulk, once per page, not per row
+(a template tag that queries per row makes the page cost grow with the products):
+
+    def annotate(*, request, rows):          # rows: list[selectors.ProductSummary]
+        quality = product_quality_bulk(products=[row.product for row in rows])
+        for row in rows:
+            row.extra["deal_quality"] = quality.get(row.product.pk)
+    ui.dashboard_rows_register(annotate)
+
+and read `row.extra.deal_quality` in a template (`templates/tracker/dashboard.html`).
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ class ProductPanel:
 
 _nav_links: dict[str, NavLink] = {}
 _product_panels: dict[str, ProductPanel] = {}
+_dashboard_annotators: dict[str, Callable] = {}
 
 
 def nav_link_register(*, label: str, url_name: str, order: int = 50, staff_only: bool = False) -> None:
@@ -45,6 +57,16 @@ def nav_link_register(*, label: str, url_name: str, order: int = 50, staff_only:
 def product_panel_register(*, template: str, context: Callable | None = None, order: int = 50) -> None:
     """Add a panel to the product page, below the stores. Registering a template again replaces it."""
     _product_panels[template] = ProductPanel(template=template, context=context, order=order)
+
+
+def dashboard_rows_register(annotate: Callable) -> None:
+    """Add data to the dashboard's rows: `annotate(request=..., rows=...)`, once per page."""
+    _dashboard_annotators[f"{annotate.__module__}.{annotate.__qualname__}"] = annotate
+
+
+def dashboard_rows_annotate(*, request, rows: list) -> None:
+    for annotate in _dashboard_annotators.values():
+        annotate(request=request, rows=rows)
 
 
 def nav_links(*, user) -> list[dict]:

@@ -41,6 +41,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.products_for(owner=request.user).values_list("pk", flat=True), PRODUCTS_PER_PAGE)
     page_obj = page.get_page(request.GET.get("page"))
     rows = selectors.product_summaries(owner=request.user, product_ids=list(page_obj.object_list))
+    ui.dashboard_rows_annotate(request=request, rows=rows)
     status = 400 if form.errors else 200
     return render(
         request,
@@ -57,8 +58,13 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
     days = PERIODS[period]
     details = selectors.product_listings(product=product, days=days)
     tz = timezone.get_current_timezone()
+    # A store keeps its colour on every chart of the page
+    for index, detail in enumerate(details):
+        detail.series = charts.Series(
+            str(detail.listing.store), detail.points, color=charts.PALETTE[index % len(charts.PALETTE)]
+        )
     for detail in details:
-        series = [charts.Series(str(detail.listing.store), detail.points)]
+        series = [detail.series]
         currency = detail.listing.currency
         detail.chart_wide = mark_safe(charts.history_chart_svg(series, currency=currency, tz=tz))
         detail.chart_narrow = mark_safe(
@@ -72,7 +78,7 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
         for currency, group in by_currency.items():
             if not any(item.points for item in group):
                 continue
-            series = [charts.Series(str(item.listing.store), item.points) for item in group]
+            series = [item.series for item in group]
             combined.append(
                 {
                     "currency": currency,

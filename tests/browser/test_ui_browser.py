@@ -180,14 +180,14 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
     try:
         _log_in(page, live_server)
         page.goto(f"{live_server.url}{listing.product.get_absolute_url()}")
-        assert "Checking" in page.inner_text(".checking")
+        assert "Checking" in page.inner_text(".check-progress")
 
         services.listing_check(check_id=check.pk)
         assert CheckLog.objects.get(pk=check.pk).outcome == CheckLog.Outcome.OK
 
         # status.js sees the finished check and reloads: the price replaces the progress note
         page.wait_for_selector(".listing .chart-box .wide svg circle", timeout=TIMEOUT_MS)
-        assert page.locator(".checking").count() == 0
+        assert page.locator(".check-progress").count() == 0
         listing.refresh_from_db()
         assert format_money(listing.last_price, listing.currency) in page.inner_text(".listing .current-price")
     finally:

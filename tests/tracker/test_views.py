@@ -411,14 +411,14 @@ def test_removing_one_store_keeps_the_product_until_the_last_goes(logged_in, use
 @pytest.mark.parametrize("prices", [[], ["19.99"], ["25", "24", "24", "22.50", "26", "21"]])
 def test_product_page_renders_with_zero_one_or_many_prices(logged_in, user, prices):
     listing = make_listing(user, prices=prices)
-    page = logged_in.get(reverse("tracker:product", args=[listing.product_id])).content.decode()
-    assert page.count("<svg") >= 2  # the wide and the phone chart
+    page = logged_in.get(reverse("tracker:product", args=[listing.product_id]), {"days": "all"}).content.decode()
     if prices:
+        assert page.count('class="chart"') == 2  # the wide and the phone chart
         assert f"€{Decimal(prices[-1]):,.2f}" in page
         assert 'class="series"' in page
     else:
         assert "No prices recorded yet" in page
-        assert 'class="series"' not in page
+        assert 'class="chart"' not in page
 
 
 def test_product_page_shows_stats_and_the_check_log(logged_in, user):
@@ -489,3 +489,36 @@ def test_dashboard_queries_do_not_grow_with_products(logged_in, user, django_ass
     with django_assert_max_num_queries(12):
         response = logged_in.get(reverse("tracker:dashboard"))
     assert response.content.decode().count('class="product-row') == 12
+
+
+# --- Extension points for other apps ------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_ui(monkeypatch):
+    from tracker import ui
+
+    monkeypatch.setattr(ui, "_nav_links", {})
+    monkeypatch.setattr(ui, "_dashboard_annotators", {})
+    return ui
+
+
+def test_other_apps_add_nav_links_and_dashboard_data_in_one_call_per_page(logged_in, user, clean_ui):
+    for n in range(3):
+        make_listing(user, name=f"P{n}", url=f"https://shop.test/p{n}", prices=["10"])
+    calls = []
+
+    def annotate(*, request, rows):
+        calls.append(len(rows))
+        for row in rows:
+            row.extra["note"] = f"note for {row.product.name}"
+
+    clean_ui.dashboard_rows_register(annotate)
+    clean_ui.nav_link_register(label="Log in again", url_name="login", order=5)
+    clean_ui.nav_link_register(label="Not wired yet", url_name="nowhere:index")
+    response = logged_in.get(reverse("tracker:dashboard"))
+    assert calls == [3]
+    assert [row.extra["note"] for row in response.context["rows"]] == ["note for P2", "note for P1", "note for P0"]
+    page = response.content.decode()
+    assert f'href="{reverse("login")}">Log in again</a>' in page
+    assert "Not wired yet" not in page
