@@ -291,6 +291,9 @@ PERIODIC_TASKS = {
         "task": "deals.scout.tasks.reconcile_listings",
         "crontab": {"minute": "15"},
     },
+    # Hourly on the hour (queue default): send digests, release notifications held back by
+    # quiet hours, settle notifications a dead worker left "sending".
+    "send-notifications": {"task": "deals.tasks.send_notifications", "crontab": {"minute": "0"}},
 }
 
 # --- Checks and scheduling --------------------------------------------------------------
@@ -319,6 +322,25 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
+
+# --- Alerts and notifications (deals/) -------------------------------------------------
+# Key(s) that encrypt channel URLs at rest (comma-separated: the first encrypts, all decrypt).
+# Empty: a key derived from SECRET_KEY (changing SECRET_KEY then makes channels unreadable).
+CHANNEL_ENCRYPTION_KEY = env_str("CHANNEL_ENCRYPTION_KEY")
+CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
+DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)
+# A notification "sending" for longer than this is settled by the hourly send_notifications.
+DEALS_DELIVERY_STALE_AFTER = env_int("DEALS_DELIVERY_STALE_AFTER", 15 * 60)
+# E-mail (Django's mail settings; also the "e-mail" channel type).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PriceTracker <pricetracker@localhost>")
 
 # --- Demo shop --------------------------------------------------------------------------
 DEMO_SHOP_ENABLED = env_bool("DEMO_SHOP_ENABLED", False)

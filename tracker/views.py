@@ -46,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tracker/dashboard.html",
-        {"form": form, "rows": rows, "page_obj": page_obj},
+        {"form": form, "rows": rows, "page_obj": page_obj, "any_checking": any(row.checking for row in rows)},
         status=status,
     )
 

@@ -26,11 +26,11 @@
       .then(function (data) {
         if (!data || data.checking) return false;
         var text = node.querySelector(".poll-text");
-        if (data.status === "ok" && data.last_price !== null) {
-          text.textContent = "Found " + money(data.last_price, data.currency) + ". Updating…";
-        } else {
-          node.classList.add("failed");
-          text.textContent = data.status_label + (data.reason ? ": " + data.reason : "");
+        if (data.status !== "ok" || data.last_price === null) node.classList.add("failed");
+        if (text) {
+          text.textContent = data.status === "ok" && data.last_price !== null
+            ? "Found " + money(data.last_price, data.currency) + ". Updating…"
+            : data.status_label + (data.reason ? ": " + data.reason : "");
         }
         node.setAttribute("data-done", "1");
         return true;
@@ -47,8 +47,8 @@
         window.setTimeout(function () { window.location.reload(); }, 400);
       } else if (polls >= MAX_POLLS) {
         left.forEach(function (node) {
-          node.querySelector(".poll-text").textContent =
-            "Still waiting for a worker to check this page. Reload later to see the result.";
+          var text = node.querySelector(".poll-text");
+          if (text) text.textContent = "Still waiting for a worker to check this page. Reload later to see the result.";
           node.classList.add("stalled");
         });
       } else {

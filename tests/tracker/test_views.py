@@ -182,6 +182,9 @@ def test_adding_a_url_creates_the_product_queues_its_first_check_and_shows_progr
     assert "Checking shop.test" in page
     assert reverse("tracker:listing_status", args=[listing.pk]) in page
     assert "pricetracker/status.js" in page
+    dashboard = logged_in.get(reverse("tracker:dashboard")).content.decode()
+    assert "Checking…" in dashboard  # the dashboard reloads too when the check is done
+    assert reverse("tracker:listing_status", args=[listing.pk]) in dashboard and "status.js" in dashboard
 
 
 def test_the_first_check_runs_right_away_and_its_price_shows(logged_in, user, shop, eager,
