@@ -1,6 +1,29 @@
+import logging
+
 from django.apps import AppConfig
 
 
 class DealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "deals"
+
+    def ready(self) -> None:
+        from tracker.signals import check_finished
+
+        from . import tasks
+
+        check_finished.connect(tasks.on_check_finished, dispatch_uid="deals.on_check_finished")
+        try:
+            from tracker import ui
+        except ImportError:  # the UI extension points are optional
+            ui = None
+        if ui is not None:
+            ui.nav_link_register(label="Deals", url_name="deals:index", order=20)
+            ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
+            ui.product_panel_register(template="deals/_product_panel.html", order=20)
+        # Apprise logs plugin details that can include parts of channel URLs; its messages are
+        # captured per send (and redacted) instead of going to the application log.
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.propagate = False
+        if not apprise_log.handlers:
+            apprise_log.addHandler(logging.NullHandler())

@@ -1,0 +1,62 @@
+"""Forms for alert rules, channels and quiet hours."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import AlertRule, Channel, NotificationSettings
+from .quiet import zone
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = AlertRule
+        fields = ["kind", "threshold", "store", "window_days"]
+        labels = {"threshold": "Number (price, % or amount)", "store": "Store", "window_days": "Typical over"}
+        widgets = {"window_days": forms.Select(choices=[(30, "30 days"), (90, "90 days")])}
+
+    def __init__(self, *args, product=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        stores = product.listings.values_list("store_id", flat=True) if product is not None else []
+        self.fields["store"].queryset = self.fields["store"].queryset.filter(pk__in=list(stores))
+        self.fields["store"].empty_label = "Any of its stores"
+
+    def clean(self):
+        data = super().clean()
+        kind, threshold = data.get("kind"), data.get("threshold")
+        needs = {AlertRule.Kind.TARGET, AlertRule.Kind.DROP_PERCENT, AlertRule.Kind.DROP_AMOUNT, AlertRule.Kind.RISE_PERCENT}
+        if kind in needs and threshold is None:
+            self.add_error("threshold", "This kind of rule needs a number.")
+        if threshold is not None and threshold < 0:
+            self.add_error("threshold", "The number cannot be negative.")
+        return data
+
+
+class ChannelForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=Channel.Kind.choices, initial=Channel.Kind.APPRISE)
+    url = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Apprise URL",
+        # Never rendered back: a page must not carry the secret it was given.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "placeholder": "ntfy://… json://… tgram://…"}),
+        help_text="Stored encrypted and never shown again. Leave empty when editing to keep the current one.",
+    )
+    email_to = forms.EmailField(required=False, label="E-mail address")
+    mode = forms.ChoiceField(choices=Channel.Mode.choices, initial=Channel.Mode.IMMEDIATE)
+    enabled = forms.BooleanField(required=False, initial=True)
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ["quiet_start", "quiet_end", "timezone"]
+        labels = {"quiet_start": "Quiet from", "quiet_end": "Quiet until"}
+        widgets = {"quiet_start": forms.TimeInput(attrs={"type": "time"}), "quiet_end": forms.TimeInput(attrs={"type": "time"})}
+
+    def clean_timezone(self) -> str:
+        name = self.cleaned_data["timezone"].strip() or "UTC"
+        if zone(name).key != name:
+            raise forms.ValidationError("Unknown time zone (use a name like Europe/Berlin).")
+        return name

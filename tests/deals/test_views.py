@@ -1,0 +1,180 @@
+"""The alerts UI: rules, channels, notifications, feed; channel secrets never leave the server."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from deals.alerts import price_point_evaluate
+from deals.models import AlertRule, Channel, Notification
+
+from .conftest import later, listing_for, record_price
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Sup3rS3cretT0ken"
+USER = "hookuser9"
+
+
+@pytest.fixture
+def client_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_rules_page_adds_a_rule_and_shows_deal_quality(client_in, product):
+    listing_for(product)
+    url = reverse("deals:rules", args=[product.pk])
+    page = client_in.get(url)
+    assert page.status_code == 200 and b"Not enough history yet" in page.content
+    response = client_in.post(url, {"kind": "target", "threshold": "99.50", "window_days": "30"})
+    assert response.status_code == 302
+    rule = AlertRule.objects.get(product=product)
+    assert rule.threshold == Decimal("99.50") and rule.store is None and rule.armed
+    assert b"Price at or below a target" in client_in.get(url).content
+
+
+def test_a_target_rule_without_a_number_is_refused(client_in, product):
+    response = client_in.post(reverse("deals:rules", args=[product.pk]), {"kind": "target", "window_days": "30"})
+    assert response.status_code == 200 and b"needs a number" in response.content
+    assert not AlertRule.objects.exists()
+
+
+def test_someone_elses_product_rules_are_not_found(client, other_user, product):
+    client.force_login(other_user)
+    assert client.get(reverse("deals:rules", args=[product.pk])).status_code == 404
+
+
+def test_feed_lists_recent_deals_across_products(client_in, product):
+    listing = listing_for(product)
+    AlertRule.objects.create(product=product, kind="target", threshold=Decimal("100"))
+    price_point_evaluate(price_point_id=record_price(listing, 89, later()).pk)
+    page = client_in.get(reverse("deals:index"))
+    assert b"Espresso machine" in page.content and b"89.00 EUR" in page.content
+
+
+def test_the_product_panel_and_dashboard_show_deal_quality(client_in, product):
+    listing_for(product)
+    page = client_in.get(product.get_absolute_url())
+    assert page.status_code == 200
+    assert b"Deal quality and alerts" in page.content and b"Not enough history yet" in page.content
+
+
+def test_quiet_hours_are_saved_with_a_valid_time_zone(client_in, user):
+    url = reverse("deals:settings")
+    bad = client_in.post(url, {"quiet_start": "22:00", "quiet_end": "07:00", "timezone": "Mars/Olympus"})
+    assert b"Unknown time zone" in bad.content
+    client_in.post(url, {"quiet_start": "22:00", "quiet_end": "07:00", "timezone": "Europe/Berlin"})
+    assert user.notification_settings.timezone == "Europe/Berlin"
+
+
+def test_a_channel_secret_never_appears_in_pages_admin_or_logs(
+    client, admin_user, user, product, http_receiver, caplog
+):
+    """Add a channel, test it (failing, with the server's error), deliver through it, look at
+    every page that shows channels or notifications, and at every log line: no secret."""
+    caplog.set_level(logging.DEBUG)
+    client.force_login(user)
+    secret_url = f"json://{USER}:{SECRET}@127.0.0.1:{http_receiver.port}/in?token={SECRET}X"
+    seen: list[str] = []
+
+    response = client.post(
+        reverse("deals:channels"), {"name": "hook", "kind": "apprise", "url": secret_url, "mode": "immediate", "enabled": "on"}
+    )
+    assert response.status_code == 302
+    channel = Channel.objects.get()
+    assert SECRET not in channel.url_encrypted and SECRET not in channel.url_masked
+
+    http_receiver.statuses = [500]
+    response = client.post(reverse("deals:channel_test", args=[channel.pk]), follow=True)
+    assert b"error=500" in response.content  # the channel's own error is shown...
+    seen.append(response.content.decode())
+
+    listing = listing_for(product)
+    AlertRule.objects.create(product=product, kind="target", threshold=Decimal("100"))
+    price_point_evaluate(price_point_id=record_price(listing, 89, later()).pk)
+    from deals import delivery
+
+    http_receiver.statuses = [400]
+    delivery.notification_deliver(notification_id=Notification.objects.get().pk)
+    assert http_receiver.wait_for(2)[-1]["headers"]["Authorization"]  # it really went out with the secret
+
+    for name, args in [
+        ("deals:channels", []), ("deals:channel_edit", [channel.pk]), ("deals:notifications", []),
+        ("deals:index", []), ("deals:settings", []),
+    ]:
+        page = client.get(reverse(name, args=args))
+        assert page.status_code == 200
+        seen.append(page.content.decode())
+    client.force_login(admin_user)
+    for url in [
+        reverse("admin:deals_channel_changelist"), reverse("admin:deals_channel_change", args=[channel.pk]),
+        reverse("admin:deals_notification_changelist"),
+        reverse("admin:deals_notification_change", args=[Notification.objects.get().pk]),
+    ]:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        seen.append(page.content.decode())
+    seen += [record.getMessage() for record in caplog.records]
+    seen += [str(getattr(record, "error", "")) for record in caplog.records]
+    assert any("error=400" in text for text in seen)
+    for text in seen:
+        assert SECRET not in text
+        assert USER not in text
+
+
+def test_editing_a_channel_without_a_url_keeps_the_old_one(client_in, user, http_receiver):
+    from deals.channels import channel_add
+    from deals.crypto import secret_decrypt
+
+    url = f"json://127.0.0.1:{http_receiver.port}/a?token={SECRET}"
+    channel = channel_add(owner=user, name="hook", url=url)
+    response = client_in.post(
+        reverse("deals:channel_edit", args=[channel.pk]),
+        {"name": "renamed", "kind": "apprise", "url": "", "mode": "digest", "enabled": "on"},
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.name == "renamed" and channel.mode == "digest"
+    assert secret_decrypt(channel.url_encrypted) == url
+
+
+def test_a_bad_channel_url_is_explained(client_in):
+    response = client_in.post(
+        reverse("deals:channels"), {"name": "x", "kind": "apprise", "url": "nonsense://abc", "mode": "immediate"}
+    )
+    assert response.status_code == 200 and b"Apprise does not understand" in response.content
+    assert not Channel.objects.exists()
+
+
+def test_the_retry_button_requeues_a_failed_notification(client_in, user, product, http_receiver, eager_celery,
+                                                         django_capture_on_commit_callbacks):
+    from deals import delivery
+    from deals.channels import channel_add
+
+    channel_add(owner=user, name="hook", url=f"json://127.0.0.1:{http_receiver.port}/a")
+    listing = listing_for(product)
+    AlertRule.objects.create(product=product, kind="target", threshold=Decimal("100"))
+    price_point_evaluate(price_point_id=record_price(listing, 89, later()).pk)
+    notification = Notification.objects.get()
+    http_receiver.statuses = [400]
+    delivery.notification_deliver(notification_id=notification.pk)
+    page = client_in.get(reverse("deals:notifications") + "?status=failed")
+    assert b"Retry" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client_in.post(reverse("deals:notification_retry", args=[notification.pk]))
+    notification.refresh_from_db()
+    assert notification.status == "sent"
+    assert [r["status"] for r in http_receiver.wait_for(2)] == [400, 200]
+
+
+def test_the_dashboard_row_shows_deal_quality(client_in, product):
+    listing = listing_for(product)
+    for day in range(8):
+        record_price(listing, 120 - day, later(days=day))
+    page = client_in.get(reverse("tracker:dashboard"))
+    assert page.status_code == 200
+    assert b"deal-quality" in page.content
