@@ -101,6 +101,9 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    # A blocked asset (CSP), a missing file or a script error shows up as a console error
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     try:
         _log_in(page, live_server)
 
@@ -109,6 +112,7 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
         page.click(".add-form button[type=submit]")
         assert "only http:// and https://" in page.inner_text(".add-product")
         assert not Listing.objects.exists()
+        console_errors.clear()  # the refused form answered 400 on purpose
 
         before = datetime.now(UTC)
         page.fill("#id_url", demo_shop.product_url(SLUG))
@@ -139,6 +143,7 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
         assert price_text in row.inner_text()
         assert row.locator("svg.sparkline path").count() == 1
         page.screenshot(path=str(screenshots / "dashboard-desktop.png"), full_page=True)
+        assert console_errors == []
     finally:
         context.close()
 
@@ -177,6 +182,8 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
     context = browser.new_context(viewport={"width": 1024, "height": 800})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     try:
         _log_in(page, live_server)
         page.goto(f"{live_server.url}{listing.product.get_absolute_url()}")
@@ -190,5 +197,6 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
         assert page.locator(".check-progress").count() == 0
         listing.refresh_from_db()
         assert format_money(listing.last_price, listing.currency) in page.inner_text(".listing .current-price")
+        assert console_errors == []
     finally:
         context.close()
