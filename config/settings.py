@@ -7,6 +7,7 @@ PriceTracker runs on SQLite and an embedded (filesystem) Celery broker.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -25,7 +26,13 @@ def _load_dotenv(path: Path) -> None:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+        value = value.strip()
+        if value[:1] in ("'", '"') and value[:1] in value[1:]:
+            value = value[1 : value.index(value[0], 1)]
+        else:
+            # `.env.example` style: `NAME=value  # explanation`
+            value = re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
+        os.environ.setdefault(key.strip(), value)
 
 
 _load_dotenv(BASE_DIR / ".env")
@@ -360,19 +367,176 @@ PATTERN_SAMPLE_PAGES = env_int("PATTERN_SAMPLE_PAGES", 5)
 # The latest page of each listing is kept (for validation and the "help" UI), capped here.
 LISTING_PAGE_MAX_CHARS = env_int("LISTING_PAGE_MAX_CHARS", 1_000_000)
 
-# --- Logging ----------------------------------------------------------------------------
+# ===== Observability and security (metrics app) =========================================
+# Logging, Prometheus, health, dashboards, housekeeping, backups, CSP, login throttling and
+# rate limits. Everything here is read by `metrics/`; see `.env.example` for each variable.
+
+# --- Logging: JSON lines (or plain) to stdout, optionally to a rotating file -------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
+LOG_FILE = env_str("LOG_FILE")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "metrics.logs.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "metrics.logs.JsonFormatter"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
     },
 }
+if LOG_FILE:
+    # One file per process group (web, worker): a rotating file shared by two services can
+    # lose lines when both rotate it.
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": LOG_FILE,
+        "maxBytes": env_int("LOG_FILE_MAX_BYTES", 20 * 1024 * 1024),
+        "backupCount": env_int("LOG_FILE_BACKUPS", 5),
+        "formatter": LOG_FORMAT,
+        "filters": ["context"],
+    }
+    LOGGING["root"]["handlers"].append("file")
+# Workers log through the same LOGGING (JSON with task id/name) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Prometheus ---------------------------------------------------------------------------
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = env_str("METRICS_TOKEN")  # bearer token for /metrics
+METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH")  # "user:password" for /metrics
+# Every process writes its counters to files under this folder (prometheus-client's
+# multiprocess mode); /metrics adds up all of them. Web and workers must share it (a volume).
+PROMETHEUS_MULTIPROC_BASE = Path(
+    env_str("PROMETHEUS_MULTIPROC_BASE", str(DATA_DIR / "prometheus"))
+).resolve()
+if METRICS_ENABLED and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import socket as _socket
+
+    # One folder per process tree (children inherit it); folders of dead trees are removed
+    # at start by metrics.instruments.multiproc_dirs_prune.
+    _multiproc_dir = PROMETHEUS_MULTIPROC_BASE / f"{_socket.gethostname()}-{os.getpid()}"
+    _multiproc_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_multiproc_dir)
+
+# --- Health ---------------------------------------------------------------------------------
+# Queues that must have a live worker for /health/detailed to answer 200.
+HEALTH_REQUIRED_QUEUES = env_list("HEALTH_REQUIRED_QUEUES", "checks_high,checks_normal,checks_low,default")
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
+WORKER_STALE_AFTER = env_float("WORKER_STALE_AFTER", 45.0)
+BEAT_STALE_AFTER = env_float("BEAT_STALE_AFTER", 180.0)
+HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 200)
+HEALTH_LLM_TIMEOUT = env_float("HEALTH_LLM_TIMEOUT", 3.0)
+
+# --- Quality objectives (the quality scenarios page) -------------------------------------
+QUALITY_CHECK_SUCCESS_MIN = env_float("QUALITY_CHECK_SUCCESS_MIN", 0.95)
+QUALITY_HIGH_START_P95_SECONDS = env_float("QUALITY_HIGH_START_P95_SECONDS", 300.0)
+QUALITY_NOTIFY_DELIVERY_MIN = env_float("QUALITY_NOTIFY_DELIVERY_MIN", 0.99)
+QUALITY_BROKEN_STORE_MAX_HOURS = env_float("QUALITY_BROKEN_STORE_MAX_HOURS", 24.0)
+QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
+
+# --- Housekeeping and backups -----------------------------------------------------------
+LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+# Price points older than this are compacted (repeats of one price thinned to first + last).
+PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
+BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups"))).resolve()
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+PERIODIC_TASKS.update(
+    {
+        # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
+        "cleanup-old-logs": {
+            "task": "metrics.tasks.cleanup_old_logs",
+            "crontab": {"minute": "30", "hour": "3", "day_of_week": "0"},
+        },
+        # Sundays at 04:00: thin runs of an unchanged price to their first and last point.
+        "compact-price-history": {
+            "task": "metrics.tasks.compact_price_history",
+            "crontab": {"minute": "0", "hour": "4", "day_of_week": "0"},
+        },
+        # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
+        "backup-database": {
+            "task": "metrics.tasks.backup_database",
+            "crontab": {"minute": "30", "hour": "1"},
+        },
+    }
+)
+
+# --- Tracing (optional): only when an OTLP endpoint is set ------------------------------
+OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "pricetracker")
+
+# --- Security -------------------------------------------------------------------------------
+INSTALLED_APPS += ["csp", "axes"]
+MIDDLEWARE.insert(0, "metrics.middleware.RequestMiddleware")  # request id, timing, counts
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+_auth_at = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_auth_at:_auth_at] = [
+    "metrics.middleware.UserContextMiddleware",  # user id into the logs
+    "metrics.ratelimit.RateLimitMiddleware",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+
+# Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
+from csp.constants import NONE as _CSP_NONE  # noqa: E402
+from csp.constants import SELF as _CSP_SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_SELF],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        "img-src": [_CSP_SELF, "data:", "https:"],  # product pictures come from the shops
+        "connect-src": [_CSP_SELF],
+        "font-src": [_CSP_SELF],
+        "object-src": [_CSP_NONE],
+        "base-uri": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "frame-ancestors": [_CSP_NONE],
+    }
+}
+
+# Login throttling (django-axes): lock a username+address pair after repeated failures.
+AUTHENTICATION_BACKENDS = [
+    "metrics.auth.AxesHttpOnlyBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
+if SECURE_HTTPS:
+    # Behind the reverse proxy (deploy/nginx), the client's address is in X-Forwarded-For.
+    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Rate limits ("count/seconds"), per user or per address, counted in the default cache.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
+RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    # A cache shared by every web process, so rate limits hold across gunicorn workers.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+
+# HSTS preload is a commitment for the whole domain; it stays opt-in (SECURE_HSTS_PRELOAD).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# ===== End of observability and security =================================================

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from metrics.backup import BackupError, backup_restore
+
+
+class Command(BaseCommand):
+    help = "Replace the database's content with a backup made by `manage.py backup`."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="The backup file.")
+        parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+
+    def handle(self, *args, path, yes=False, **options):
+        if not yes:
+            answer = input("This replaces everything in the database with the backup. Type 'yes': ")
+            if answer.strip().lower() != "yes":
+                raise CommandError("restore cancelled")
+        try:
+            backup_restore(path=Path(path))
+        except BackupError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"restored {path}")

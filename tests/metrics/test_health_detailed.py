@@ -1,0 +1,209 @@
+"""/health/detailed with the database, the broker, workers and beat really up and down."""
+
+from __future__ import annotations
+
+import http.server
+import signal
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from metrics.heartbeats import heartbeat_record
+from metrics.models import Heartbeat
+
+from .conftest import celery_args, process_env, redis_server, wait_for, worker_args
+
+REQUIRED = ["checks_high", "checks_normal", "checks_low", "default"]
+
+
+@pytest.fixture
+def fresh_heartbeats(settings):
+    settings.HEALTH_REQUIRED_QUEUES = REQUIRED
+    settings.WORKER_STALE_AFTER = 3.0
+    settings.BEAT_STALE_AFTER = 3.0
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = None
+
+
+def _alive_everything() -> None:
+    heartbeat_record(name="w1@test", kind="worker", queues=REQUIRED + ["llm"])
+    heartbeat_record(name="beat@test", kind="beat")
+
+
+def _detailed(client) -> tuple[int, dict]:
+    response = client.get("/health/detailed")
+    return response.status_code, response.json()
+
+
+@pytest.mark.django_db
+def test_everything_up_answers_200_with_latency_and_state_for_each_dependency(client, fresh_heartbeats):
+    _alive_everything()
+    status, body = _detailed(client)
+    assert status == 200, body
+    assert body["status"] == "ok"
+    for name in ("database", "broker", "workers", "beat", "disk"):
+        assert body["checks"][name]["state"] == "up"
+        assert body["checks"][name]["latency_ms"] >= 0
+    assert body["checks"]["workers"]["queues"]["llm"] == 1
+    assert body["checks"]["disk"]["free_mb"] > 0
+    assert "llm" not in body["checks"]  # not configured
+
+
+@pytest.mark.django_db
+def test_a_queue_without_a_live_worker_makes_it_503(client, fresh_heartbeats):
+    heartbeat_record(name="w1@test", kind="worker", queues=["checks_high", "default"])
+    heartbeat_record(name="beat@test", kind="beat")
+    status, body = _detailed(client)
+    assert status == 503
+    assert body["checks"]["workers"]["state"] == "down"
+    assert "checks_normal" in body["checks"]["workers"]["error"]
+
+
+@pytest.mark.django_db
+def test_a_silent_beat_makes_it_503(client, fresh_heartbeats):
+    _alive_everything()
+    Heartbeat.objects.filter(kind="beat").update(seen_at=timezone.now() - timedelta(seconds=30))
+    status, body = _detailed(client)
+    assert status == 503
+    assert body["checks"]["beat"]["state"] == "down"
+    assert body["checks"]["beat"]["age_seconds"] >= 29
+
+
+@pytest.mark.django_db
+def test_low_disk_space_makes_it_503(client, fresh_heartbeats, settings):
+    _alive_everything()
+    settings.HEALTH_MIN_FREE_MB = 10**12
+    status, body = _detailed(client)
+    assert status == 503
+    assert body["checks"]["disk"]["state"] == "down"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_down_and_back(client, fresh_heartbeats):
+    _alive_everything()
+    original = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        status, body = _detailed(client)
+        assert status == 503
+        assert body["checks"]["database"]["state"] == "down"
+        assert client.get("/health").status_code == 503
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+    status, body = _detailed(client)
+    assert status == 200, body
+
+
+@pytest.fixture
+def celery_broker():
+    """Point the Celery app at another broker URL for the test, then back."""
+    from config.celery import app
+
+    def _point(url: str) -> None:
+        app.conf.broker_url = url
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        amqp = app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    yield _point
+    _point(original)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_redis_broker_stopped_then_started_again(client, fresh_heartbeats, celery_broker):
+    _alive_everything()
+    with redis_server() as redis:
+        celery_broker(redis["url"])
+        assert _detailed(client)[0] == 200
+        redis["stop"]()
+        status, body = _detailed(client)
+        assert status == 503
+        assert body["checks"]["broker"]["state"] == "down"
+        assert body["checks"]["broker"]["latency_ms"] < 5000
+        assert client.get("/health").status_code == 503
+        redis["start"]()
+        celery_broker(redis["url"])
+        _alive_everything()
+        status, body = _detailed(client)
+        assert status == 200, body
+
+
+class _ModelsHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        ok = self.path.endswith("/models")
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"data": []}')
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.django_db
+def test_llm_endpoint_is_checked_when_configured_and_down_only_degrades(client, fresh_heartbeats, settings):
+    _alive_everything()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ModelsHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    settings.OPENAI_API_KEY = "sk-test"
+    try:
+        status, body = _detailed(client)
+        assert status == 200
+        assert body["checks"]["llm"]["state"] == "up"
+    finally:
+        server.shutdown()
+        server.server_close()
+    status, body = _detailed(client)
+    assert status == 200  # the LLM is optional: checks go on without it
+    assert body["status"] == "degraded"
+    assert body["checks"]["llm"]["state"] == "degraded"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_and_beat_up_killed_and_started_again(client, fresh_heartbeats, spawn, private_broker):
+    env = process_env(private_broker)
+    worker = spawn(worker_args(name="h8health", queues=REQUIRED, pool="solo"), env=env, name="worker")
+    beat = spawn(celery_args("beat", "-l", "INFO", "-s", str(worker.log_path.parent / "beat-schedule")),
+                 env=env, name="beat")
+
+    def workers_up():
+        status, body = _detailed(client)
+        return body["checks"]["workers"]["state"] == "up" and body["checks"]["beat"]["state"] == "up" and status
+
+    try:
+        assert wait_for(workers_up, timeout=45, interval=0.3, what="worker and beat heartbeats") == 200
+    except AssertionError:
+        raise AssertionError(worker.log()[-3000:] + beat.log()[-2000:]) from None
+
+    # A clean stop removes the worker's heartbeat at once.
+    worker.stop(signal.SIGTERM)
+    status, body = _detailed(client)
+    assert status == 503 and body["checks"]["workers"]["state"] == "down"
+
+    worker = spawn(worker_args(name="h8health2", queues=REQUIRED, pool="solo"), env=env, name="worker2")
+    wait_for(lambda: _detailed(client)[0] == 200, timeout=45, interval=0.3, what="second worker")
+
+    # A killed worker and a killed beat stop writing and go stale.
+    worker.stop(signal.SIGKILL)
+    beat.stop(signal.SIGKILL)
+    def both_stale():
+        status, body = _detailed(client)
+        return status == 503 and body["checks"]["workers"]["state"] == body["checks"]["beat"]["state"] == "down"
+
+    wait_for(both_stale, timeout=15, interval=0.3, what="stale worker and beat heartbeats")
