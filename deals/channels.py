@@ -174,7 +174,7 @@ def _send_email(*, to: str, message: Message) -> None:
             mail.attach(attachment.name, attachment.content, attachment.mimetype)
     try:
         mail.send(fail_silently=False)
-    except (OSError, Exception) as exc:  # smtplib raises many kinds; all carry a readable text
+    except Exception as exc:  # smtplib and socket errors of many kinds; all carry a readable text
         permanent = getattr(exc, "smtp_code", 0) and 500 <= int(exc.smtp_code) < 600
         raise ChannelError(f"e-mail not sent: {exc}"[:1000], transient=not permanent) from exc
 
