@@ -55,7 +55,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  title:    {(result.title if result else None) or listing.title or '-'}")
             self.stdout.write(f"  method:   {point.method}")
             self.stdout.write(f"  store:    {listing.store.domain}  (listing {listing.pk}, priority {listing.priority})")
-            self.stdout.write(f"  next:     {listing.next_check_at:%Y-%m-%d %H:%M %Z}")
             return
 
         reason = check.error or check.get_outcome_display()
