@@ -53,7 +53,7 @@ _ZONE_WORDS = re.compile(
     r"frequently|bought-together|boughttogether|fbt|sponsor|breadcrumb|review|newsletter|"
     r"accessor|warrant|protection-plan|sidebar|suggest|complete-the-look|shop-the-look|"
     r"completethelook|minicart|mini-cart|cart-drawer|cartdrawer|megamenu|mega-menu|"
-    r"p13n|sims-|rvi-|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
+    r"p13n|sims-|rvi-|comparison|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
     r"wishlist|quickview|quick-view|product-list|productlist|product-grid|productgrid|"
     r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal",
     re.IGNORECASE,
@@ -64,9 +64,11 @@ _NEG_WORDS = frozenset(
      "uvp", "reg", "save", "saving", "savings", "yousave", "instalment", "installment",
      "installments", "instalments", "klarna", "afterpay", "affirm", "sezzle", "unit",
      "unitprice", "baseprice", "shipping", "delivery", "linethrough", "nonsale", "prev",
-     "previous", "standard", "de", "antes", "parcela", "parcelas", "parcelado", "tax",
+     "previous", "de", "antes", "parcela", "parcelas", "parcelado", "tax",
      "excl", "net", "netto", "coupon", "subscription", "subscribe", "member", "club",
-     "ship", "emi", "monthly", "per", "strikeprice", "oldprice", "wasprice", "regularprice"}
+     "ship", "emi", "monthly", "per", "strikeprice", "oldprice", "wasprice", "regularprice",
+     "marketplace", "outlet", "openbox", "giftcard", "egift", "minimal", "tier", "tierprice",
+     "used", "refurbished", "seller", "sellers", "rewards", "points", "financing", "finance"}
 )
 _SOFT_NEG_WORDS = frozenset({"regular", "from", "min", "max", "range", "total"})
 _POS_WORDS = frozenset(
@@ -83,21 +85,23 @@ _BEFORE_BAD = re.compile(
     r"\bde:?|\bbefore|\boriginally|\boriginal(?: price)?|\bcompare at|\bretail(?: price)?|"
     r"\bvalue|\bsave|\byou save|\bsavings?|\beconomiz\w*|\bahorr\w*|\bsparen|\bspar\w*|"
     r"\bshipping(?: cost)?|\bdelivery|\bentrega|\benv[ií]o|\bfrete|\bversand\w*|\bs&h|"
-    r"\bover|\bunder|\babove|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
+    r"\bover|\bunder|\babove|\bevery|\bfor each|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
     r"payments? of|\binstal+ments?(?: of)?|\bklarna|\bafterpay|\baffirm|\bas low as|"
     r"\bpay in \w+|\bparcelas?|\bzzgl\.?(?: mwst\.?)?|\bexcl\.?(?: vat| tax)?|\bnet|"
     r"\bmember(?:s)? price|\bprime|\bstudents?|\bsubscribe|\bauto-?restock|\bclub|"
     r"\bwarranty|\bprotection|\bcoupon|\bgift card|\bcredit|\bplus|\+|\bimport|\bdeposit|"
     r"\bfinanc\w*|\bmonthly|\bper month|\bbonus|\bcashback|\brewards?|"
-    r"\bused(?: from)?|\bnew from|\brefurbished|\bother sellers?|\bvon|\boffers? from)"
-    r"\W{0,3}$",
+    r"\bused(?: from)?|\bnew from|\brefurbished|\bother sellers?|\bsellers? from|\bvon|"
+    r"\boffers? from|\bopen box(?: outlet)?(?: price)?(?: from)?|\boutlet(?: price)?|"
+    r"\bmarketplace|\bgift ?cards?|\begift|\bas low as|\bpvpr?:?|\bantes)"
+    r"(?:\s*\([^)]{0,15}\))?\W{0,3}$",
     re.IGNORECASE,
 )
 _AFTER_BAD = re.compile(
     r"^\W{0,2}(?:/\s?\w|per\b|pro\b|each\s*\(reg|a month|/mo\b|mo\.|month|monthly|x\b|"
     r"off\b|% off|savings|shipping\b(?!\s*:)|delivery\b(?!\s*:)|versand\b|frete\b|s/ juros|sem juros|"
     r"interest|for eligible|with prime|prime\b|with code|back\b|cashback|credit|"
-    r"in rewards|reward|import|deposit)",
+    r"in rewards|reward|import|deposit|spent|spend|or more|and up|& under|and under|or less)",
     re.IGNORECASE,
 )
 _BEFORE_GOOD = re.compile(
@@ -442,7 +446,6 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
     if _AFTER_BAD.search(after):
         c.rejected = f"followed by {after.strip()[:20]!r}"
         return
-    stripped_after = after.lstrip()
     if _RANGE_JOIN.match(after[:4] or "") or re.match(r"^\s*(?:-|–|—|to|bis)\s*\S{0,4}\s?\d", after):
         c.rejected = "price range"
         c.reasons.append("range")
@@ -454,7 +457,7 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
     if _BEFORE_GOOD.search(before):
         c.score += 1.5
         c.reasons.append("labelled")
-    if stripped_after[:1] == "+" or before.rstrip().endswith("+"):
+    if before.rstrip().endswith("+"):
         c.rejected = "add-on price"
         return
     # Nearness to the product title.
@@ -475,10 +478,17 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
             c.score += 2 if shared <= 3 else 1 if shared <= 5 else 0
     if c.in_zone:
         c.score -= 6
+    if any(node.tag == "a" for node in _ancestors(el, 3)):
+        c.score -= 2  # links lead to other products and offers
+        c.reasons.append("link")
     if c.currency:
         c.score += 0.5
     if c.tokens_in_element > 1:
         c.score -= 1
+    # A price inside a sentence ("Earn $25 for every $250 spent") is rarely the product's.
+    if len(re.findall(r"[^\W\d]{2,}", c.text)) > 4 and "price-named" not in c.reasons:
+        c.score -= 3
+        c.reasons.append("prose")
 
 
 def _shared_depth(el: etree._Element, page: _Page) -> int | None:
@@ -549,14 +559,12 @@ def _candidate(el, token: AmountToken, el_text: str, page: _Page, n_tokens: int)
     )
     local_before = el_text[: token.start]
     local_after = el_text[token.end:]
-    if n_tokens > 1 or local_before.strip() or local_after.strip():
-        before, after = local_before, local_after
-        if not before.strip() or not after.strip():
-            outer_before, outer_after = _context(el, el_text, page)
-            before = before if before.strip() else outer_before
-            after = after if after.strip() else outer_after
-    else:
-        before, after = _context(el, el_text, page)
+    before, after = local_before, local_after
+    if len(before.strip()) < 15 or not after.strip():
+        outer_before, outer_after = _context(el, el_text, page)
+        if len(before.strip()) < 15:
+            before = f"{outer_before} {before}" if before.strip() else outer_before
+        after = after if after.strip() else outer_after
     _score(c, page, before[-40:], after[:40])
     return c
 
@@ -620,7 +628,7 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     if block is None:
         return None
     text = " ".join(block.text_content().split())
-    if len(text) > 200:
+    if len(text) > 200 or len({t.amount for t in find_amounts(text)}) != 2:
         return None
     if re.search(r"%|\boff\b|\bsave\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:", text, re.IGNORECASE):
         return a if a.amount < b.amount else b

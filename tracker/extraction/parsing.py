@@ -36,7 +36,7 @@ _CUR_WORD = (
 _CUR_SIGN = r"(?:\$|€|£|¥|円|₹|₽|₩|₺|د\.إ|₪|฿|₫|₱|₴)"
 _NUM = r"(?:\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?:,-|,–|\.-)?"
 PRICE_TOKEN = re.compile(
-    rf"(?P<pre>(?<![A-Za-z]){_CUR_WORD}|{_CUR_SIGN})\s?(?P<num1>{_NUM})(?![\d])"
+    rf"(?P<pre>(?<![A-Za-z]){_CUR_WORD}|{_CUR_SIGN})\s?(?P<num1>{_NUM})(?![\d]|[.,]\d)"
     rf"|(?<![\w.,])(?P<num2>{_NUM})\s?(?P<post>{_CUR_WORD}(?![A-Za-z])|{_CUR_SIGN})",
 )
 _BARE_NUM = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})(?![\d.,]?\d)")

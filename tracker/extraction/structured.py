@@ -104,6 +104,8 @@ def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
                 price = item.get("price")
                 offer = {**offer, "priceCurrency": offer.get("priceCurrency") or item.get("priceCurrency")}
                 break
+    if isinstance(price, list) and len({parse_amount(p) for p in price if p not in (None, "")}) > 1:
+        return None, None  # one offer stating two prices (list and sale): ambiguous
     raw = _first(price)
     if isinstance(raw, str) and len(find_amounts(raw, limit=3)) > 1:
         return None, None  # two prices in one value: malformed markup, not a price
