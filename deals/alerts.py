@@ -58,35 +58,46 @@ class _Scope:
     facts: rules.PriceFacts
 
 
-def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None) -> _Scope | None:
-    listings = _trusted_listings(point.listing.product, rule.store_id)
-    if point.listing_id not in {listing.pk for listing in listings}:
-        return None
-    at, currency = point.checked_at, point.currency
-    latest = [p for p in (_latest(listing, currency, at, point) for listing in listings) if p is not None]
-    buyable = [p for p in latest if p.in_stock is not False]
-    best = min(buyable, key=lambda p: (p.price, p.pk != point.pk)) if buyable else point
-    in_stock: bool | None
-    if any(p.in_stock for p in latest):
-        in_stock = True
-    elif latest and all(p.in_stock is False for p in latest):
-        in_stock = False
-    else:
-        in_stock = None
-    ids = [listing.pk for listing in listings]
-    earlier = _points_until(ids, currency, at).exclude(id=point.pk)
+def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict) -> _Scope | None:
+    """What `rule` judges for this new price. `cache` is shared by the rules judged for the
+    same price, so rules over the same stores query the history once."""
     if rule.kind in (rules.DROP_PERCENT, rules.DROP_AMOUNT, rules.RISE_PERCENT):
         facts = rules.PriceFacts(
-            price=point.price,
-            previous_price=previous.price if previous else None,
-            in_stock=point.in_stock,
+            price=point.price, previous_price=previous.price if previous else None, in_stock=point.in_stock
         )
         return _Scope(point=point, facts=facts)
-    window = []
+    at, currency = point.checked_at, point.currency
+    key = ("base", rule.store_id)
+    if key not in cache:
+        listings = _trusted_listings(point.listing.product, rule.store_id)
+        latest = [p for p in (_latest(listing, currency, at, point) for listing in listings) if p is not None]
+        buyable = [p for p in latest if p.in_stock is not False]
+        best = min(buyable, key=lambda p: (p.price, p.pk != point.pk)) if buyable else point
+        if any(p.in_stock for p in latest):
+            in_stock: bool | None = True
+        elif latest and all(p.in_stock is False for p in latest):
+            in_stock = False
+        else:
+            in_stock = None
+        ids = [listing.pk for listing in listings]
+        cache[key] = (point.listing_id in ids, ids, best, in_stock)
+    in_scope, ids, best, in_stock = cache[key]
+    if not in_scope:
+        return None
+    earlier = _points_until(ids, currency, at).exclude(id=point.pk)
+    window: list = []
     if rule.kind == rules.BELOW_TYPICAL:
-        since = at - timedelta(days=rule.window_days or 30)
-        window = list(earlier.filter(checked_at__gte=since).values_list("price", flat=True))
-    earlier_low = earlier.aggregate(low=Min("price"))["low"] if rule.kind == rules.ALL_TIME_LOW else None
+        window_key = ("window", rule.store_id, rule.window_days)
+        if window_key not in cache:
+            since = at - timedelta(days=rule.window_days or 30)
+            cache[window_key] = list(earlier.filter(checked_at__gte=since).values_list("price", flat=True))
+        window = cache[window_key]
+    earlier_low = None
+    if rule.kind == rules.ALL_TIME_LOW:
+        low_key = ("low", rule.store_id)
+        if low_key not in cache:
+            cache[low_key] = earlier.aggregate(low=Min("price"))["low"]
+        earlier_low = cache[low_key]
     facts = rules.PriceFacts(
         price=best.price,
         previous_price=previous.price if previous else None,
@@ -160,17 +171,17 @@ def notifications_create(*, event: AlertEvent, now: datetime | None = None) -> l
 
 
 def _rule_judge(
-    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, quality_cache: dict
+    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict
 ) -> AlertEvent | None:
     for _attempt in range(3):  # another worker may move the rule between reading and claiming
-        scope = _scope_for(rule, point, previous)
+        scope = _scope_for(rule, point, previous, cache)
         if scope is None:
             return None
         decision = rules.rule_evaluate(kind=rule.kind, threshold=rule.threshold, armed=rule.armed, facts=scope.facts)
         with transaction.atomic():
             if _claim_rule(rule, point, decision.armed, decision.fire):
                 return _event_record(rule=rule, point=point, previous=previous, scope=scope,
-                                     decision=decision, quality_cache=quality_cache) if decision.fire else None
+                                     decision=decision, cache=cache) if decision.fire else None
         rule.refresh_from_db()
         if rule.evaluated_at and (rule.evaluated_at, rule.evaluated_point_id or 0) >= (point.checked_at, point.pk):
             return None  # a newer (or this same) price was judged already
@@ -179,13 +190,13 @@ def _rule_judge(
 
 def _event_record(
     *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, scope: _Scope,
-    decision: rules.Decision, quality_cache: dict,
+    decision: rules.Decision, cache: dict,
 ) -> AlertEvent | None:
     shown = scope.point
     old = previous if shown.pk == point.pk else _previous(shown)
-    if "q" not in quality_cache:
-        quality_cache["q"] = _quality_at(point)
-    quality = quality_cache["q"]
+    if "q" not in cache:
+        cache["q"] = _quality_at(point)
+    quality = cache["q"]
     event, created = AlertEvent.objects.get_or_create(
         rule=rule,
         price_point=point,
@@ -230,9 +241,9 @@ def price_point_evaluate(*, price_point_id: int) -> list[AlertEvent]:
     )
     previous = _previous(point)
     events: list[AlertEvent] = []
-    quality_cache: dict[str, quality_mod.Quality] = {}
+    cache: dict[str, quality_mod.Quality] = {}
     for rule in rule_qs:
-        event = _rule_judge(rule=rule, point=point, previous=previous, quality_cache=quality_cache)
+        event = _rule_judge(rule=rule, point=point, previous=previous, cache=cache)
         if event is not None:
             events.append(event)
     if events:
