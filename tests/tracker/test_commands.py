@@ -252,3 +252,15 @@ def test_the_demoshop_command_refuses_to_serve_when_switched_off(settings):
 
     with pytest.raises(CommandError, match="switched off"):
         run("demoshop", "--port", str(closed_port()))
+
+
+def test_track_waits_for_the_shops_turn_when_pacing_asks_it_to(shop, admin, settings):
+    settings.FETCH_PACING_ENABLED = True
+    settings.FETCH_PACE_WAIT_MAX = 0  # never wait inside the fetch: the check is handed back
+    run("track", shop.product_url(PRODUCTS[0].slug))
+    Store.objects.update(rate_limit_per_minute=60)
+
+    out = run("track", shop.product_url(PRODUCTS[1].slug))
+
+    assert str(price_at(PRODUCTS[1].slug, NOW)) in out
+    assert PricePoint.objects.count() == 2

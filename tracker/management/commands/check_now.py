@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tracker import scheduling, services
 from tracker.models import CheckLog, Listing
 
-from ._common import stock_label
+from ._common import check_run, stock_label
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 return
         failures = 0
         for check_id in check_ids:
-            outcome = services.listing_check(check_id=check_id)
+            outcome = check_run(check_id=check_id)
             if outcome is None:
                 self.stdout.write(f"check {check_id}: taken by another process, skipped")
                 continue
@@ -42,6 +42,8 @@ class Command(BaseCommand):
                 line += f"  {point.price} {point.currency}  {stock_label(point.in_stock)}  ({point.method})"
             elif check.outcome == CheckLog.Outcome.UNCHANGED:
                 line += "  page not modified since the last check"
+            elif check.outcome in (CheckLog.Outcome.SKIPPED, CheckLog.Outcome.QUEUED):
+                line += f"  not checked now: {check.error or 'waiting for the store'}"
             else:
                 failures += 1
                 line += f"  {check.error or check.get_outcome_display()}"

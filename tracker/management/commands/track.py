@@ -9,7 +9,7 @@ from tracker import services
 from tracker.fetching import FetchError, validate_url
 from tracker.models import CheckLog, Listing, Priority, Store
 
-from ._common import stock_label, user_resolve
+from ._common import check_run, stock_label, user_resolve
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"{url} cannot be tracked: {exc}") from None
 
         check = services.check_create(listing=listing)
-        outcome = services.listing_check(check_id=check.pk)
+        outcome = check_run(check_id=check.pk)
         if outcome is None:
             raise CommandError("the check was taken by another process; see the listing's check log")
         check, result = outcome.check, outcome.result
