@@ -1,0 +1,69 @@
+"""Read-side queries of the web UI."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tracker import selectors
+from tracker.models import CheckLog, Listing, PricePoint, Product, Store
+
+pytestmark = pytest.mark.django_db
+
+
+def _listing(owner, prices, *, domain="shop.test", product=None, status=Listing.Status.OK):
+    product = product or Product.objects.create(owner=owner, name="Kettle")
+    listing = Listing.objects.create(
+        product=product, store=Store.objects.get_or_create(domain=domain)[0],
+        url=f"https://{domain}/kettle", currency="EUR", status=status,
+    )
+    start = timezone.now() - timedelta(hours=len(prices))
+    times = []
+    for i, price in enumerate(prices):
+        moment = start + timedelta(hours=i)
+        PricePoint.objects.create(listing=listing, price=Decimal(price), currency="EUR", checked_at=moment, method="json-ld")
+        times.append(moment)
+    if prices:
+        Listing.objects.filter(pk=listing.pk).update(last_price=Decimal(prices[-1]))
+    listing.refresh_from_db()
+    return listing, times
+
+
+def test_the_trend_keeps_only_price_changes_and_the_latest_check(user):
+    listing, times = _listing(user, ["10", "10", "12", "12", "12", "9", "9"])
+    [row] = selectors.product_summaries(owner=user)
+    assert row.trend == [
+        (times[0], Decimal("10")), (times[2], Decimal("12")), (times[5], Decimal("9")), (times[6], Decimal("9"))
+    ]
+    assert (row.price, row.previous_price, row.lowest_seen) == (Decimal("9"), Decimal("12"), Decimal("9"))
+    assert row.change == Decimal("-3") and row.change_pct == Decimal("-25.0")
+    assert row.previous_price_at == times[4]
+
+
+def test_the_current_price_is_the_lowest_trusted_one_across_stores(user):
+    first, _ = _listing(user, ["50"])
+    _listing(user, ["40"], domain="other.test", product=first.product)
+    _listing(user, ["10"], domain="doubtful.test", product=first.product, status=Listing.Status.FLAGGED)
+    [row] = selectors.product_summaries(owner=user)
+    assert (row.price, row.current.store.domain) == (Decimal("40"), "other.test")
+    assert row.status == Listing.Status.FLAGGED and "doubtful.test" in row.status_reason
+
+
+def test_a_queued_check_shows_as_checking_and_in_the_status(user):
+    listing, _ = _listing(user, [])
+    CheckLog.objects.create(listing=listing)
+    [row] = selectors.product_summaries(owner=user)
+    assert row.checking and row.price is None and row.trend == []
+    assert selectors.listing_status(listing=listing)["checking"] is True
+
+
+def test_stats_over_a_period():
+    stats = selectors.listing_stats(
+        [(None, Decimal("100")), (None, Decimal("80")), (None, Decimal("120"))], current=Decimal("90")
+    )
+    assert (stats.lowest, stats.highest, stats.first, stats.change_pct) == (
+        Decimal("80"), Decimal("120"), Decimal("100"), Decimal("-10.0")
+    )
+    empty = selectors.listing_stats([], current=None)
+    assert empty.lowest is None and empty.change_pct is None
