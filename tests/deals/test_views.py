@@ -118,6 +118,19 @@ def test_a_channel_secret_never_appears_in_pages_admin_or_logs(
         page = client.get(url)
         assert page.status_code == 200, url
         seen.append(page.content.decode())
+    # Everything else a person or a monitor can fetch, HTML and JSON alike.
+    from django.urls import NoReverseMatch
+
+    listing_status = ("tracker:listing_status", [listing.pk])
+    for name, args in [
+        ("tracker:dashboard", []), ("tracker:product", [product.pk]), listing_status,
+        ("health", []), ("health_detailed", []), ("prometheus", []), ("api", []),
+    ]:
+        try:
+            url = reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+        seen.append(client.get(url).content.decode(errors="replace"))
     seen += [record.getMessage() for record in caplog.records]
     seen += [str(getattr(record, "error", "")) for record in caplog.records]
     assert any("error=400" in text for text in seen)
