@@ -18,6 +18,8 @@ from decimal import Decimal
 from lxml import etree
 
 from .parsing import (
+    _CUR_SIGN,
+    _CUR_WORD,
     AmountToken,
     availability_from_text,
     currency_of_symbol,
@@ -110,6 +112,8 @@ _BEFORE_GOOD = re.compile(
     r"\bstarts? at|\bstarting (?:at|from)|\bfrom|inkl\.?(?: mwst)?)\W{0,3}$",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
+_CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à|~)\s*$", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -214,8 +218,9 @@ def _find_anchor(body: etree._Element, doc_title: str, hidden: set[int], zone: s
     return best
 
 
-def _scan(tree: etree._Element) -> _Page | None:
-    body = tree.find(".//body")
+def _scan(tree: etree._Element, *, root: etree._Element | None = None,
+          anchor: etree._Element | None = None) -> _Page | None:
+    body = root if root is not None else tree.find(".//body")
     if body is None:
         body = tree
     order: dict[int, int] = {}
@@ -248,7 +253,7 @@ def _scan(tree: etree._Element) -> _Page | None:
         if not is_hidden:
             if "hidden" in attrib or attrib.get("aria-hidden") == "true" or attrib.get("type") == "hidden":
                 is_hidden = True
-            elif style and _HIDDEN_STYLE.search(style):
+            elif style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
                 is_hidden = True
             elif classes:
                 flag = hidden_cache.get(classes)
@@ -258,13 +263,15 @@ def _scan(tree: etree._Element) -> _Page | None:
         if not in_zone:
             if tag in _ZONE_TAGS:
                 in_zone = True
-            elif classes or ident:
-                names = f"{classes or ''} {ident or ''}"
-                flag = zone_cache.get(names)
-                if flag is None:
-                    flag = zone_cache[names] = bool(_ZONE_WORDS.search(names))
-                in_zone = flag
-        if not is_struck and (tag in _STRUCK_TAGS or (style and _STRIKE_STYLE.search(style))):
+            else:
+                if classes:
+                    flag = zone_cache.get(classes)
+                    if flag is None:
+                        flag = zone_cache[classes] = bool(_ZONE_WORDS.search(classes))
+                    in_zone = flag
+                if ident and not in_zone:
+                    in_zone = bool(_ZONE_WORDS.search(ident))
+        if not is_struck and (tag in _STRUCK_TAGS or (style and "line" in style and _STRIKE_STYLE.search(style))):
             is_struck = True
         if is_hidden:
             hidden.add(key)
@@ -289,7 +296,8 @@ def _scan(tree: etree._Element) -> _Page | None:
             doc_title = f"{doc_title} {meta.get('content') or ''}"
             break
     # A zone that holds the product title is the product's own container, not a zone.
-    anchor = _find_anchor(body, doc_title, hidden, set())
+    if anchor is None:
+        anchor = _find_anchor(body, doc_title, hidden, set())
     if anchor is not None and id(anchor) in zone:
         for ancestor in anchor.iterancestors():
             zone.discard(id(ancestor))
@@ -506,7 +514,10 @@ def _candidates(page: _Page) -> list[Candidate]:
     for owner, text, _is_tail in page.visible_text_nodes:
         if len(found) >= MAX_CANDIDATES:
             break
-        if not any(ch.isdigit() for ch in text):
+        if not _DIGIT.search(text):
+            continue
+        # Only texts with a currency, or short number pieces of a split price ("37", ".30").
+        if len(text) > 14 and not _CURRENCY_HINT.search(text):
             continue
         located = _owner(owner, page)
         if located is None:
@@ -639,15 +650,11 @@ def visible_availability(page: _Page) -> Availability | None:
     """Stock from the visible buy box: out-of-stock wording first, then a cart button."""
     if page.anchor is None:
         return None
-    box = page.anchor
-    for ancestor in page.anchor_path[:6]:
-        if len(ancestor.text_content()) > 6000:
-            break
-        box = ancestor
+    box = _buy_box(page.anchor)
     out = False
     buy = False
     for el in box.iter():
-        if not isinstance(el.tag, str) or id(el) in page.hidden or id(el) in page.zone:
+        if not isinstance(el.tag, str) or id(el) not in page.order or id(el) in page.hidden or id(el) in page.zone:
             continue
         tag = el.tag.lower()
         if tag in ("script", "style", "template"):
@@ -674,6 +681,33 @@ def visible_availability(page: _Page) -> Availability | None:
     if buy:
         return Availability.IN_STOCK
     return None
+
+
+def _buy_box(anchor: etree._Element) -> etree._Element:
+    """The largest block around the title that still reads like one product (≤ 6000 chars)."""
+    box = anchor
+    for depth, ancestor in enumerate(anchor.iterancestors()):
+        if depth >= 6 or ancestor.tag in ("body", "html") or _bounded_text(ancestor, 6000) is None:
+            break
+        box = ancestor
+    return box
+
+
+def availability_near_title(tree: etree._Element) -> Availability | None:
+    """Stock from the visible block around the product title, without scanning the page."""
+    title_el = tree.find(".//title")
+    doc_title = title_el.text_content() if title_el is not None else ""
+    body = tree.find(".//body")
+    if body is None:
+        return None
+    visible_h1 = [h for h in body.iter("h1") if not any(_is_hidden(a) for a in _ancestors(h, 30))][:20]
+    if not visible_h1:
+        return None
+    words = _title_words(doc_title)
+    anchor = max(visible_h1, key=lambda h: len(_title_words(h.text_content()) & words))
+    box = _buy_box(anchor)
+    page = _scan(tree, root=box, anchor=anchor)
+    return visible_availability(page) if page is not None else None
 
 
 # --- selectors ---------------------------------------------------------------------------

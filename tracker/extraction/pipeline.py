@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .heuristics import HeuristicResult, heuristic_price
+from .heuristics import HeuristicResult, availability_near_title, heuristic_price
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .result import ExtractionResult
@@ -88,8 +88,8 @@ def extract_tree(
         result.currency = result.currency or verdict.currency or hint or "USD"
     result.availability = verdict.availability
     if result.availability is None and use_heuristics:
-        found = heuristics()
-        result.availability = found.availability if found is not None else None
+        # Reuse a full heuristic run when one happened; otherwise look only near the title.
+        result.availability = heuristic.availability if heuristic is not None else availability_near_title(tree)
     if match is not None and match.availability is not None and result.method == "pattern":
         result.availability = match.availability
     if result.price is None:
