@@ -16,11 +16,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # pg_dump/pg_restore must match the server's major version (16): PGDG's client packages.
 # Chromium renders pages that need JavaScript (the `browser` queue of worker-llm).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl gnupg postgresql-common \
+    && apt-get install -y --no-install-recommends ca-certificates postgresql-common \
     && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
     && apt-get install -y --no-install-recommends postgresql-client-16 \
     && if [ "$INSTALL_CHROMIUM" = 1 ]; then apt-get install -y --no-install-recommends chromium fonts-dejavu-core; fi \
-    && apt-get purge -y gnupg && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 1000 app \
@@ -37,7 +36,7 @@ COPY --chown=app:app . .
 RUN SECRET_KEY=collectstatic-only DATA_DIR=/tmp/build-data METRICS_ENABLED=false \
         python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build-data \
-    && mkdir -p /data && chown app:app /data && chmod +x docker/entrypoint.sh
+    && mkdir -p /data && chown app:app /data /app && chmod +x docker/entrypoint.sh
 
 USER app
 VOLUME ["/data"]
