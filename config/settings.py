@@ -246,6 +246,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # How often an idle worker looks for new messages in the folder (kombu's default is 1 s,
+        # which caps a worker at about one task a second per pool process).
+        "polling_interval": env_float("CELERY_BROKER_POLL_INTERVAL", 0.05),
     }
 else:
     # Above the longest task's hard time limit, so a running task is never handed out twice;
@@ -312,6 +315,8 @@ CHECK_INTERVALS = {
 # Each listing's next check is moved by up to this share of its interval, so checks spread out.
 CHECK_JITTER = env_float("CHECK_JITTER", 0.1)
 DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 5000)
+# The dispatcher spreads the checks it claims over this many seconds (0: send them all at once).
+DISPATCH_SPREAD_SECONDS = env_float("DISPATCH_SPREAD_SECONDS", 55.0)
 # A check queued or running for longer than this is considered lost and queued again.
 CHECK_STALE_AFTER = env_int("CHECK_STALE_AFTER", 5 * 60)
 

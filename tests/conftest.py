@@ -1,5 +1,8 @@
 """Shared test set-up. Every server a test needs is started here, on loopback."""
 
+import uuid
+from pathlib import Path
+
 import pytest
 
 
@@ -20,3 +23,70 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="pw-bob-123")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file, so worker processes started by a test share it."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        test = db.setdefault("TEST", {})
+        name = str(test.get("NAME") or "")
+        if not name or ":memory:" in name or "mode=memory" in name:
+            test["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+def _celery_app_reconfigure(app, transport_options: dict) -> None:
+    app.conf.broker_transport_options = transport_options
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")  # created on first use
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_broker(tmp_path_factory) -> dict[str, str]:
+    """Point this test run's Celery messages at a broker nobody else reads.
+
+    A folder of its own for the filesystem broker, a key prefix of its own on Redis, so that
+    parallel test runs and a developer's running PriceTracker never take each other's tasks.
+    Returns the environment a worker process needs to read the same broker.
+    """
+    from django.conf import settings
+
+    from config.celery import app
+
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    env: dict[str, str] = {}
+    prefix = ""
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        # The same folders the settings derive from DATA_DIR, so a worker given DATA_DIR agrees.
+        data_dir = tmp_path_factory.mktemp("data")
+        broker_dir = settings.BROKER_DIR
+        for key, value in list(options.items()):
+            if key.endswith("_folder") or key.startswith("data_folder_"):
+                folder = data_dir / "broker" / Path(value).relative_to(broker_dir)
+                folder.mkdir(parents=True, exist_ok=True)
+                options[key] = str(folder)
+        env["DATA_DIR"] = str(data_dir)
+    else:
+        prefix = f"pt-test-{uuid.uuid4().hex[:12]}:"
+        options["global_keyprefix"] = prefix
+        env["CELERY_KEY_PREFIX"] = prefix
+    original = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    _celery_app_reconfigure(app, options)
+    yield env
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = original
+    _celery_app_reconfigure(app, original)
+    if prefix and settings.CELERY_BROKER_URL.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5)
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)

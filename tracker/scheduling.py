@@ -65,7 +65,7 @@ def checks_claim_due(*, now: datetime | None = None, limit: int | None = None) -
         checks = CheckLog.objects.bulk_create(
             [CheckLog(listing_id=lid, queued_at=now) for lid, _ in claimed]
         )
-    spread = 55.0 / max(len(claimed), 1)
+    spread = settings.DISPATCH_SPREAD_SECONDS / max(len(claimed), 1)
     result = []
     for index, ((listing_id, priority), check) in enumerate(zip(claimed, checks)):
         # bulk_create returns primary keys on PostgreSQL and SQLite.

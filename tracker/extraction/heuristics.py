@@ -37,7 +37,7 @@ MARGIN = 2.0
 
 _SKIP_TAGS = frozenset(
     {"script", "style", "noscript", "template", "svg", "head", "select", "option", "textarea",
-     "iframe", "button", "title", "meta", "link"}
+     "iframe", "title", "meta", "link"}
 )
 _ZONE_TAGS = frozenset({"header", "footer", "nav", "aside"})
 _STRUCK_TAGS = frozenset({"del", "s", "strike"})
@@ -45,7 +45,7 @@ _HIDDEN_CLASSES = frozenset(
     {"hidden", "hide", "d-none", "displaynone", "display-none", "ng-hide", "a-hidden", "is-hidden",
      "invisible", "visuallyhidden-off", "u-hidden", "js-hidden", "hidden-xs-up", "collapse"}
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"(?<![-\w])(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 _STRIKE_STYLE = re.compile(r"line-through", re.IGNORECASE)
 
 # Containers whose prices belong to other products or other offers.
@@ -68,7 +68,7 @@ _NEG_WORDS = frozenset(
      "unitprice", "baseprice", "shipping", "delivery", "linethrough", "nonsale", "prev",
      "previous", "de", "antes", "parcela", "parcelas", "parcelado", "tax",
      "excl", "net", "netto", "coupon", "subscription", "subscribe", "member", "club",
-     "ship", "emi", "monthly", "per", "strikeprice", "oldprice", "wasprice", "regularprice",
+     "ship", "emi", "monthly", "per", "strikeprice", "oldprice", "wasprice",
      "marketplace", "outlet", "openbox", "giftcard", "egift", "minimal", "tier", "tierprice",
      "used", "refurbished", "seller", "sellers", "rewards", "points", "financing", "finance"}
 )
@@ -280,6 +280,8 @@ def _scan(tree: etree._Element, *, root: etree._Element | None = None,
             zone.add(key)
         if is_struck:
             struck.add(key)
+        if tag == "button":
+            continue  # seen for stock wording, never read for prices
         if el.text and len(texts) < MAX_TEXT_NODES:
             texts.append((el, el.text, False))
         children = list(el)
@@ -600,7 +602,10 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
     live.sort(key=lambda c: (-c.score, c.order))
     best = live[0]
     rival = next((c for c in live[1:] if c.amount != best.amount), None)
-    if best.score < MIN_SCORE:
+    lone = rival is None and not best.in_zone and best.score >= MIN_SCORE / 2 and (
+        "labelled" in best.reasons or "price-named" in best.reasons or "itemprop=price" in best.reasons
+    )
+    if best.score < MIN_SCORE and not lone:
         result.reason = f"no convincing price (best {best.text[:30]!r} scored {best.score:.1f})"
         return result
     if "range" in best.reasons:
