@@ -715,6 +715,47 @@ def availability_near_title(tree: etree._Element) -> Availability | None:
     return visible_availability(page) if page is not None else None
 
 
+_TEXT_WITH = etree.XPath("//body//text()[contains(., $needle)]", smart_strings=True)
+_STRONG_NEG = frozenset({"old", "was", "list", "listprice", "compare", "compareat", "rrp", "msrp", "strike",
+                         "strikethrough", "strikeout", "crossed", "crossedout", "original", "uvp",
+                         "oldprice", "wasprice", "strikeprice", "linethrough", "nonsale", "prev", "previous"})
+
+
+def price_struck_everywhere(tree: etree._Element, price: Decimal, *, shown) -> bool:
+    """True when every place the page prints this amount is a crossed-out or "was"-named
+    element (structured data carrying the regular price of a product on sale).
+    `shown(text, price)` tells whether a text prints the amount."""
+    whole = f"{price:.2f}".split(".")[0]
+    needle = whole[-3:]
+    found = 0
+    for text in _TEXT_WITH(tree, needle=needle)[:40]:
+        owner = text.getparent()
+        if owner is None:
+            continue
+        if text.is_tail:
+            owner = owner.getparent()
+            if owner is None:
+                continue
+        block = _price_text(owner, 200)
+        if shown(block, price) == "absent":
+            continue
+        found += 1
+        struck = False
+        for node in _ancestors(owner, 3):
+            if not isinstance(node.tag, str):
+                continue
+            style = node.get("style") or ""
+            if node.tag.lower() in _STRUCK_TAGS or ("line" in style and _STRIKE_STYLE.search(style)):
+                struck = True
+                break
+            if _words(node) & _STRONG_NEG:
+                struck = True
+                break
+        if not struck:
+            return False
+    return found > 0
+
+
 # --- selectors ---------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .heuristics import HeuristicResult, availability_near_title, heuristic_price
+from .heuristics import HeuristicResult, availability_near_title, heuristic_price, price_struck_everywhere
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .result import ExtractionResult
@@ -103,6 +103,8 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     result.currency = verdict.currency
     result.method = verdict.method
     shown = _price_shown(_visible_text(tree), price)
+    if shown == "clean" and price_struck_everywhere(tree, price, shown=_price_shown):
+        shown = "labelled"
     if shown == "clean":
         result.confidence = 0.95
         return
@@ -184,6 +186,7 @@ def _with_pattern(result: ExtractionResult, match: PatternMatch, verdict: Struct
 def _disagree(result: ExtractionResult, reason: str, *layers: dict) -> None:
     result.flagged = True
     result.price = None
+    result.method = None
     result.confidence = 0.0
     result.reason = f"layers disagree: {reason}"
     result.disagreements.extend(layers)

@@ -264,6 +264,11 @@ class StructuredVerdict:
     reason: str | None = None
 
 
+def _foreign(name: str | None, page_words: set[str]) -> bool:
+    words = set(re.findall(r"\w{3,}", (name or "").lower()))
+    return len(words) >= 2 and not words & page_words
+
+
 def _main(offers: list[StructuredOffer], page_title: str) -> list[StructuredOffer]:
     """Per syntax, the product whose name best matches the page title (others are usually
     recommendations); ties keep the first."""
@@ -271,6 +276,10 @@ def _main(offers: list[StructuredOffer], page_title: str) -> list[StructuredOffe
     chosen: list[StructuredOffer] = []
     for method in ("json-ld", "microdata", "opengraph"):
         group = [o for o in offers if o.method == method]
+        if words and method != "opengraph":
+            # A named product that shares no word with the page title is another product
+            # (a recommendation, an accessory), not the one this page sells.
+            group = [o for o in group if not _foreign(o.title, words)]
         if not group:
             continue
         if len(group) == 1 or not words:
