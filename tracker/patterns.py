@@ -107,34 +107,45 @@ def spec_problems(spec: PatternSpec, pages: Sequence[SamplePage]) -> list[str]:
     if not pages:
         return ["there is no page of this store to validate on"]
     missing: dict[str, int] = {}
+    read = 0
     for page in pages:
         tree = parse_html(page.html)
         if tree is None:
             continue
         match = apply_pattern(tree, spec)
+        structured = first_with_price(structured_offers(tree))
         for name, error in match.errors.items():
             if name != "price" and "matches nothing" in error:
                 missing[name] = missing.get(name, 0) + 1
+            elif name == "price" and "matches nothing" in error and _shows_no_price(tree, structured):
+                continue  # e.g. sold out without a price: nothing to read, nothing wrong
             else:
                 problems.append(f"{name} on {page.url}: {error}")
         if match.price is None:
             continue
+        read += 1
         nodes = _matched_nodes(tree, spec.price.selector, spec.price.kind)
         if any(_looks_crossed_out(node) for node in nodes):
             problems.append(
                 f"price on {page.url}: {spec.price.selector!r} picks a crossed-out 'was' price "
                 f"({match.price}), not the current price"
             )
-        structured = first_with_price(structured_offers(tree))
         if structured is not None and structured.price != match.price:
             problems.append(
                 f"price on {page.url}: the selector reads {match.price} but the page's "
                 f"structured data says {structured.price}"
             )
+    if not read and not problems:
+        problems.append(f"price: {spec.price.selector!r} reads no price on any page")
     for name, count in missing.items():
         if count == len(pages):
             problems.append(f"{name}: {getattr(spec, name).selector!r} matches nothing on any page; use null")
     return problems
+
+
+def _shows_no_price(tree: etree._Element, structured) -> bool:
+    """Neither structured data nor the heuristics see any price on the page."""
+    return structured is None and heuristic_price(tree).price is None
 
 
 def price_jump(*, price: Decimal, reference: Decimal | None) -> bool:

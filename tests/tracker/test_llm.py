@@ -89,7 +89,7 @@ def test_the_was_price_is_refused_and_the_model_corrects_itself(store):
 
 def test_a_price_that_disagrees_with_structured_data_is_refused(user, store):
     listing = Listing.objects.create(product=Product.objects.create(owner=user, name="x"), store=store, url="https://shop.test/p/2")
-    # The structured data says 45.99 while the page's only .rec-price-free selector below reads another price.
+    # The structured data says 39.00 while the visible price the selector reads is 45.99.
     ListingPage.objects.create(listing=listing, url=listing.url, html=shop_page(2, structured=True).replace(
         '"price": "45.99"', '"price": "39.00"'))
     with FakeLLM([{"content": answer(".price-now")}]) as fake:

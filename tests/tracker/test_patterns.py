@@ -147,3 +147,11 @@ def test_the_latest_page_is_kept_capped(store, settings):
     patterns.listing_page_save(listing=listing, url=listing.url, html="x" * 500)
     page = ListingPage.objects.get(listing=listing)
     assert len(page.html) == 100 and page.truncated and ListingPage.objects.filter(listing=listing).count() == 1
+
+
+def test_a_sold_out_page_without_any_price_does_not_fail_validation():
+    sold_out = SamplePage("https://shop.test/p/9", "<html><body><h1>Gone Chair</h1><p class='stock'>Sold out</p></body></html>")
+    assert patterns.spec_problems(spec(".price-box .price-now"), [*pages(), sold_out]) == []
+    assert patterns.spec_problems(spec(".price-box .price-now"), [sold_out]) == [
+        "price: '.price-box .price-now' reads no price on any page"
+    ]
