@@ -1,0 +1,100 @@
+"""Old check logs go; repeated prices are thinned without changing the history's shape."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from metrics.housekeeping import checklogs_cleanup, price_history_compact
+from tracker.models import CheckLog, Listing, PricePoint, Product, Store
+
+
+@pytest.fixture
+def listing(user):
+    store = Store.objects.create(domain="shop.test")
+    product = Product.objects.create(owner=user, name="Kettle")
+    return Listing.objects.create(product=product, store=store, url="http://shop.test/k")
+
+
+def _prices(listing, values: list[str], *, start, step=timedelta(hours=1)) -> list[PricePoint]:
+    return [
+        PricePoint.objects.create(listing=listing, price=Decimal(v), currency="EUR", in_stock=True,
+                                  checked_at=start + i * step, method="json-ld")
+        for i, v in enumerate(values)
+    ]
+
+
+def _series(listing) -> list[tuple]:
+    return list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("checked_at", "price"))
+
+
+def _step_value(series: list[tuple], when) -> Decimal:
+    """The price a step chart shows at a moment: the last point at or before it."""
+    return [price for at, price in series if at <= when][-1]
+
+
+@pytest.mark.django_db
+def test_compaction_keeps_first_and_last_of_each_run_and_the_chart_looks_the_same(listing):
+    start = timezone.now() - timedelta(days=30)
+    values = ["10"] * 6 + ["8"] * 4 + ["10"] * 5 + ["9"]
+    _prices(listing, values, start=start)
+    before = _series(listing)
+    deleted = price_history_compact(older_than_days=7)
+    after = _series(listing)
+    assert deleted == 4 + 2 + 3
+    assert [p for _, p in after] == [Decimal(v) for v in ["10", "10", "8", "8", "10", "10", "9"]]
+    for i in range(len(values)):
+        when = start + timedelta(hours=i, minutes=30)
+        assert _step_value(after, when) == _step_value(before, when)
+    # A second run has nothing left to thin.
+    assert price_history_compact(older_than_days=7) == 0
+
+
+@pytest.mark.django_db
+def test_recent_prices_are_not_compacted(listing):
+    _prices(listing, ["10"] * 5, start=timezone.now() - timedelta(hours=10))
+    assert price_history_compact(older_than_days=7) == 0
+    assert PricePoint.objects.filter(listing=listing).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_price_point_an_alert_refers_to_is_kept_with_its_alert(listing):
+    from metrics.selectors import model_or_none
+
+    AlertRule, AlertEvent = model_or_none("deals.AlertRule"), model_or_none("deals.AlertEvent")
+    if AlertEvent is None:
+        pytest.skip("the deals app has no alert events")
+    points = _prices(listing, ["10"] * 5, start=timezone.now() - timedelta(days=20))
+    rule = AlertRule.objects.create(product=listing.product, kind="target", threshold=Decimal("11"))
+    event = AlertEvent.objects.create(rule=rule, product=listing.product, listing=listing, price_point=points[2],
+                                      kind="target", reason="at or below 11", new_price=Decimal("10"))
+    assert price_history_compact(older_than_days=7) == 2  # points 1 and 3; 2 is referred to
+    assert AlertEvent.objects.filter(id=event.id).exists()
+    assert list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("id", flat=True)) == [
+        points[0].id, points[2].id, points[4].id
+    ]
+
+
+@pytest.mark.django_db
+def test_cleanup_deletes_finished_checks_older_than_the_retention_and_keeps_prices(listing):
+    old = timezone.now() - timedelta(days=100)
+    kept_running = CheckLog.objects.create(listing=listing, outcome="running", queued_at=old)
+    old_done = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=old, finished_at=old)
+    price = PricePoint.objects.create(listing=listing, check_log=old_done, price=Decimal("5"), currency="EUR",
+                                      checked_at=old, method="json-ld")
+    recent = CheckLog.objects.create(listing=listing, outcome="ok", finished_at=timezone.now())
+    result = checklogs_cleanup(older_than_days=90)
+    assert result["checks"] == 1
+    assert set(CheckLog.objects.values_list("id", flat=True)) == {kept_running.id, recent.id}
+    price.refresh_from_db()
+    assert price.check_log_id is None and price.price == Decimal("5")
+    assert checklogs_cleanup(older_than_days=90)["checks"] == 0
+
+
+def test_periodic_tasks_are_declared_for_housekeeping(settings):
+    tasks = {spec["task"] for spec in settings.PERIODIC_TASKS.values()}
+    assert {"metrics.tasks.cleanup_old_logs", "metrics.tasks.compact_price_history",
+            "metrics.tasks.backup_database"} <= tasks
