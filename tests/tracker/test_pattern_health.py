@@ -200,3 +200,16 @@ def test_a_store_whose_pages_yield_no_pattern_needs_one_and_records_only_right_p
     assert not ExtractionPattern.objects.exists()
     recorded = {(p.listing_id, p.price) for p in PricePoint.objects.all()}
     assert recorded <= {(listings[i].pk, Decimal(PRODUCTS[i][1])) for i in range(2)}
+
+
+def test_a_check_that_needs_a_pattern_queues_learning_on_the_llm_queue(
+    user, testshop, monkeypatch, django_capture_on_commit_callbacks
+):
+    store, listings = make_listings(user, testshop, count=2)
+    queued = []
+    monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
+    with django_capture_on_commit_callbacks(execute=True):
+        for listing in listings:
+            check_log = services.check_create(listing=listing)
+            tasks.check_listing.run(listing.pk, check_log.pk)
+    assert queued == [([store.pk], "llm")]  # once per store, not once per check
