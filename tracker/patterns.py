@@ -618,3 +618,48 @@ def spec_try(*, spec: PatternSpec, pages: Sequence[SamplePage]) -> list[PageTest
         match = apply_pattern(tree, spec)
         tested.append(PageTest(page.url, match.price, match.errors.get("price", "")))
     return tested
+
+
+_INERT_TAGS = ("script", "noscript", "iframe", "object", "embed", "base", "form", "frame", "frameset", "link", "meta")
+
+
+def page_pickable_html(*, html: str, link_for: Callable[[str], str]) -> str:
+    """The page made inert, with each price found on it turned into a link that picks it.
+
+    For a sandboxed frame (no scripts, nothing loaded): the shop's own links are removed, so the
+    only way out is a pick, which opens `link_for(selector)` in the top window.
+    """
+    tree = parse_html(html)
+    if tree is None:
+        return ""
+    picks: list[tuple[etree._Element, str]] = []
+    from .extraction.heuristics import derive_selector
+
+    for candidate in heuristic_price(tree).candidates[:40]:
+        rule = derive_selector(tree, candidate.element, candidate.amount) or _plain_selector(
+            tree, candidate.element, candidate.amount
+        )
+        if rule is not None and rule.kind == "css" and rule.attribute is None:
+            picks.append((candidate.element, rule.selector))
+    for el in list(tree.iter(*_INERT_TAGS)):
+        if el.getparent() is not None:
+            el.drop_tree()
+    etree.strip_elements(tree, etree.Comment, with_tail=False)
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name in list(el.attrib):
+            if name.startswith("on") or name in ("href", "src", "srcset", "action", "formaction", "target"):
+                del el.attrib[name]
+    for element, selector in picks:
+        link = etree.Element("a", href=link_for(selector), target="_top", title=f"Pick {selector}")
+        link.set("class", "pricetracker-pick")
+        link.text, element.text = element.text, None
+        for child in list(element):
+            link.append(child)
+        element.append(link)
+    head = tree.find(".//head")
+    style = etree.Element("style")
+    style.text = ".pricetracker-pick{outline:3px dashed #c0392b;background:#fff3b0;color:#000;cursor:pointer}"
+    (head if head is not None else tree).insert(0, style)
+    return etree.tostring(tree, encoding="unicode", method="html")

@@ -3,11 +3,14 @@ the right price (or type a selector), test it on the store's pages, save it as t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from . import patterns
 from .extraction.patterns import FieldRule, PatternSpec, SelectorError, validate_selector
@@ -47,8 +50,16 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing_for(request, pk)
     page = ListingPage.objects.filter(listing=listing).first()
     active = patterns.store_active_pattern(store_id=listing.store_id)
-    form = SelectorForm(request.POST or None)
+    picked = request.GET.get("pick", "")[:500]
+    if request.method == "POST":
+        form = SelectorForm(request.POST)
+    elif picked:
+        form = SelectorForm({"selector": picked, "kind": "css", "attribute": ""})
+    else:
+        form = SelectorForm()
     tested = None
+    if picked and request.method == "GET" and form.is_valid():
+        tested = patterns.spec_try(spec=form.spec(), pages=patterns.store_sample_pages(store=listing.store))
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         if request.POST.get("action") == "save":
@@ -73,13 +84,16 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def listing_page_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The stored page, for a sandboxed frame: no scripts run, nothing is loaded from the shop."""
+    """The stored page for a sandboxed frame: no scripts run, nothing is loaded from the shop,
+    and each price on it is a link that picks it (opens the help page with that selector)."""
     listing = _listing_for(request, pk)
     page = get_object_or_404(ListingPage, listing=listing)
-    from .llm import page_trim
-
-    response = HttpResponse(page_trim(page.html, budget_chars=len(page.html) + 1), content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    base = reverse("tracker:listing_extraction", args=[listing.pk])
+    html = patterns.page_pickable_html(html=page.html, link_for=lambda selector: f"{base}?{urlencode({'pick': selector})}")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = (
+        "sandbox allow-top-navigation-by-user-activation; default-src 'none'; style-src 'unsafe-inline'"
+    )
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 

@@ -86,3 +86,19 @@ def test_the_product_page_links_to_the_help_page(client, user, listing):
     client.force_login(user)
     body = client.get(reverse("tracker:product", args=[listing.product_id])).content.decode()
     assert "Extraction broken" in body and url(listing) in body and "Help find the price" in body
+
+
+def test_clicking_a_price_on_the_rendered_page_tests_it_on_the_store_pages(client, user, listing):
+    import re
+    from html import unescape
+
+    client.force_login(user)
+    preview = client.get(reverse("tracker:listing_page_preview", args=[listing.pk])).content.decode()
+    assert "/p/1" not in preview  # the shop's own links are gone: a click can only pick a price
+    links = {unescape(m) for m in re.findall(r'href="([^"]*pick=[^"]*)"', preview)}
+    current = [link for link in links if "pdp__amount" in link]
+    assert len(current) == 1 and len(links) >= 3  # every price on the page can be picked
+    response = client.get(current[0])
+    body = response.content.decode()
+    assert "149.00" in body and "89.50" in body and "Test results" in body
+    assert not ExtractionPattern.objects.exists()  # picking tests; saving is a separate step
