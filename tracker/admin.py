@@ -99,10 +99,10 @@ class ListingPageAdmin(admin.ModelAdmin):
 
     @admin.display(description="What each layer extracts")
     def layers(self, obj: ListingPage) -> str:
-        from . import patterns
+        from . import pattern_help, patterns
 
         spec = patterns.pattern_spec(patterns.store_active_pattern(store_id=obj.listing.store_id))
-        readings = patterns.page_layers(html=obj.html, url=obj.url, spec=spec)
+        readings = pattern_help.page_layers(html=obj.html, url=obj.url, spec=spec)
         return format_html_join(
             "", "<p><strong>{}</strong>: {} <small>({})</small></p>",
             ((r.layer, r.price if r.price is not None else "no price", r.detail) for r in readings),

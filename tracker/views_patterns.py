@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from . import patterns
+from . import pattern_help, patterns
 from .extraction.patterns import FieldRule, PatternSpec, SelectorError, validate_selector
 from .models import Listing, ListingPage
 
@@ -59,7 +59,7 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
         form = SelectorForm()
     tested = None
     if picked and request.method == "GET" and form.is_valid():
-        tested = patterns.spec_try(spec=form.spec(), pages=patterns.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(spec=form.spec(), pages=patterns.store_sample_pages(store=listing.store))
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         if request.POST.get("action") == "save":
@@ -69,15 +69,15 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("tracker:listing_extraction", pk=listing.pk)
             for problem in problems[:10]:
                 form.add_error(None, problem)
-        tested = patterns.spec_try(spec=spec, pages=patterns.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(spec=spec, pages=patterns.store_sample_pages(store=listing.store))
     context = {
         "listing": listing,
         "page": page,
         "active": active,
         "form": form,
         "tested": tested,
-        "layers": patterns.page_layers(html=page.html, url=page.url, spec=patterns.pattern_spec(active)) if page else [],
-        "choices": patterns.page_price_choices(html=page.html) if page else [],
+        "layers": pattern_help.page_layers(html=page.html, url=page.url, spec=patterns.pattern_spec(active)) if page else [],
+        "choices": pattern_help.page_price_choices(html=page.html) if page else [],
     }
     return render(request, "tracker/patterns/listing_extraction.html", context)
 
@@ -89,7 +89,7 @@ def listing_page_preview(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing_for(request, pk)
     page = get_object_or_404(ListingPage, listing=listing)
     base = reverse("tracker:listing_extraction", args=[listing.pk])
-    html = patterns.page_pickable_html(html=page.html, link_for=lambda selector: f"{base}?{urlencode({'pick': selector})}")
+    html = pattern_help.page_pickable_html(html=page.html, link_for=lambda selector: f"{base}?{urlencode({'pick': selector})}")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = (
         "sandbox allow-top-navigation-by-user-activation; default-src 'none'; style-src 'unsafe-inline'"

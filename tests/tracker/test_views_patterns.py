@@ -102,3 +102,11 @@ def test_clicking_a_price_on_the_rendered_page_tests_it_on_the_store_pages(clien
     body = response.content.decode()
     assert "149.00" in body and "89.50" in body and "Test results" in body
     assert not ExtractionPattern.objects.exists()  # picking tests; saving is a separate step
+
+
+def test_the_admin_shows_what_each_layer_extracts_and_the_patterns(admin_client, listing):
+    page = ListingPage.objects.get(listing=listing)
+    body = admin_client.get(reverse("admin:tracker_listingpage_change", args=[page.pk])).content.decode()
+    assert "What each layer extracts" in body and "heuristics" in body and "149.00" in body
+    assert admin_client.get(reverse("admin:tracker_extractionpattern_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:tracker_llmcall_changelist")).status_code == 200
