@@ -334,6 +334,30 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
+# Fetch safety and politeness (tracker/fetching.py, tracker/politeness.py).
+# The user-agent token matched against robots.txt groups (empty: FETCH_USER_AGENT).
+ROBOTS_USER_AGENT = env_str("ROBOTS_USER_AGENT", "PriceTracker")
+ROBOTS_CACHE_SECONDS = env_int("ROBOTS_CACHE_SECONDS", 24 * 60 * 60)
+ROBOTS_MAX_BYTES = env_int("ROBOTS_MAX_BYTES", 500 * 1024)
+# A Crawl-delay above this is capped (a robots.txt cannot stop all checks with a huge value).
+ROBOTS_MAX_CRAWL_DELAY = env_float("ROBOTS_MAX_CRAWL_DELAY", 60.0)
+# A worker waits at most this long for a store's next pacing turn; a later turn re-schedules.
+# Per-store pace and concurrency limits, shared by all workers. Off only for tests or a shop you run.
+FETCH_PACING_ENABLED = env_bool("FETCH_PACING_ENABLED", True)
+FETCH_PACE_WAIT_MAX = env_float("FETCH_PACE_WAIT_MAX", 2.0)
+# A check waiting longer goes back to the queue with a countdown up to this; beyond it, it is
+# skipped and the listing's next check moved.
+FETCH_REQUEUE_MAX = env_float("FETCH_REQUEUE_MAX", 120.0)
+FETCH_BACKOFF_BASE = env_float("FETCH_BACKOFF_BASE", 60.0)
+FETCH_BACKOFF_MAX = env_float("FETCH_BACKOFF_MAX", 6 * 60 * 60)
+FETCH_RETRY_AFTER_MAX = env_float("FETCH_RETRY_AFTER_MAX", 24 * 60 * 60)
+CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 5)
+CIRCUIT_COOLDOWN = env_float("CIRCUIT_COOLDOWN", 15 * 60)
+# Browser rendering (stores with render_js), on the `browser` queue.
+RENDER_CHROMIUM_PATH = env_str("RENDER_CHROMIUM_PATH", "/usr/bin/chromium")
+RENDER_PAGES_PER_BROWSER = env_int("RENDER_PAGES_PER_BROWSER", 50)
+RENDER_MAX_REQUESTS = env_int("RENDER_MAX_REQUESTS", 60)
+RENDER_MAX_TOTAL_BYTES = env_int("RENDER_MAX_TOTAL_BYTES", 15 * 1024 * 1024)
 
 # --- Alerts and notifications (deals/) -------------------------------------------------
 # Key(s) that encrypt channel URLs at rest (comma-separated: the first encrypts, all decrypt).

@@ -15,6 +15,13 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fetch_pacing_off(settings):
+    """Per-store pacing (30 requests a minute by default) is tested in test_politeness.py;
+    elsewhere it would only make tests wait. robots.txt and the fetch gate stay on."""
+    settings.FETCH_PACING_ENABLED = False
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="pw-alice-123")

@@ -71,7 +71,7 @@ def checks_claim_due(*, now: datetime | None = None, limit: int | None = None) -
         # bulk_create returns primary keys on PostgreSQL and SQLite.
         countdown = 0.0 if priority == "high" else round(index * spread, 2)
         result.append(ClaimedCheck(listing_id, check.pk, QUEUE_FOR_PRIORITY[priority], countdown))
-    return result
+    return _browser_queue(result)
 
 
 def checks_find_stale(*, now: datetime | None = None) -> list[ClaimedCheck]:
@@ -93,4 +93,45 @@ def checks_find_stale(*, now: datetime | None = None) -> list[ClaimedCheck]:
         )
         if won:
             result.append(ClaimedCheck(listing_id, check_id, QUEUE_FOR_PRIORITY.get(priority, "checks_normal"), 0.0))
-    return result
+    return _browser_queue(result)
+
+
+BROWSER_QUEUE = "browser"
+
+
+def _browser_queue(claimed: list[ClaimedCheck]) -> list[ClaimedCheck]:
+    """Checks of stores that render JavaScript go to the `browser` queue, never the check queues."""
+    if not claimed:
+        return claimed
+    rendered = set(
+        Listing.objects.filter(id__in=[c.listing_id for c in claimed], store__render_js=True).values_list("id", flat=True)
+    )
+    if not rendered:
+        return claimed
+    from dataclasses import replace
+
+    return [replace(c, queue=BROWSER_QUEUE) if c.listing_id in rendered else c for c in claimed]
+
+
+def queue_for_listing(*, listing: Listing, priority: str | None = None) -> str:
+    if listing.store.render_js:
+        return BROWSER_QUEUE
+    return QUEUE_FOR_PRIORITY.get(priority or listing.priority, "checks_normal")
+
+
+def listing_retry_after_error(*, listing: Listing, error, now: datetime | None = None) -> datetime | None:  # type: ignore[no-untyped-def]
+    """Move the next check after a failed fetch, instead of sleeping or a long countdown.
+
+    The shop's Retry-After (429/503) wins; other transient errors and block pages back off
+    exponentially with jitter on the listing's failures in a row. Permanent errors (404, not
+    a web page) keep the normal schedule. Safe to run twice: it only sets a time.
+    """
+    from .politeness import retry_delay
+
+    if not (error.transient or error.retry_after or error.kind == "blocked"):
+        return None
+    now = now or timezone.now()
+    failures = Listing.objects.filter(id=listing.pk).values_list("consecutive_failures", flat=True).first() or 1
+    at = now + timedelta(seconds=retry_delay(failures=failures, retry_after=error.retry_after))
+    Listing.objects.filter(id=listing.pk).update(next_check_at=at)
+    return at

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import patterns, signals
+from . import patterns, politeness, scheduling, signals
 from .extraction import ExtractionResult, extract
-from .fetching import FetchError, fetch_page, validate_url
+from .fetching import FetchError, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class CheckOutcome:
     result: ExtractionResult | None
     price_point: PricePoint | None
     learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
+    requeue_in: float | None = None  # waiting for the store's turn: tasks send the check again
 
 
 def listing_check(*, check_id: int) -> CheckOutcome | None:
@@ -109,8 +110,10 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     pattern = None
     http_status = None
     error = ""
+    fetch_error: FetchError | None = None
     try:
-        page = fetch_page(listing.url, etag=listing.etag, last_modified=listing.last_modified)
+        # Gate, robots.txt, the store's pace and circuit breaker, browser rendering if set.
+        page = politeness.listing_fetch(listing=listing)
         http_status = page.status
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
@@ -129,11 +132,16 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
                 error = f"price {result.price} is implausible against this listing's history (x10 or /10); not recorded"
             else:
                 outcome = CheckLog.Outcome.OK
+    except politeness.CheckSkipped as skipped:
+        if skipped.requeue and check.attempts < CHECK_MAX_REQUEUES:
+            return _requeue(check=check, skipped=skipped)
+        return _record_skipped(check=check, skipped=skipped, started=started)
     except FetchError as exc:
         http_status = exc.http_status
         outcome = CheckLog.Outcome.BLOCKED if exc.kind == "blocked" else CheckLog.Outcome.ERROR
         error = str(exc)
         page = None
+        fetch_error = exc
     duration_ms = int((time.monotonic() - started) * 1000)
     checked = _record(
         check=check,
@@ -145,11 +153,58 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         etag=(page.headers.get("ETag", "") if page is not None else None),
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
     )
+    if checked is not None and fetch_error is not None:
+        scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
     if checked is not None and result is not None:
         checked.learn_pattern = patterns.pattern_after_check(
             store_id=listing.store_id, pattern=pattern, result=result, outcome=outcome
         )
     return checked
+
+
+CHECK_MAX_REQUEUES = 20
+
+
+def _requeue(*, check: CheckLog, skipped: politeness.CheckSkipped) -> CheckOutcome | None:
+    """Give the check back to the queue (the store's turn is seconds away). Nothing is recorded;
+    the same check runs again, so it can still record only once."""
+    if not CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
+        outcome=CheckLog.Outcome.QUEUED, queued_at=timezone.now(), error=skipped.reason[:2000]
+    ):
+        return None
+    check.refresh_from_db()
+    return CheckOutcome(check=check, result=None, price_point=None, requeue_in=skipped.retry_in)
+
+
+def _record_skipped(*, check: CheckLog, skipped: politeness.CheckSkipped, started: float) -> CheckOutcome | None:
+    """A check not made now (circuit open, robots.txt, the store's pace): nothing recorded
+    but the reason, and the listing's next check moved to when it may go ahead."""
+    now = timezone.now()
+    listing = check.listing
+    with transaction.atomic():
+        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
+            outcome=CheckLog.Outcome.SKIPPED,
+            finished_at=now,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=skipped.reason[:2000],
+        )
+        if not taken:
+            return None
+        updates: dict = {"status_reason": skipped.reason[:500], "next_check_at": skipped.retry_at}
+        if skipped.listing_status:
+            updates["status"] = skipped.listing_status
+        Listing.objects.filter(id=listing.pk).update(**updates)
+        check.refresh_from_db()
+        transaction.on_commit(
+            lambda: signals.check_finished.send(
+                sender=CheckLog,
+                check_id=check.pk,
+                listing_id=listing.pk,
+                price_point_id=None,
+                outcome=CheckLog.Outcome.SKIPPED,
+            )
+        )
+    return CheckOutcome(check=check, result=None, price_point=None)
 
 
 _LISTING_STATUS = {

@@ -30,6 +30,14 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
             return None
         check_id = services.check_create(listing=listing).pk
     outcome = services.listing_check(check_id=check_id)
+    if outcome is not None and outcome.requeue_in is not None:
+        # The store's next turn is seconds away: the same check, a short countdown.
+        check_listing.apply_async(
+            args=[listing_id, check_id],
+            queue=scheduling.queue_for_listing(listing=outcome.check.listing),
+            countdown=outcome.requeue_in,
+        )
+        return "requeued"
     if outcome is not None and outcome.learn_pattern:
         enqueue_pattern_learning(store_id=outcome.check.listing.store_id)
     return outcome.check.outcome if outcome else None
@@ -47,7 +55,9 @@ def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high",
 def check_now(*, listing: Listing) -> int:
     """Queue an immediate check of a listing (a person asked); returns the check id."""
     check = services.check_create(listing=listing)
-    enqueue_check(listing_id=listing.pk, check_id=check.pk, queue="checks_high")
+    enqueue_check(
+        listing_id=listing.pk, check_id=check.pk, queue=scheduling.queue_for_listing(listing=listing, priority="high")
+    )
     return check.pk
 
 

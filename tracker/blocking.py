@@ -1,0 +1,122 @@
+"""Recognising pages that are not the product: bot challenges, captchas, "access denied".
+
+Pure: takes a status, headers and text and returns a reason (fit to show a person) or None.
+A page flagged here is never handed to extraction, so no price is read off a challenge page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# (vendor, marker) pairs: strings that appear on a vendor's challenge or block page and
+# not on ordinary shop pages. Matched case-insensitively.
+CHALLENGE_MARKERS: tuple[tuple[str, str], ...] = (
+    ("Cloudflare", "/cdn-cgi/challenge-platform/"),
+    ("Cloudflare", "window._cf_chl_opt"),
+    ("Cloudflare", "cf-browser-verification"),
+    ("Cloudflare", "cf_chl_jschl"),
+    ("Cloudflare", "attention required! | cloudflare"),
+    ("Cloudflare", "challenges.cloudflare.com/turnstile"),
+    ("Cloudflare", "cf-error-details"),
+    ("PerimeterX", "_pxcaptcha"),
+    ("PerimeterX", "px-captcha"),
+    ("PerimeterX", "window._pxappid"),
+    ("PerimeterX", "captcha.px-cdn.net"),
+    ("DataDome", "captcha-delivery.com"),
+    ("DataDome", "window.ddjskey"),
+    ("Akamai", "/_sec/cp_challenge/"),
+    ("Akamai", "sec-if-cpt-container"),
+    ("Akamai", "errors.edgesuite.net"),
+    ("Imperva Incapsula", "_incapsula_resource"),
+    ("Imperva Incapsula", "incapsula incident id"),
+    ("Amazon", "to discuss automated access to amazon data"),
+    ("Sucuri", "sucuri website firewall - access denied"),
+    ("Kasada", "kpsdk"),
+)
+
+CAPTCHA_WIDGETS: tuple[str, ...] = (
+    "hcaptcha.com/1/api.js",
+    'class="h-captcha"',
+    "google.com/recaptcha/api.js",
+    "recaptcha/api2",
+    'class="g-recaptcha"',
+    "challenges.cloudflare.com/turnstile",
+)
+
+_BLOCK_TITLE = re.compile(
+    r"access denied|access to this page has been denied|request blocked|you have been blocked|"
+    r"are you a (human|robot)|just a moment|attention required|security check|captcha|"
+    r"pardon our interruption|bot verification|verify you are human|^403 forbidden|"
+    r"unusual traffic",
+    re.IGNORECASE,
+)
+_BLOCK_TEXT = re.compile(
+    r"you don'?t have permission to access|access (to this page )?(has been |is )?denied|"
+    r"verify (that )?you are (a )?human|are you a robot|unusual traffic from your|"
+    r"please enable (javascript and )?cookies to continue|press (&|&amp;|and) hold|"
+    r"checking (if the site connection is secure|your browser before accessing)|"
+    r"automated (access|requests|queries)|we have detected unusual activity",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_INVISIBLE = re.compile(r"<(script|style|noscript|template|svg)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_STRUCTURED_PRICE = re.compile(
+    r"application/ld\+json|itemprop=[\"']?(price|offers)|property=[\"'](og|product):price",
+    re.IGNORECASE,
+)
+
+# A page whose visible text is shorter than this, with no structured data, is a shell.
+EMPTY_SHELL_CHARS = 40
+# A captcha widget on a page with more visible text than this is a form on a real page.
+INTERSTITIAL_MAX_CHARS = 1500
+
+
+def visible_text(html: str) -> str:
+    """The text a person would see, roughly: no scripts, styles or tags, spaces collapsed."""
+    without = _INVISIBLE.sub(" ", html)
+    return _SPACE.sub(" ", _TAG.sub(" ", without)).strip()
+
+
+def block_reason_from_headers(*, status: int, headers: Mapping[str, str]) -> str | None:
+    """A block that the headers alone prove (no need to read the body)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if lowered.get("cf-mitigated", "").strip().lower() == "challenge":
+        return "Cloudflare bot challenge (cf-mitigated: challenge)"
+    if status in (401, 403, 405, 429) and "x-datadome" in lowered:
+        return "DataDome bot protection"
+    if status in (403, 429) and lowered.get("x-px-blocked"):
+        return "PerimeterX bot protection"
+    return None
+
+
+def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str | None:
+    """Why this response is a block or challenge page and not the product, or None.
+
+    Safe on any page: a shop page that merely mentions "captcha" in a long text, or carries a
+    reCAPTCHA on its review form, is not flagged; the markers are the vendors' own.
+    """
+    reason = block_reason_from_headers(status=status, headers=headers)
+    if reason:
+        return reason
+    lowered = text.lower()
+    head = lowered[:300_000]
+    for vendor, marker in CHALLENGE_MARKERS:
+        if marker in head:
+            return f"{vendor} bot challenge or block page"
+    title_match = _TITLE.search(text[:50_000])
+    title = _SPACE.sub(" ", title_match.group(1)).strip() if title_match else ""
+    visible = visible_text(text[:300_000])
+    if any(widget in head for widget in CAPTCHA_WIDGETS) and (
+        len(visible) <= INTERSTITIAL_MAX_CHARS or _BLOCK_TITLE.search(title)
+    ):
+        return "a captcha page"
+    if title and _BLOCK_TITLE.search(title) and len(visible) <= INTERSTITIAL_MAX_CHARS:
+        return f"a block page ({title[:80]})"
+    if len(visible) <= INTERSTITIAL_MAX_CHARS and _BLOCK_TEXT.search(visible):
+        return "an access-denied page"
+    if status == 200 and len(visible) < EMPTY_SHELL_CHARS and not _STRUCTURED_PRICE.search(head):
+        return "an empty page shell (the page may need JavaScript: try 'render in a browser')"
+    return None
