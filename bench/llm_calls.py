@@ -121,5 +121,42 @@ def main() -> None:
     print(f"time per check (fetch + extract + record, local): {elapsed / args.checks * 1000:.1f} ms")
 
 
+def trim_report(corpus: Path) -> None:
+    """How the token budget fares on real saved shop pages: size after trimming, and whether
+    the page's real price is still in what the model would see."""
+    import gzip
+    import json
+    import re
+    import statistics
+
+    from tracker.llm import PAGE_BUDGET_CHARS, page_trim
+
+    truth_file = corpus / "truth.json"
+    if not truth_file.exists():
+        return
+    truth = json.loads(truth_file.read_text())
+    sizes, raw_sizes, kept, priced = [], [], 0, 0
+    for name, facts in truth.items():
+        path = corpus / f"{name}.html.gz"
+        if not path.exists():
+            continue
+        html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        trimmed = page_trim(html)
+        raw_sizes.append(len(html))
+        sizes.append(len(trimmed))
+        if facts.get("price"):
+            priced += 1
+            whole, cents = facts["price"].split(".")
+            digits = re.compile(rf"{whole[:-3] + '[.,  ]?' + whole[-3:] if len(whole) > 3 else whole}([.,]{cents})?")
+            kept += bool(digits.search(trimmed))  # attributes count: the model sees content="..."
+    if not sizes:
+        return
+    print(f"real pages ({len(sizes)}, {corpus.relative_to(ROOT)}): raw median {statistics.median(raw_sizes) / 1000:.0f} kB -> "
+          f"trimmed median {statistics.median(sizes) / 1000:.1f} kB, max {max(sizes) / 1000:.1f} kB "
+          f"(budget {PAGE_BUDGET_CHARS / 1000:.0f} kB ~ {PAGE_BUDGET_CHARS // 4} tokens); "
+          f"price still in the trimmed page: {kept}/{priced}")
+
+
 if __name__ == "__main__":
     main()
+    trim_report(ROOT / "tests" / "fixtures" / "pages")

@@ -4,11 +4,12 @@ Any server that speaks the OpenAI chat-completions API works (OpenAI, Ollama, vL
 llama.cpp): set `OPENAI_API_KEY`, optionally `OPENAI_BASE_URL` and `OPENAI_MODEL`. Without a
 key, `agent_from_settings()` returns None and nothing else in PriceTracker changes.
 
-Token budget: the page is trimmed (scripts, styles, SVG, navigation, headers, footers,
-forms, iframes and comments removed; attributes cut to the few that make good selectors;
-whitespace compressed) to at most `PAGE_BUDGET_CHARS` = 16,000 characters, about 4,000
-tokens at ~4 characters per token. When a page is longer, the window kept is the one around
-the product title (`h1`), where the price almost always is. With the instructions and the
+Token budget: the page is trimmed (scripts, styles, SVG, navigation, the site's header,
+footers, form controls, iframes and comments removed; attributes cut to the few that make good
+selectors; whitespace compressed) to at most `PAGE_BUDGET_CHARS` = 16,000 characters, about
+4,000 tokens at ~4 characters per token. When a page is longer, half the budget is the part
+from just before the product title (`h1`) on, the other half snippets around price-like text
+nearest the title (`bench/llm_calls.py` prints how often the real price survives this). With the instructions and the
 answer, one round costs about 5,000 prompt tokens and under 300 completion tokens; a store
 costs at most `MAX_ROUNDS` = 3 rounds, once per store (not per check).
 
@@ -40,9 +41,15 @@ MAX_ROUNDS = 3
 MAX_ANSWER_CHARS = 20_000
 
 _DROP_TAGS = (
-    "script", "style", "svg", "noscript", "iframe", "nav", "footer", "header", "form",
-    "template", "link", "button", "select", "input", "textarea", "canvas", "video", "audio",
-    "picture", "source", "object", "embed",
+    "script", "style", "svg", "noscript", "iframe", "nav", "footer", "template", "link",
+    "select", "option", "input", "textarea", "canvas", "video", "audio", "picture", "source",
+    "object", "embed",
+)
+# Text that looks like a price, or markup named for one: where the window's snippets go.
+_PRICE_HINT = re.compile(
+    r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|PLN|SEK|CAD|AUD|zł|kr)\b)\s?\d|\d[\d.,]*\s?(?:[$€£¥₹]|zł|kr\b|EUR\b|USD\b)"
+    r"|itemprop=\"price|class=\"[^\"]*price",
+    re.IGNORECASE,
 )
 _KEEP_ATTRS = ("id", "class", "itemprop", "itemtype", "content", "property", "name", "datetime")
 _MAX_ATTR_CHARS = 60
@@ -81,7 +88,12 @@ class AgentResult:
 
 
 def page_trim(html: str, *, budget_chars: int = PAGE_BUDGET_CHARS) -> str:
-    """The page reduced to what helps find selectors, within `budget_chars`."""
+    """The page reduced to what helps find selectors, within `budget_chars`.
+
+    When the trimmed page is still too long, half the budget goes to the window from just before
+    the `h1` on, and the rest to snippets around price-like text and price-named markup, nearest
+    the `h1` first, joined with " … ".
+    """
     try:
         tree = lxml.html.fromstring(html)
     except (lxml.etree.ParserError, ValueError):
@@ -89,6 +101,10 @@ def page_trim(html: str, *, budget_chars: int = PAGE_BUDGET_CHARS) -> str:
     lxml.etree.strip_elements(tree, lxml.etree.Comment, lxml.etree.ProcessingInstruction, with_tail=False)
     for el in list(tree.iter(*_DROP_TAGS)):
         if el.getparent() is not None:
+            el.drop_tree()
+    for el in list(tree.iter("header")):
+        # The site's banner goes; a product's own <header> (with its h1 and price) stays.
+        if el.getparent() is not None and el.find(".//h1") is None:
             el.drop_tree()
     for el in list(tree.iter("meta")):
         # product meta tags help (og:price...), the rest is noise
@@ -111,10 +127,30 @@ def page_trim(html: str, *, budget_chars: int = PAGE_BUDGET_CHARS) -> str:
     text = re.sub(r">\s+<", "><", text)
     if len(text) <= budget_chars:
         return text
-    h1 = text.find("<h1")
-    centre = h1 if h1 >= 0 else 0
-    start = max(0, min(centre - budget_chars // 4, len(text) - budget_chars))
-    return text[start : start + budget_chars]
+    return _window(text, budget_chars)
+
+
+def _window(text: str, budget: int) -> str:
+    h1 = max(text.find("<h1"), 0)
+    spans = [(max(0, h1 - budget // 10), min(len(text), h1 - budget // 10 + budget // 2))]
+    used = spans[0][1] - spans[0][0]
+    hits = sorted((m.start() for m in _PRICE_HINT.finditer(text, 0, min(len(text), 5_000_000))), key=lambda p: abs(p - h1))
+    for pos in hits[:400]:
+        start, end = max(0, pos - 500), min(len(text), pos + 250)
+        if any(a <= pos < b for a, b in spans):
+            continue
+        if used + (end - start) + 3 > budget:
+            break
+        spans.append((start, end))
+        used += end - start + 3
+    spans.sort()
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return " … ".join(text[a:b] for a, b in merged)[:budget]
 
 
 _FIELD_SCHEMA = {

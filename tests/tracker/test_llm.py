@@ -173,3 +173,14 @@ def test_manage_py_extract_asks_the_llm_only_when_configured_and_not_with_no_llm
         call_command("extract", str(page), stdout=on)
     row = json.loads(on.getvalue())
     assert (row["price"], row["layer"]) == ("15.00", "llm") and len(fake.completions) == 1
+
+
+def test_a_price_far_from_the_title_on_a_long_page_stays_in_the_trimmed_page():
+    filler = "<div class='spec'><p>" + "solid oak, hand finished " * 40 + "</p></div>"
+    html = (
+        "<html><body><h1>Oak Table</h1>" + filler * 60
+        + "<div class='buy'><span class='amount'>€ 1.299,00</span></div>" + filler * 60 + "</body></html>"
+    )
+    trimmed = page_trim(html)
+    assert len(trimmed) <= PAGE_BUDGET_CHARS and "Oak Table" in trimmed
+    assert "<span class=\"amount\">€ 1.299,00</span>" in trimmed
