@@ -16,6 +16,16 @@ class StoreAdmin(admin.ModelAdmin):
     list_display = ("domain", "extraction_status", "circuit_state", "respect_robots", "render_js", "rate_limit_per_minute")
     list_filter = ("extraction_status", "circuit_state", "respect_robots", "render_js")
     search_fields = ("domain", "name")
+    readonly_fields = ("robots_fetched_at", "circuit_failures", "circuit_opened_at")
+    actions = ("circuit_close", "robots_forget")
+
+    @admin.action(description="Close the circuit breaker (resume checks now)")
+    def circuit_close(self, request, queryset):
+        queryset.update(circuit_state=Store.CircuitState.CLOSED, circuit_failures=0, circuit_opened_at=None)
+
+    @admin.action(description="Forget the cached robots.txt (read it again at the next check)")
+    def robots_forget(self, request, queryset):
+        queryset.update(robots_txt="", robots_fetched_at=None)
 
 
 @admin.register(Product)

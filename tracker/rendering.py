@@ -20,6 +20,8 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,10 +63,17 @@ def chromium_available() -> bool:
 
 
 class _Pool:
-    """The process's browser: started on first use, restarted after N pages or a crash."""
+    """The process's browser: started on first use, restarted after N pages or a crash.
+
+    Playwright's sync API keeps an event loop in the thread that uses it, and Django refuses
+    database calls from a thread with an event loop; so the browser lives in a thread of its
+    own and pages are rendered there, one at a time.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_pid = 0
         self._pid = 0
         self._playwright = None
         self._browser = None
@@ -82,7 +91,24 @@ class _Pool:
         self.pages = 0
         self.launches += 1
 
+    def run(self, fn, *args, timeout: float):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._executor is None or self._executor_pid != os.getpid():
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser")
+                self._executor_pid = os.getpid()
+                self._browser = self._playwright = None  # a forked child does not own the parent's
+            executor = self._executor
+        future = executor.submit(fn, *args)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout as exc:
+            raise FetchError("the browser did not finish in time", kind="timeout", transient=True) from exc
+
     def close(self) -> None:
+        if self._executor is not None and self._executor_pid == os.getpid():
+            self._executor.submit(self._close).result(timeout=30)
+
+    def _close(self) -> None:
         try:
             if self._browser is not None and self._pid == os.getpid():
                 self._browser.close()
@@ -98,7 +124,7 @@ class _Pool:
         if self._browser is not None and (
             not self._browser.is_connected() or self.pages >= settings.RENDER_PAGES_PER_BROWSER
         ):
-            self.close()
+            self._close()
         if self._browser is None:
             if not chromium_available():
                 raise RenderUnavailable(f"no browser at {settings.RENDER_CHROMIUM_PATH}")
@@ -116,11 +142,12 @@ class _Budget:
     requests: int = 0
     bytes: int = 0
     refused: list[str] = field(default_factory=list)
+    navigations: int = 0
     main: FetchResult | None = None
 
 
 def _fulfil(route, request, budget: _Budget, main_url: str) -> None:  # type: ignore[no-untyped-def]
-    is_main = request.is_navigation_request() and request.frame.parent_frame is None
+    is_main = request.is_navigation_request() and request.resource_type == "document"
     if not is_main and request.resource_type in SKIPPED_RESOURCES:
         route.abort("blockedbyclient")
         return
@@ -132,6 +159,11 @@ def _fulfil(route, request, budget: _Budget, main_url: str) -> None:  # type: ig
         route.abort("blockedbyclient")
         return
     budget.requests += 1
+    if is_main:
+        budget.navigations += 1
+        if budget.navigations > settings.FETCH_MAX_REDIRECTS + 1:
+            route.abort("blockedbyclient")
+            raise _MainFailed(FetchError(f"more than {settings.FETCH_MAX_REDIRECTS} redirects", kind="redirects"))
     headers = {
         k: v
         for k, v in request.headers.items()
@@ -147,7 +179,9 @@ def _fulfil(route, request, budget: _Budget, main_url: str) -> None:  # type: ig
             max_bytes=max(1, min(settings.FETCH_MAX_BYTES, settings.RENDER_MAX_TOTAL_BYTES - budget.bytes)),
             deadline=remaining,
             raise_for_status=False,
-            follow_redirects=False,
+            # Chromium follows a fulfilled 3xx itself, past the interception (into the dead
+            # proxy): so redirects are followed here, through the gate.
+            follow_redirects=True,
         )
     except FetchError as exc:
         if exc.kind in ("refused", "invalid"):
@@ -180,49 +214,53 @@ def render_page(url: str) -> FetchResult:
     Raises FetchError like `fetch_page`: refused addresses, HTTP errors, block pages, size
     and time limits.
     """
+    url = validate_url(url)
+    return _pool.run(_render, url, timeout=settings.FETCH_DEADLINE + 30)
+
+
+def _render(url: str) -> FetchResult:
     from playwright.sync_api import Error as PlaywrightError
 
-    url = validate_url(url)
     started = time.monotonic()
     budget = _Budget(deadline=started + settings.FETCH_DEADLINE)
     main_error: list[FetchError] = []
-    with _pool._lock:
-        browser = _pool.browser()
-        context = browser.new_context(
-            user_agent=settings.FETCH_USER_AGENT,
-            service_workers="block",
-            accept_downloads=False,
-            java_script_enabled=True,
-        )
-        try:
-            page = context.new_page()
+    # One page at a time: this runs in the pool's single browser thread.
+    browser = _pool.browser()
+    context = browser.new_context(
+        user_agent=settings.FETCH_USER_AGENT,
+        service_workers="block",
+        accept_downloads=False,
+        java_script_enabled=True,
+    )
+    try:
+        page = context.new_page()
 
-            def handler(route, request):  # type: ignore[no-untyped-def]
-                try:
-                    _fulfil(route, request, budget, url)
-                except _MainFailed as failed:
-                    main_error.append(failed.error)
-
-            context.route("**/*", handler)
-            timeout_ms = max(1000, int((budget.deadline - time.monotonic()) * 1000))
+        def handler(route, request):  # type: ignore[no-untyped-def]
             try:
-                page.goto(url, wait_until="load", timeout=timeout_ms)
-                remaining_ms = int((budget.deadline - time.monotonic()) * 1000)
-                if remaining_ms > 500:
-                    try:
-                        page.wait_for_load_state("networkidle", timeout=min(remaining_ms, 3000))
-                    except PlaywrightError:
-                        pass  # a page that keeps polling: take what it shows now
-                html = page.content()
-            except PlaywrightError as exc:
-                if main_error:
-                    raise main_error[0] from exc
-                if time.monotonic() >= budget.deadline - 0.5:
-                    raise FetchError("the page took longer than the deadline to render", kind="timeout", transient=True) from exc
-                raise FetchError(f"the browser could not load the page: {str(exc).splitlines()[0][:200]}", transient=True) from exc
-            final_url = page.url
-        finally:
-            context.close()
+                _fulfil(route, request, budget, url)
+            except _MainFailed as failed:
+                main_error.append(failed.error)
+
+        context.route("**/*", handler)
+        timeout_ms = max(1000, int((budget.deadline - time.monotonic()) * 1000))
+        try:
+            page.goto(url, wait_until="load", timeout=timeout_ms)
+            remaining_ms = int((budget.deadline - time.monotonic()) * 1000)
+            if remaining_ms > 500:
+                try:
+                    page.wait_for_load_state("networkidle", timeout=min(remaining_ms, 2000))
+                except PlaywrightError:
+                    pass  # a page that keeps polling: take what it shows now
+            html = page.content()
+        except PlaywrightError as exc:
+            if main_error:
+                raise main_error[0] from exc
+            if time.monotonic() >= budget.deadline - 0.5:
+                raise FetchError("the page took longer than the deadline to render", kind="timeout", transient=True) from exc
+            raise FetchError(f"the browser could not load the page: {str(exc).splitlines()[0][:200]}", transient=True) from exc
+        final_url = budget.main.final_url if budget.main else page.url
+    finally:
+        context.close()
     if main_error:
         raise main_error[0]
     main = budget.main

@@ -310,3 +310,19 @@ def test_checks_of_stores_that_render_javascript_go_to_the_browser_queue(shop, u
     Listing.objects.update(next_check_at=past)
     queues = {c.listing_id: c.queue for c in scheduling.checks_claim_due()}
     assert queues[rendered.pk] == "browser" and queues[plain.pk].startswith("checks_")
+
+
+# --- What people see ---------------------------------------------------------------------------
+
+
+def test_the_product_page_shows_an_open_circuit_and_a_robots_override(client, user, shop):
+    from django.urls import reverse
+
+    listing = services.listing_add(owner=user, url=shop.url("/p/1"))
+    client.force_login(user)
+    url = reverse("tracker:product", args=[listing.product_id])
+    html = client.get(url).content.decode()
+    assert "Shop paused" not in html and "robots.txt ignored" not in html
+    Store.objects.filter(pk=listing.store_id).update(circuit_state=Store.CircuitState.OPEN, respect_robots=False)
+    html = client.get(url).content.decode()
+    assert "Shop paused: circuit open" in html and "robots.txt ignored (admin)" in html
