@@ -103,7 +103,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     """
     if not _claim(check_id):
         return None
-    check = CheckLog.objects.select_related("listing", "listing__store").get(id=check_id)
+    check = CheckLog.objects.select_related("listing", "listing__store", "listing__product").get(id=check_id)
     listing = check.listing
     started = time.monotonic()
     result: ExtractionResult | None = None
