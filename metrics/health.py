@@ -70,10 +70,19 @@ def _database() -> None:
 def _broker() -> None:
     from config.celery import app
 
+    url = app.conf.broker_url or ""
+    if url.startswith(("redis://", "rediss://")):
+        # A fresh connection each time: a pooled one can look alive after Redis went away.
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, retry_on_timeout=False)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
-        if conn.transport_cls in ("redis", "rediss") or "redis" in conn.transport_cls:
-            conn.default_channel.client.ping()
 
 
 def health_probe() -> list[Probe]:
