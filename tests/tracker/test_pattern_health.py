@@ -89,6 +89,14 @@ def check(listing: Listing):
     return outcome
 
 
+def run_tracker_task_callbacks(callbacks) -> None:
+    """Run the after-commit sends of tracker.tasks only (other apps' signal handlers would
+    send their own tasks to the broker)."""
+    for callback in callbacks:
+        if callback.__code__.co_filename.endswith("tracker/tasks.py"):
+            callback()
+
+
 def learn_if_asked(outcome) -> None:
     if outcome.learn_pattern:
         tasks.generate_pattern.run(outcome.check.listing.store_id)
@@ -160,8 +168,9 @@ def test_the_daily_health_check_notices_a_redesign_and_learns_with_the_llm(
     monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
     with FakeLLM([{"content": answer("s.pdp__strike")}, {"content": answer(".pdp__pricing .pdp__amount")}]) as llm:
         settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "test-key", llm.base_url
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks() as callbacks:
             result = tasks.check_pattern_health.run()
+        run_tracker_task_callbacks(callbacks)
         assert result == {"failed": 1} and queued == [([store.pk], "llm")]
         store.refresh_from_db()
         assert store.extraction_status == "broken"
@@ -208,8 +217,9 @@ def test_a_check_that_needs_a_pattern_queues_learning_on_the_llm_queue(
     store, listings = make_listings(user, testshop, count=2)
     queued = []
     monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as callbacks:
         for listing in listings:
             check_log = services.check_create(listing=listing)
             tasks.check_listing.run(listing.pk, check_log.pk)
+    run_tracker_task_callbacks(callbacks)
     assert queued == [([store.pk], "llm")]  # once per store, not once per check
