@@ -57,6 +57,8 @@ def test_it_ignores_the_was_price(markup):
         '<p style="display:none">$99.00</p>',
         "<p hidden>$99.00</p>",
         '<p class="hidden">$99.00</p>',
+        "<p>You save: <b>$17.01 (61%)</b></p>",
+        '<div class="bulk-buy">Buy all 5 books: $48.00</div>',
     ],
 )
 def test_it_rejects_prices_that_are_not_the_product_price(trap):
@@ -155,5 +157,16 @@ def test_no_selector_when_nothing_stable_names_the_element():
 
 def test_candidates_are_bounded_on_pages_full_of_prices():
     body = "<h1>Teapot</h1>" + "".join(f'<li class="tile"><span>${i}.00</span></li>' for i in range(1, 3000))
+    _, found = _find(body)
+    assert len(found.candidates) <= 400
+
+
+def test_a_discount_badge_after_the_sale_price_does_not_make_it_a_saving():
+    _, found = _find('<h1>Teapot</h1><div class="price"><del>$79.99</del> <b>$39.99</b> (-50%)</div>')
+    assert found.price == Decimal("39.99")
+
+
+def test_megabytes_of_flat_price_junk_stay_bounded():
+    body = "<h1>Teapot</h1>" + '<li><a href="/x">item</a> <span>$2.00</span></li>' * 30_000
     _, found = _find(body)
     assert len(found.candidates) <= 400

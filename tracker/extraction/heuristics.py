@@ -55,7 +55,7 @@ _ZONE_WORDS = re.compile(
     r"frequently|bought-together|boughttogether|fbt|sponsor|breadcrumb|review|newsletter|"
     r"accessor|warrant|protection-plan|sidebar|suggest|complete-the-look|shop-the-look|"
     r"completethelook|minicart|mini-cart|cart-drawer|cartdrawer|megamenu|mega-menu|"
-    r"p13n|sims-|rvi-|comparison|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
+    r"p13n|sims-|rvi-|comparison|bulk|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
     r"wishlist|quickview|quick-view|product-list|productlist|product-grid|productgrid|"
     r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal",
     re.IGNORECASE,
@@ -113,6 +113,9 @@ _BEFORE_GOOD = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+# "$17.01 (61%)" is what you save, not what you pay.
+_PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
+_PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à|~)\s*$", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -452,6 +455,9 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
             c.score += 0.5
     if _BEFORE_BAD.search(before):
         c.rejected = f"label {before.strip()[-20:]!r}"
+        return
+    if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):
+        c.rejected = "a saving with its percentage"
         return
     if _AFTER_BAD.search(after):
         c.rejected = f"followed by {after.strip()[:20]!r}"
