@@ -42,9 +42,10 @@ _CONDITIONS = {
     "used": "used", "pre-owned": "used", "preowned": "used", "second hand": "used", "gebraucht": "used",
     "refurbished": "refurbished", "renewed": "refurbished", "open box": "used",
 }
-_PRICE_IN_TEXT = re.compile(
-    r"(?:[$€£¥]|US\$|USD|EUR|GBP|PLN|zł)\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|USD|EUR|GBP|PLN|zł|kr)"
-)
+# A currency before the amount ("$499.99", "£1,299") is read first: in "RTX 4070 £1,299" the
+# model number must not be taken for a price with the pound sign after it.
+_PRICE_PREFIXED = re.compile(r"(?:US\$|[$€£¥]|\b(?:USD|EUR|GBP|PLN)\b)\s?\d[\d.,]*")
+_PRICE_SUFFIXED = re.compile(r"\d[\d.,]*\s?(?:[$€£]|\b(?:USD|EUR|GBP|PLN|kr)\b|zł)")
 
 
 def parse_condition(text: str | None) -> str:
@@ -61,7 +62,7 @@ def parse_condition(text: str | None) -> str:
 
 def price_from_text(text: str) -> tuple[Decimal | None, str | None]:
     """The first amount with a currency in a title or summary."""
-    match = _PRICE_IN_TEXT.search(text or "")
+    match = _PRICE_PREFIXED.search(text or "") or _PRICE_SUFFIXED.search(text or "")
     if not match:
         return None, None
     return parse_amount(match.group(0)), parse_currency(match.group(0))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_RUNS = re.compile(r"[a-z]+|[0-9]+")
 
 
 def normalize(text: str) -> str:
@@ -85,7 +86,11 @@ class Title:
     @classmethod
     def of(cls, text: str) -> Title:
         spaced = normalize(text)
-        return cls(words=frozenset(spaced.split()), spaced=f" {spaced} ", squashed=spaced.replace(" ", ""))
+        words = set(spaced.split())
+        # "rtx4070" also counts as the words "rtx" and "4070".
+        for word in list(words):
+            words.update(_RUNS.findall(word))
+        return cls(words=frozenset(words), spaced=f" {spaced} ", squashed=spaced.replace(" ", ""))
 
 
 def _contains_model_number(squashed_title: str, number: str) -> bool:
@@ -106,6 +111,8 @@ def _contains_model_number(squashed_title: str, number: str) -> bool:
 
 def term_in_title(term: Term, title: Title) -> bool:
     if term.is_model_number:
+        if term.squashed in title.words:
+            return True
         return _contains_model_number(title.squashed, term.squashed)
     if len(term.words) == 1:
         word = term.words[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -64,11 +64,24 @@ def sources_claim_due(*, now: datetime | None = None) -> list[int]:
 # --- Scanning ---------------------------------------------------------------------------------
 
 
-def _fetch(source: DealSource, url: str) -> str:
-    from tracker.fetching import fetch_document
+FEED_TYPES = (
+    "application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
+    "application/rdf+xml", "text/html", "application/xhtml+xml",
+)
 
-    kind = {"feed": "feed", "json": "json"}.get(source.kind, "html")
-    return fetch_document(url, kind=kind).text
+
+def _fetch(source: DealSource, url: str) -> str:
+    """Fetch one page of a source through the fetch gate, with its limits."""
+    from tracker.fetching import safe_get
+
+    if source.kind == DealSource.Kind.JSON:
+        return safe_get(url, accept="json").text
+    if source.kind == DealSource.Kind.HTML:
+        return safe_get(url, accept="html").text
+    result = safe_get(url, accept="any")
+    if result.content_type and result.content_type not in FEED_TYPES:
+        raise FetchError(f"not a feed (content type {result.content_type})", kind="not_html")
+    return result.text
 
 
 def _parse(source: DealSource, content: str, url: str) -> tuple[list[feeds.FeedItem], str | None]:
@@ -96,9 +109,13 @@ def source_read(*, source: DealSource) -> tuple[list[feeds.FeedItem], int]:
     return list(items.values()), pages
 
 
-def _upsert(*, source: DealSource, item: feeds.FeedItem, now: datetime) -> tuple[DealListing, bool, bool]:
-    """Create or update one deal listing; returns (listing, created, price_changed)."""
-    values = {
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _item_values(item: feeds.FeedItem) -> dict:
+    return {
         "url": item.url,
         "title": item.title,
         "currency": item.currency or "",
@@ -106,32 +123,65 @@ def _upsert(*, source: DealSource, item: feeds.FeedItem, now: datetime) -> tuple
         "condition": item.condition,
         "seller": item.seller,
     }
-    try:
-        with transaction.atomic():
-            listing, created = DealListing.objects.get_or_create(
-                source=source,
-                external_id=item.external_id,
-                defaults={**values, "price": item.price, "first_seen_at": now, "last_seen_at": now},
-            )
-    except IntegrityError:  # a concurrent scan created it a moment ago
-        listing, created = DealListing.objects.get(source=source, external_id=item.external_id), False
-    if created:
-        return listing, True, False
-    changed = item.price is not None and listing.price != item.price
-    updates = {**values, "last_seen_at": now, "status": DealListing.Status.ACTIVE, "gone_at": None, "lasted": None}
-    if changed:
-        updates.update(previous_price=listing.price, price=item.price, price_changed_at=now)
-    DealListing.objects.filter(id=listing.pk).update(**updates)
-    for key, value in updates.items():
-        setattr(listing, key, value)
-    return listing, False, changed
+
+
+def items_upsert(
+    *, source: DealSource, items: list[feeds.FeedItem], now: datetime
+) -> tuple[list[DealListing], int, int]:
+    """Record a scan's items: new ones created, seen ones refreshed, price changes kept.
+
+    Returns (listings that are new or changed price, new count, price change count). Safe
+    with a concurrent scan of the same source: the unique (source, external id) constraint
+    refuses the second insert, which is ignored.
+    """
+    existing: dict[str, DealListing] = {}
+    for chunk in _chunks([i.external_id for i in items]):
+        existing.update(
+            (listing.external_id, listing)
+            for listing in DealListing.objects.filter(source=source, external_id__in=chunk)
+        )
+    fresh = [i for i in items if i.external_id not in existing]
+    DealListing.objects.bulk_create(
+        [
+            DealListing(source=source, external_id=i.external_id, price=i.price, first_seen_at=now,
+                        last_seen_at=now, **_item_values(i))
+            for i in fresh
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    touched: list[DealListing] = []
+    for chunk in _chunks([i.external_id for i in fresh]):
+        touched.extend(DealListing.objects.filter(source=source, external_id__in=chunk))
+    changes = 0
+    seen_ids: list[int] = []
+    for item in items:
+        listing = existing.get(item.external_id)
+        if listing is None:
+            continue
+        seen_ids.append(listing.pk)
+        values = _item_values(item)
+        updates = {k: v for k, v in values.items() if getattr(listing, k) != v}
+        if item.price is not None and listing.price != item.price:
+            updates.update(previous_price=listing.price, price=item.price, price_changed_at=now)
+            changes += 1
+            touched.append(listing)
+        if updates:
+            DealListing.objects.filter(id=listing.pk).update(**updates)
+            for key, value in updates.items():
+                setattr(listing, key, value)
+    for chunk in _chunks(seen_ids):
+        DealListing.objects.filter(id__in=chunk).update(
+            last_seen_at=now, status=DealListing.Status.ACTIVE, gone_at=None, lasted=None
+        )
+    return touched, len(fresh), changes
 
 
 def source_scan(*, source: DealSource, now: datetime | None = None) -> ScanReport:
     """Scan a source: upsert its items, match them against watches, score the matches.
 
     Safe to run twice, even at once: items are unique per source and external id, matches
-    unique per watch and item, and a match is notified at most once (`match_notify`).
+    unique per watch and item, and a match is notified at most once (`match_claim_notification`).
     """
     started = time.monotonic()
     now = now or timezone.now()
@@ -144,18 +194,13 @@ def source_scan(*, source: DealSource, now: datetime | None = None) -> ScanRepor
         report.seconds = time.monotonic() - started
         return report
     report.items = len(items)
-    touched: list[DealListing] = []
-    for item in items:
-        listing, created, changed = _upsert(source=source, item=item, now=now)
-        report.new += created
-        report.price_changes += changed
-        if created or changed:
-            touched.append(listing)
-    DealSource.objects.filter(id=source.pk).update(
-        last_scan_at=now, last_success_at=now, last_status="ok", last_error="", last_item_count=len(items)
-    )
+    with transaction.atomic():
+        touched, report.new, report.price_changes = items_upsert(source=source, items=items, now=now)
+        DealSource.objects.filter(id=source.pk).update(
+            last_scan_at=now, last_success_at=now, last_status="ok", last_error="", last_item_count=len(items)
+        )
     if touched:
-        report.matches = listings_match(listings=touched, owner_id=source.owner_id)
+        report.matches = listings_match(listings=touched, owner_id=source.owner_id, now=now)
     report.seconds = time.monotonic() - started
     return report
 
@@ -181,23 +226,21 @@ def watch_accepts(*, watch: Watch, listing: DealListing, title: matching.Title |
     return matching.query_matches(matching.parse_query(watch.query), title or matching.Title.of(listing.title))
 
 
-def listings_match(*, listings: list[DealListing], owner_id: int | None = None) -> list[DealMatch]:
-    """Match listings against enabled watches (of the source's owner, or everyone's for shared sources)."""
-    watches = Watch.objects.filter(enabled=True).select_related("product")
-    if owner_id is not None:
-        watches = watches.filter(owner_id=owner_id)
-    watches = list(watches)
-    matches: list[DealMatch] = []
-    for listing in listings:
-        title = matching.Title.of(listing.title)
-        for watch in watches:
-            if not watch_accepts(watch=watch, listing=listing, title=title):
-                continue
-            matches.append(match_score(watch=watch, listing=listing))
-    return matches
+@dataclass
+class _Pool:
+    """A watch's comparable prices, sorted, and which listings' prices are among them."""
+
+    prices: list[Decimal]
+    listing_prices: dict[int, Decimal]
+    prices_of_product: list[Decimal]
+
+    def comparable_for(self, listing: DealListing) -> Comparable:
+        own = self.listing_prices.get(listing.pk)
+        skip = bisect.bisect_left(self.prices, own) if own is not None else None
+        return Comparable.of_sorted(self.prices, skip=skip)
 
 
-def comparable_prices(*, watch: Watch, exclude_listing_id: int | None, now: datetime) -> list[Decimal]:
+def watch_pool(*, watch: Watch, now: datetime) -> _Pool:
     """Prices this thing usually has: the linked product's history and recent similar listings."""
     prices: list[Decimal] = []
     if watch.product_id:
@@ -209,36 +252,86 @@ def comparable_prices(*, watch: Watch, exclude_listing_id: int | None, now: date
                 checked_at__gte=now - timedelta(days=COMPARABLE_PRODUCT_DAYS),
             ).values_list("price", flat=True)
         )
-    similar = DealMatch.objects.filter(
-        watch=watch,
-        suspicious=False,
-        listing__price__isnull=False,
-        listing__last_seen_at__gte=now - timedelta(days=COMPARABLE_LISTING_DAYS),
+    similar = dict(
+        DealMatch.objects.filter(
+            watch=watch,
+            suspicious=False,
+            listing__price__isnull=False,
+            listing__last_seen_at__gte=now - timedelta(days=COMPARABLE_LISTING_DAYS),
+        ).values_list("listing_id", "listing__price")
     )
-    if exclude_listing_id:
-        similar = similar.exclude(listing_id=exclude_listing_id)
-    prices.extend(similar.values_list("listing__price", flat=True))
-    return prices
+    return _Pool(sorted([*prices, *similar.values()]), similar, prices)
+
+
+def listings_match(*, listings: list[DealListing], owner_id: int | None = None, now: datetime | None = None) -> list[DealMatch]:
+    """Match listings against enabled watches (the source owner's, or everyone's for shared sources)."""
+    now = now or timezone.now()
+    watches = Watch.objects.filter(enabled=True)
+    if owner_id is not None:
+        watches = watches.filter(owner_id=owner_id)
+    # Each watch's longest term must appear somewhere in the squashed title: a substring test
+    # that throws out almost every pair before the full match runs.
+    prepared = []
+    for watch in watches:
+        query = matching.parse_query(watch.query)
+        if not query.is_empty:
+            prepared.append((watch, max((t.squashed for t in query.include), key=len)))
+    accepted: dict[int, tuple[Watch, list[DealListing]]] = {}
+    for listing in listings:
+        title = matching.Title.of(listing.title)
+        for watch, anchor in prepared:
+            if anchor in title.squashed and watch_accepts(watch=watch, listing=listing, title=title):
+                accepted.setdefault(watch.pk, (watch, []))[1].append(listing)
+    scored: list[tuple[Watch, DealListing, dict]] = []
+    for watch, found in accepted.values():
+        # This scan's other matches count as comparables too (each listing leaves itself out).
+        pool = watch_pool(watch=watch, now=now)
+        pool.listing_prices.update((li.pk, li.price) for li in found)
+        pool.prices = sorted([*pool.prices_of_product, *pool.listing_prices.values()])
+        for listing in found:
+            comparable = pool.comparable_for(listing)
+            verdict = deal_score(price=listing.price, comparable=comparable)
+            scored.append((watch, listing, _match_values(comparable, verdict, now)))
+    return _matches_save(scored, now=now)
+
+
+def _matches_save(scored: list[tuple[Watch, DealListing, dict]], *, now: datetime) -> list[DealMatch]:
+    """Create new matches (a concurrent scan's duplicate is ignored) and re-score known ones."""
+    if not scored:
+        return []
+    DealMatch.objects.bulk_create(
+        [DealMatch(watch=w, listing=li, matched_at=now, **values) for w, li, values in scored],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    keys = {(w.pk, li.pk): values for w, li, values in scored}
+    found: list[DealMatch] = []
+    listing_ids = sorted({li.pk for _, li, _ in scored})
+    for chunk in _chunks(listing_ids):
+        found.extend(
+            DealMatch.objects.filter(listing_id__in=chunk).select_related("watch", "listing", "listing__source")
+        )
+    result = []
+    rescore = []
+    for match in found:
+        values = keys.get((match.watch_id, match.listing_id))
+        if values is None:
+            continue
+        if match.scored_at != now:
+            rescore.append((*(values[f] for f in _SCORE_FIELDS), match.pk))
+            for key, value in values.items():
+                setattr(match, key, value)
+        result.append(match)
+    _scores_write(rescore)
+    return result
 
 
 def match_score(*, watch: Watch, listing: DealListing, now: datetime | None = None) -> DealMatch:
-    """Create or re-score the match of a listing to a watch. Safe to run twice."""
+    """Create or re-score the match of one listing to a watch. Safe to run twice."""
     now = now or timezone.now()
-    comparable = Comparable.of(comparable_prices(watch=watch, exclude_listing_id=listing.pk, now=now))
+    comparable = watch_pool(watch=watch, now=now).comparable_for(listing)
     verdict = deal_score(price=listing.price, comparable=comparable)
-    values = _match_values(comparable, verdict, now)
-    try:
-        with transaction.atomic():
-            match, created = DealMatch.objects.get_or_create(
-                watch=watch, listing=listing, defaults={**values, "matched_at": now}
-            )
-    except IntegrityError:
-        match, created = DealMatch.objects.get(watch=watch, listing=listing), False
-    if not created:
-        DealMatch.objects.filter(id=match.pk).update(**values)
-        for key, value in values.items():
-            setattr(match, key, value)
-    return match
+    return _matches_save([(watch, listing, _match_values(comparable, verdict, now))], now=now)[0]
 
 
 def _match_values(comparable: Comparable, verdict: DealScore, now: datetime) -> dict:
@@ -301,24 +394,37 @@ def comps_refresh(*, now: datetime | None = None) -> int:
             [Decimal(p) for p in base]
             + [price for _, price, suspicious, seen in rows if not suspicious and seen >= recent_cutoff]
         )
-        changed: list[DealMatch] = []
+        changed: list[tuple] = []
         for match_id, price, suspicious, seen in rows:
             own_in_pool = not suspicious and seen >= recent_cutoff
-            values = pool
-            if own_in_pool:
-                index = bisect.bisect_left(pool, price)
-                values = pool[:index] + pool[index + 1 :]
-            comparable = Comparable.of(values)
+            skip = bisect.bisect_left(pool, price) if own_in_pool else None
+            comparable = Comparable.of_sorted(pool, skip=skip)
             verdict = deal_score(price=price, comparable=comparable)
-            match = DealMatch(id=match_id, **_match_values(comparable, verdict, now))
-            changed.append(match)
-        for start in range(0, len(changed), 2000):
-            DealMatch.objects.bulk_update(
-                changed[start : start + 2000],
-                ["comparable_price", "comparable_count", "score", "confidence", "suspicious", "reason", "scored_at"],
-            )
+            values = _match_values(comparable, verdict, now)
+            changed.append((*(values[f] for f in _SCORE_FIELDS), match_id))
+        _scores_write(changed)
         updated += len(changed)
     return updated
+
+
+_SCORE_FIELDS = ("comparable_price", "comparable_count", "score", "confidence", "suspicious", "reason", "scored_at")
+
+
+def _scores_write(rows: list[tuple]) -> None:
+    """One prepared UPDATE run for many rows: far cheaper than bulk_update's CASE chains."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(DealMatch._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in _SCORE_FIELDS)
+    fields = {f.name: f for f in DealMatch._meta.concrete_fields}
+    prepared = [
+        tuple(fields[name].get_db_prep_save(value, connection) for name, value in zip(_SCORE_FIELDS, row[:-1], strict=False))
+        + (row[-1],)
+        for row in rows
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(prepared), 5000):
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", prepared[start : start + 5000])
 
 
 # --- Reconciling vanished items -------------------------------------------------------------------
