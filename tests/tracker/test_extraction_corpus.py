@@ -82,5 +82,6 @@ def test_it_reads_availability_right_on_most_pages():
             right += 1
         else:
             wrong += 1
-    assert right >= 60
-    assert wrong <= 6
+    # Wrong today: hp-com and monrovia-com, whose structured availability contradicts the page.
+    assert right >= 70
+    assert wrong <= 3

@@ -657,23 +657,25 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     return None
 
 
+_STORE_ONLY = re.compile(r"pick ?up|in[- ]store|nearby|near you|store stock|in your area", re.IGNORECASE)
+
+
 def visible_availability(page: _Page) -> Availability | None:
-    """Stock from the visible buy box: out-of-stock wording first, then a cart button."""
+    """Stock from the visible buy box: out-of-stock wording, stock statements, cart buttons.
+
+    Out-of-stock wording beats a cart button (shops often leave the button in place), but
+    out-of-stock wording next to an explicit "in stock" statement is a contradiction: None.
+    Store-pickup notes ("not available for pickup near you") say nothing about the shop.
+    """
     if page.anchor is None:
         return None
     box = _buy_box(page.anchor)
-    out = False
-    buy = False
+    out = in_text = buy = False
     for el in box.iter():
         if not isinstance(el.tag, str) or id(el) not in page.order or id(el) in page.hidden or id(el) in page.zone:
             continue
         tag = el.tag.lower()
-        if tag in ("script", "style", "template"):
-            continue
-        own = (el.text or "").strip()
-        if tag == "input" and el.get("type") in ("submit", "button"):
-            own = el.get("value") or ""
-        if tag == "button" or "cart" in _attr_text(el) or "basket" in _attr_text(el):
+        if tag == "button" or (tag == "input" and el.get("type") in ("submit", "button")):
             label = " ".join(el.text_content().split())[:80] or (el.get("value") or "")
             found = availability_from_text(label)
             if found == Availability.IN_STOCK and el.get("disabled") is None:
@@ -681,15 +683,20 @@ def visible_availability(page: _Page) -> Availability | None:
             elif found == Availability.OUT_OF_STOCK:
                 out = True
             continue
-        if own and len(own) < 200:
-            found = availability_from_text(own)
-            if found == Availability.OUT_OF_STOCK:
-                out = True
-            elif found == Availability.IN_STOCK:
+        own = (el.text or "").strip()
+        if not own or len(own) >= 200 or _STORE_ONLY.search(own):
+            continue
+        found = availability_from_text(own)
+        if found == Availability.OUT_OF_STOCK:
+            out = True
+        elif found == Availability.IN_STOCK:
+            if re.search(r"add to|warenkorb|carrinho|carrito|panier|koszyka|carrello|buy|comprar|kaufen", own, re.I):
                 buy = True
+            else:
+                in_text = True
     if out:
-        return Availability.OUT_OF_STOCK
-    if buy:
+        return None if in_text else Availability.OUT_OF_STOCK
+    if in_text or buy:
         return Availability.IN_STOCK
     return None
 
