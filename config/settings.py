@@ -239,12 +239,13 @@ BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # How often an idle worker looks for new messages in the folder (kombu's default is 1 s,
         # which caps a worker at about one task a second per pool process).
@@ -300,6 +301,11 @@ PERIODIC_TASKS = {
     "reconcile-deal-listings": {
         "task": "deals.scout.tasks.reconcile_listings",
         "crontab": {"minute": "15"},
+    },
+    # Hourly: deal digests, deal notifications held by quiet hours, stuck deliveries settled.
+    "send-deal-notifications": {
+        "task": "deals.scout.tasks.send_deal_notifications",
+        "crontab": {"minute": "5"},
     },
     # Hourly on the hour (queue default): send digests, release notifications held back by
     # quiet hours, settle notifications a dead worker left "sending".
