@@ -71,8 +71,18 @@ def listing_add(
 
 
 def check_create(*, listing: Listing) -> CheckLog:
-    """Queue a check of a listing now (a person asked, or it was just added)."""
-    return CheckLog.objects.create(listing=listing)
+    """Queue a check of a listing now (a person asked, or it was just added).
+
+    This check stands for the scheduled one: the next is moved one interval on, so the
+    dispatcher does not check the same page again a minute later.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        check = CheckLog.objects.create(listing=listing, queued_at=now)
+        Listing.objects.filter(id=listing.pk).update(
+            next_check_at=scheduling.next_check_time(priority=listing.priority, now=now)
+        )
+    return check
 
 
 def _claim(check_id: int) -> bool:
