@@ -42,15 +42,22 @@ def _llm_layer(url: str | None):
     """Returns a callable(html, result) -> result that asks the LLM agent, or None."""
     if not url:
         return None
+    os.environ["OPENAI_BASE_URL"] = url
+    os.environ.setdefault("OPENAI_API_KEY", "bench-key")  # a local scripted server takes any key
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
     try:
-        from tracker.llm import llm_extract  # provided by the LLM agent work (H5)
+        from tracker.llm import llm_extract  # the LLM agent's page-level entry point
     except ImportError:
         print("the LLM agent is not available (tracker.llm.llm_extract missing)", file=sys.stderr)
         return None
-    os.environ.setdefault("OPENAI_BASE_URL", url)
 
     def run(html: bytes, result):
-        return llm_extract(html=html, result=result) if result.price is None else result
+        if result.price is not None or result.flagged:
+            return result
+        return llm_extract(html=html, result=result)
 
     return run
 
