@@ -112,6 +112,7 @@ _BEFORE_GOOD = re.compile(
     r"\bstarts? at|\bstarting (?:at|from)|\bfrom|inkl\.?(?: mwst)?)\W{0,3}$",
     re.IGNORECASE,
 )
+_DOLLAR_LIKE = frozenset({"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"})
 _DIGIT = re.compile(r"\d")
 # "$17.01 (61%)" is what you save, not what you pay.
 _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
@@ -628,7 +629,10 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
         best = picked
     result.price = best.amount
     result.currency = best.currency or (currency_hint if best.symbol in (None, "$") else None)
-    if best.symbol == "$" and currency_hint and currency_hint.endswith("D") and currency_hint != "USD":
+    # "$" and "kr" are shared by several currencies: the page's own hint decides.
+    if best.symbol == "$" and currency_hint in _DOLLAR_LIKE:
+        result.currency = currency_hint
+    elif best.symbol in ("kr", "kr.") and currency_hint in ("SEK", "NOK", "DKK", "ISK"):
         result.currency = currency_hint
     margin = best.score - rival.score if rival else best.score
     result.confidence = round(min(0.85, 0.5 + 0.05 * margin), 2)
