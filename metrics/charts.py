@@ -6,6 +6,7 @@ not inline styles, so the Content-Security-Policy stays strict.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -33,13 +34,15 @@ def _color(key: str, index: int) -> str:
 
 
 def _nice_max(value: float) -> float:
+    """A round top for the axis, four equal round steps up (e.g. 19 → 20, 25 → 40)."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return value
+    step = value / 4
+    magnitude = 10 ** math.floor(math.log10(step))
+    for nice in (1, 2, 2.5, 5, 10):
+        if step <= nice * magnitude:
+            return 4 * nice * magnitude
+    return 4 * step
 
 
 def _fmt(value: float) -> str:

@@ -124,3 +124,12 @@ def test_a_price_recorded_from_a_flagged_page_fails_its_objective(client, staff,
     objectives = {o["key"]: o for o in client.get("/metrics/quality/?format=json").json()["objectives"]}
     assert objectives["no_doubtful_prices"]["status"] == "FAIL"
     assert objectives["no_doubtful_prices"]["measured"] == "1 price(s)"
+
+
+@pytest.mark.django_db
+def test_staff_see_a_metrics_link_and_others_do_not(client, user, django_user_model):
+    client.force_login(user)
+    assert 'href="/metrics/dashboard/"' not in client.get("/").content.decode()
+    admin = django_user_model.objects.create_user(username="boss", password="pw-boss-123", is_staff=True)
+    client.force_login(admin)
+    assert 'href="/metrics/dashboard/"' in client.get("/").content.decode()
