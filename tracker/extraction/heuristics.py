@@ -11,55 +11,44 @@ The winner must beat every other amount by a margin; otherwise no price (precisi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lxml import etree
 
+from .dom import (
+    STRIKE_STYLE,
+    STRUCK_TAGS,
+    Page,
+    ancestors,
+    attr_text,
+    availability_near_title,
+    bounded_text,
+    page_scan,
+    price_text,
+    visible_availability,
+    words_of,
+)
 from .parsing import (
     _CUR_SIGN,
     _CUR_WORD,
     AmountToken,
-    availability_from_text,
     currency_of_symbol,
     find_amounts,
     parse_amount,
 )
-from .patterns import FieldRule, SelectorError, apply_rule
+from .patterns import FieldRule
 from .result import Availability
+from .selectors import derive_selector
 
-MAX_ELEMENTS = 60_000
-MAX_TEXT_NODES = 20_000
+__all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
+           "price_struck_everywhere"]
+
 MAX_CANDIDATES = 400
 MIN_SCORE = 4.0
 MARGIN = 2.0
 
-_SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "svg", "head", "select", "option", "textarea",
-     "iframe", "title", "meta", "link"}
-)
-_ZONE_TAGS = frozenset({"header", "footer", "nav", "aside"})
-_STRUCK_TAGS = frozenset({"del", "s", "strike"})
-_HIDDEN_CLASSES = frozenset(
-    {"hidden", "hide", "d-none", "displaynone", "display-none", "ng-hide", "a-hidden", "is-hidden",
-     "invisible", "visuallyhidden-off", "u-hidden", "js-hidden", "hidden-xs-up", "collapse"}
-)
-_HIDDEN_STYLE = re.compile(r"(?<![-\w])(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
-_STRIKE_STYLE = re.compile(r"line-through", re.IGNORECASE)
 
-# Containers whose prices belong to other products or other offers.
-_ZONE_WORDS = re.compile(
-    r"related|recommend|similar|upsell|up-sell|crosssell|cross-sell|alsobought|also-bought|"
-    r"also_bought|alsoviewed|also-viewed|also-like|youmay|you-may|you_may|recently|carousel|"
-    r"frequently|bought-together|boughttogether|fbt|sponsor|breadcrumb|review|newsletter|"
-    r"accessor|warrant|protection-plan|sidebar|suggest|complete-the-look|shop-the-look|"
-    r"completethelook|minicart|mini-cart|cart-drawer|cartdrawer|megamenu|mega-menu|"
-    r"p13n|sims-|rvi-|comparison|bulk|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
-    r"wishlist|quickview|quick-view|product-list|productlist|product-grid|productgrid|"
-    r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal",
-    re.IGNORECASE,
-)
 _NEG_WORDS = frozenset(
     {"old", "was", "list", "listprice", "compare", "compareat", "rrp", "msrp", "strike",
      "strikethrough", "strikeout", "crossed", "crossedout", "original", "before", "retail",
@@ -119,13 +108,6 @@ _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
 _PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à|~)\s*$", re.IGNORECASE)
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_GENERATED = re.compile(
-    r"\d{3,}|^[a-z]{1,3}-[a-z0-9]{5,}$|^css-|^sc-|^jsx-|^_|__[a-z0-9]{4,}$|[a-f0-9]{6,}|"
-    r"^ng-|^ember|^js-|^is-|^has-|active|selected|hover|focus|open|^col-|^row$|clearfix|"
-    r"^[a-z]{1,2}\d|^u-|^a-(?:size|color|text|spacing)|^float|^pull-|^text-|^font-",
-)
 
 
 @dataclass
@@ -154,229 +136,7 @@ class HeuristicResult:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-def _words(el: etree._Element) -> set[str]:
-    raw = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''} {el.get('data-testid') or ''}"
-    if not raw.strip():
-        return set()
-    raw = _CAMEL.sub("-", raw).lower()
-    parts = {w for w in _WORD_SPLIT.split(raw) if w}
-    # Joined forms too: "old-price" -> "oldprice".
-    for token in raw.split():
-        parts.add(re.sub(r"[^a-z0-9]", "", token))
-    return parts
-
-
-def _attr_text(el: etree._Element) -> str:
-    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-
-
-def _is_hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
-    if el.get("type") == "hidden":
-        return True
-    classes = el.get("class")
-    if classes:
-        return any(c in _HIDDEN_CLASSES for c in classes.lower().split())
-    return False
-
-
-@dataclass
-class _Page:
-    body: etree._Element
-    order: dict[int, int]
-    hidden: set[int]
-    zone: set[int]
-    struck: set[int]
-    anchor: etree._Element | None
-    anchor_path: list[etree._Element]
-    visible_text_nodes: list[tuple[etree._Element, str, bool]]  # (owner, text, is_tail)
-    # lxml proxies must stay alive for their id() to stay unique.
-    keep: list[etree._Element] = field(default_factory=list)
-
-
-def _title_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w{3,}", text.lower())}
-
-
-def _find_anchor(body: etree._Element, doc_title: str, hidden: set[int], zone: set[int]):
-    best, best_score = None, -1.0
-    title_words = _title_words(doc_title)
-    for el in body.iter("h1"):
-        if id(el) in hidden or id(el) in zone:
-            continue
-        text = " ".join(el.text_content().split())
-        if len(text) < 3:
-            continue
-        words = _title_words(text)
-        overlap = len(words & title_words) / (len(words) or 1) if title_words else 0.5
-        if overlap > best_score:
-            best, best_score = el, overlap
-    if best is None:
-        for el in body.iter():
-            if el.get("itemprop") == "name" and id(el) not in hidden and id(el) not in zone:
-                return el
-    return best
-
-
-def _scan(tree: etree._Element, *, root: etree._Element | None = None,
-          anchor: etree._Element | None = None) -> _Page | None:
-    body = root if root is not None else tree.find(".//body")
-    if body is None:
-        body = tree
-    order: dict[int, int] = {}
-    hidden: set[int] = set()
-    zone: set[int] = set()
-    struck: set[int] = set()
-    texts: list[tuple[etree._Element, str, bool]] = []
-    zone_cache: dict[str, bool] = {}
-    hidden_cache: dict[str, bool] = {}
-    # Iterative walk carrying inherited flags (hidden, zone, struck).
-    stack: list[tuple[etree._Element, bool, bool, bool]] = [(body, False, False, False)]
-    count = 0
-    keep: list[etree._Element] = []
-    while stack and count < MAX_ELEMENTS:
-        el, is_hidden, in_zone, is_struck = stack.pop()
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            continue
-        keep.append(el)
-        count += 1
-        key = id(el)
-        order[key] = count
-        attrib = el.attrib
-        classes = attrib.get("class")
-        ident = attrib.get("id")
-        style = attrib.get("style")
-        if not is_hidden:
-            if "hidden" in attrib or attrib.get("aria-hidden") == "true" or attrib.get("type") == "hidden":
-                is_hidden = True
-            elif style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
-                is_hidden = True
-            elif classes:
-                flag = hidden_cache.get(classes)
-                if flag is None:
-                    flag = hidden_cache[classes] = any(c in _HIDDEN_CLASSES for c in classes.lower().split())
-                is_hidden = flag
-        if not in_zone:
-            if tag in _ZONE_TAGS:
-                in_zone = True
-            else:
-                if classes:
-                    flag = zone_cache.get(classes)
-                    if flag is None:
-                        flag = zone_cache[classes] = bool(_ZONE_WORDS.search(classes))
-                    in_zone = flag
-                if ident and not in_zone:
-                    in_zone = bool(_ZONE_WORDS.search(ident))
-        if not is_struck and (tag in _STRUCK_TAGS or (style and "line" in style and _STRIKE_STYLE.search(style))):
-            is_struck = True
-        if is_hidden:
-            hidden.add(key)
-            continue  # nothing below a hidden element is read
-        if in_zone:
-            zone.add(key)
-        if is_struck:
-            struck.add(key)
-        if tag == "button":
-            continue  # seen for stock wording, never read for prices
-        if el.text and len(texts) < MAX_TEXT_NODES:
-            texts.append((el, el.text, False))
-        children = list(el)
-        for child in reversed(children):
-            stack.append((child, is_hidden, in_zone, is_struck))
-        for child in children:
-            tail = child.tail
-            if tail and len(texts) < MAX_TEXT_NODES and not tail.isspace():
-                texts.append((el, tail, True))
-    title_el = tree.find(".//title")
-    doc_title = title_el.text_content() if title_el is not None else ""
-    for meta in tree.iter("meta"):
-        if (meta.get("property") or "").lower() == "og:title":
-            doc_title = f"{doc_title} {meta.get('content') or ''}"
-            break
-    # A zone that holds the product title is the product's own container, not a zone.
-    if anchor is None:
-        anchor = _find_anchor(body, doc_title, hidden, set())
-    if anchor is not None and id(anchor) in zone:
-        for ancestor in anchor.iterancestors():
-            zone.discard(id(ancestor))
-        zone.discard(id(anchor))
-        _rezone(body, anchor, hidden, zone)
-    anchor_path = list(anchor.iterancestors()) if anchor is not None else []
-    return _Page(body, order, hidden, zone, struck, anchor, anchor_path, texts, keep)
-
-
-def _rezone(body, anchor, hidden, zone) -> None:
-    """Recompute zones below the ancestors of the title: only genuine sub-blocks stay zones."""
-    ancestors = {id(a) for a in anchor.iterancestors()} | {id(anchor)}
-    zone.clear()
-    stack = [(body, False)]
-    steps = 0
-    while stack and steps < MAX_ELEMENTS:
-        steps += 1
-        el, in_zone = stack.pop()
-        if not isinstance(el.tag, str) or el.tag.lower() in _SKIP_TAGS:
-            continue
-        if not in_zone and id(el) not in ancestors:
-            if el.tag.lower() in _ZONE_TAGS:
-                in_zone = True
-            else:
-                attrs = _attr_text(el)
-                in_zone = bool(attrs.strip() and _ZONE_WORDS.search(attrs))
-        if in_zone:
-            zone.add(id(el))
-        stack.extend((child, in_zone) for child in el)
-
-
-def _bounded_text(el: etree._Element, limit: int) -> str | None:
-    """The element's text, or None as soon as it grows past `limit` characters."""
-    parts: list[str] = []
-    size = 0
-    for piece in el.itertext():
-        parts.append(piece)
-        size += len(piece)
-        if size > limit * 3:
-            return None
-    text = " ".join("".join(parts).split())
-    return text if len(text) <= limit else None
-
-
-def _price_text(el: etree._Element, limit: int = 400) -> str:
-    """Visible text of a small element; superscript cents (`$31<sup>57</sup>`) get their point."""
-    if len(el) == 0:
-        return " ".join((el.text or "").split())
-    parts: list[str] = []
-    size = 0
-    for steps, node in enumerate(el.iter()):
-        if size > limit or steps > 60:
-            parts.append(" " * (limit + 1))
-            break
-        size += len(node.text or "") + len(node.tail or "")
-        if not isinstance(node.tag, str) or node.tag.lower() in _SKIP_TAGS:
-            if node is not el and node.tail:
-                parts.append(node.tail)
-            continue
-        if node is not el and _is_hidden(node) and node.get("aria-hidden") != "true":
-            if node.tail:
-                parts.append(node.tail)
-            continue
-        text = node.text or ""
-        if node.tag.lower() == "sup" and re.fullmatch(r"\s*\d{2}\s*", text) and parts and re.search(r"\d\s*$", parts[-1]):
-            text = "." + text.strip()
-        parts.append(text)
-        if node is not el and node.tail:
-            parts.append(node.tail)
-    return " ".join("".join(parts).split())
-
-
-def _context(el: etree._Element, text: str, page: _Page) -> tuple[str, str]:
+def _context(el: etree._Element, text: str, page: Page) -> tuple[str, str]:
     """Text just before and just after the candidate, within its price block."""
     before, after = "", ""
     node = el
@@ -384,7 +144,7 @@ def _context(el: etree._Element, text: str, page: _Page) -> tuple[str, str]:
         parent = node.getparent()
         if parent is None:
             break
-        full = _bounded_text(parent, 400) if id(parent) not in page.hidden else ""
+        full = bounded_text(parent, 400) if id(parent) not in page.hidden else ""
         if full is None:
             break
         pos = full.find(text)
@@ -397,13 +157,13 @@ def _context(el: etree._Element, text: str, page: _Page) -> tuple[str, str]:
     return before, after
 
 
-def _owner(el: etree._Element, page: _Page) -> tuple[etree._Element, str] | None:
+def _owner(el: etree._Element, page: Page) -> tuple[etree._Element, str] | None:
     """The smallest element around a digit-bearing text whose text holds a whole price."""
     node = el
     for _ in range(4):
         if node is None or id(node) in page.hidden:
             return None
-        text = _price_text(node, 120)
+        text = price_text(node, 120)
         if len(text) > 120:
             return None
         if find_amounts(text, limit=1):
@@ -416,15 +176,7 @@ def _owner(el: etree._Element, page: _Page) -> tuple[etree._Element, str] | None
     return None
 
 
-def _ancestors(el: etree._Element, depth: int) -> Iterator[etree._Element]:
-    yield el
-    for i, ancestor in enumerate(el.iterancestors()):
-        if i >= depth:
-            return
-        yield ancestor
-
-
-def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
+def _score(c: Candidate, page: Page, before: str, after: str) -> None:
     el = c.element
     if id(el) in page.struck:
         c.rejected = "struck through"
@@ -432,8 +184,8 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
     if id(el) in page.zone:
         c.in_zone = True
     # Names of the element and its close ancestors.
-    for depth, node in enumerate(_ancestors(el, 3)):
-        words = _words(node)
+    for depth, node in enumerate(ancestors(el, 3)):
+        words = words_of(node)
         if not words:
             continue
         if node.get("itemprop") in ("price", "lowPrice"):
@@ -495,7 +247,7 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
             c.score += 2 if shared <= 3 else 1 if shared <= 5 else 0
     if c.in_zone:
         c.score -= 6
-    if any(node.tag == "a" for node in _ancestors(el, 3)):
+    if any(node.tag == "a" for node in ancestors(el, 3)):
         c.score -= 2  # links lead to other products and offers
         c.reasons.append("link")
     if c.currency:
@@ -508,7 +260,7 @@ def _score(c: Candidate, page: _Page, before: str, after: str) -> None:
         c.reasons.append("prose")
 
 
-def _shared_depth(el: etree._Element, page: _Page) -> int | None:
+def _shared_depth(el: etree._Element, page: Page) -> int | None:
     """How many levels above the title the nearest common ancestor of title and price is."""
     ancestors = {id(a): i for i, a in enumerate(page.anchor_path)}
     for node in el.iterancestors():
@@ -517,7 +269,7 @@ def _shared_depth(el: etree._Element, page: _Page) -> int | None:
     return None
 
 
-def _candidates(page: _Page) -> list[Candidate]:
+def _candidates(page: Page) -> list[Candidate]:
     seen: set[int] = set()
     found: list[Candidate] = []
     for owner, text, _is_tail in page.visible_text_nodes:
@@ -546,8 +298,8 @@ def _candidates(page: _Page) -> list[Candidate]:
             continue
         itemprop = el.get("itemprop")
         content = el.get("content")
-        if itemprop == "price" or (content and "price" in _attr_text(el)):
-            value = content or _price_text(el)
+        if itemprop == "price" or (content and "price" in attr_text(el)):
+            value = content or price_text(el)
             amount = parse_amount(value) if value and len(value) < 40 else None
             if amount is None:
                 continue
@@ -567,7 +319,7 @@ _MACHINE_PRICES = etree.XPath(
 )
 
 
-def _candidate(el, token: AmountToken, el_text: str, page: _Page, n_tokens: int) -> Candidate:
+def _candidate(el, token: AmountToken, el_text: str, page: Page, n_tokens: int) -> Candidate:
     c = Candidate(
         element=el,
         amount=token.amount,
@@ -591,7 +343,7 @@ def _candidate(el, token: AmountToken, el_text: str, page: _Page, n_tokens: int)
 
 def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -> HeuristicResult:
     """The page's own price, judged from the DOM alone, with a selector that finds it again."""
-    page = _scan(tree)
+    page = page_scan(tree)
     if page is None:
         return HeuristicResult(reason="the page has no body")
     candidates = _candidates(page)
@@ -647,8 +399,8 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     if parent_a is None or parent_b is None:
         return None
     block = None
-    for node in _ancestors(parent_a, 2):
-        if node is parent_b or any(node is x for x in _ancestors(parent_b, 2)):
+    for node in ancestors(parent_a, 2):
+        if node is parent_b or any(node is x for x in ancestors(parent_b, 2)):
             block = node
             break
     if block is None:
@@ -659,77 +411,6 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     if re.search(r"%|\boff\b|\bsave\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:", text, re.IGNORECASE):
         return a if a.amount < b.amount else b
     return None
-
-
-_STORE_ONLY = re.compile(r"pick ?up|in[- ]store|nearby|near you|store stock|in your area", re.IGNORECASE)
-
-
-def visible_availability(page: _Page) -> Availability | None:
-    """Stock from the visible buy box: out-of-stock wording, stock statements, cart buttons.
-
-    Out-of-stock wording beats a cart button (shops often leave the button in place), but
-    out-of-stock wording next to an explicit "in stock" statement is a contradiction: None.
-    Store-pickup notes ("not available for pickup near you") say nothing about the shop.
-    """
-    if page.anchor is None:
-        return None
-    box = _buy_box(page.anchor)
-    out = in_text = buy = False
-    for el in box.iter():
-        if not isinstance(el.tag, str) or id(el) not in page.order or id(el) in page.hidden or id(el) in page.zone:
-            continue
-        tag = el.tag.lower()
-        if tag == "button" or (tag == "input" and el.get("type") in ("submit", "button")):
-            label = " ".join(el.text_content().split())[:80] or (el.get("value") or "")
-            found = availability_from_text(label)
-            if found == Availability.IN_STOCK and el.get("disabled") is None:
-                buy = True
-            elif found == Availability.OUT_OF_STOCK:
-                out = True
-            continue
-        own = (el.text or "").strip()
-        if not own or len(own) >= 200 or _STORE_ONLY.search(own):
-            continue
-        found = availability_from_text(own)
-        if found == Availability.OUT_OF_STOCK:
-            out = True
-        elif found == Availability.IN_STOCK:
-            if re.search(r"add to|warenkorb|carrinho|carrito|panier|koszyka|carrello|buy|comprar|kaufen", own, re.I):
-                buy = True
-            else:
-                in_text = True
-    if out:
-        return None if in_text else Availability.OUT_OF_STOCK
-    if in_text or buy:
-        return Availability.IN_STOCK
-    return None
-
-
-def _buy_box(anchor: etree._Element) -> etree._Element:
-    """The largest block around the title that still reads like one product (≤ 6000 chars)."""
-    box = anchor
-    for depth, ancestor in enumerate(anchor.iterancestors()):
-        if depth >= 6 or ancestor.tag in ("body", "html") or _bounded_text(ancestor, 6000) is None:
-            break
-        box = ancestor
-    return box
-
-
-def availability_near_title(tree: etree._Element) -> Availability | None:
-    """Stock from the visible block around the product title, without scanning the page."""
-    title_el = tree.find(".//title")
-    doc_title = title_el.text_content() if title_el is not None else ""
-    body = tree.find(".//body")
-    if body is None:
-        return None
-    visible_h1 = [h for h in body.iter("h1") if not any(_is_hidden(a) for a in _ancestors(h, 30))][:20]
-    if not visible_h1:
-        return None
-    words = _title_words(doc_title)
-    anchor = max(visible_h1, key=lambda h: len(_title_words(h.text_content()) & words))
-    box = _buy_box(anchor)
-    page = _scan(tree, root=box, anchor=anchor)
-    return visible_availability(page) if page is not None else None
 
 
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $needle)]", smart_strings=True)
@@ -753,19 +434,19 @@ def price_struck_everywhere(tree: etree._Element, price: Decimal, *, shown) -> b
             owner = owner.getparent()
             if owner is None:
                 continue
-        block = _price_text(owner, 200)
+        block = price_text(owner, 200)
         if shown(block, price) == "absent":
             continue
         found += 1
         struck = False
-        for node in _ancestors(owner, 3):
+        for node in ancestors(owner, 3):
             if not isinstance(node.tag, str):
                 continue
             style = node.get("style") or ""
-            if node.tag.lower() in _STRUCK_TAGS or ("line" in style and _STRIKE_STYLE.search(style)):
+            if node.tag.lower() in STRUCK_TAGS or ("line" in style and STRIKE_STYLE.search(style)):
                 struck = True
                 break
-            if _words(node) & _STRONG_NEG:
+            if words_of(node) & _STRONG_NEG:
                 struck = True
                 break
         if not struck:
@@ -773,87 +454,6 @@ def price_struck_everywhere(tree: etree._Element, price: Decimal, *, shown) -> b
     return found > 0
 
 
-# --- selectors ---------------------------------------------------------------------------
-
-
-def _stable_classes(el: etree._Element) -> list[str]:
-    classes = (el.get("class") or "").split()
-    return [c for c in classes if re.fullmatch(r"[A-Za-z][\w-]{1,40}", c) and not _GENERATED.search(c.lower())]
-
-
-def _stable_id(el: etree._Element) -> str | None:
-    value = el.get("id")
-    if value and re.fullmatch(r"[A-Za-z][\w-]{1,60}", value) and not re.search(r"\d{3,}|[a-f0-9]{8,}", value):
-        return value
-    return None
-
-
-def _step(el: etree._Element) -> list[str]:
-    """Ways to name one element, most stable first."""
-    steps: list[str] = []
-    ident = _stable_id(el)
-    if ident:
-        steps.append(f"#{ident}")
-    tag = el.tag.lower() if isinstance(el.tag, str) else "*"
-    itemprop = el.get("itemprop")
-    if itemprop and re.fullmatch(r"[A-Za-z]+", itemprop):
-        steps.append(f'{tag}[itemprop="{itemprop}"]')
-    classes = _stable_classes(el)
-    semantic = [c for c in classes if re.search(r"price|sale|amount|current|final|product|offer", c, re.I)]
-    for chosen in (semantic[:1], semantic[:2], classes[:1], classes[:2]):
-        if chosen:
-            steps.append(tag + "".join(f".{c}" for c in chosen))
-    for name in ("data-price", "data-testid", "data-qa", "data-test"):
-        value = el.get(name)
-        if value is not None and name != "data-price" and re.fullmatch(r"[\w-]{2,40}", value) and not _GENERATED.search(value):
-            steps.append(f'{tag}[{name}="{value}"]')
-    return list(dict.fromkeys(steps))
-
-
-def derive_selector(tree: etree._Element, element: etree._Element, amount: Decimal) -> FieldRule | None:
-    """A CSS selector for the element, built from ids, itemprop and semantic class names,
-    that picks exactly the same amount on this page; None when no stable one exists."""
-    attribute = None
-    if element.get("content") and parse_amount(element.get("content")) == amount:
-        attribute = "content"
-    own = _step(element)
-    tried = 0
-    for step in own:
-        for rule in _rules(step, attribute):
-            tried += 1
-            if _verifies(tree, rule, amount):
-                return rule
-    # Qualify with a stable ancestor: "#product-info .price".
-    for ancestor in list(element.iterancestors())[:8]:
-        if not isinstance(ancestor.tag, str) or ancestor.tag.lower() in ("html", "body"):
-            break
-        for outer in _step(ancestor)[:3]:
-            for step in own[:4]:
-                for rule in _rules(f"{outer} {step}", attribute):
-                    tried += 1
-                    if tried > 60:
-                        return None
-                    if _verifies(tree, rule, amount):
-                        return rule
-    return None
-
-
-def _rules(css: str, attribute: str | None) -> list[FieldRule]:
-    rules = [FieldRule(selector=css, kind="css", attribute=attribute)]
-    if attribute:
-        rules.append(FieldRule(selector=css, kind="css"))
-    return rules
-
-
-def _verifies(tree: etree._Element, rule: FieldRule, amount: Decimal) -> bool:
-    try:
-        value = apply_rule(tree, rule)
-    except SelectorError:
-        return False
-    tokens = find_amounts(value, limit=3)
-    if len({t.amount for t in tokens}) > 1:
-        return False
-    return parse_amount(value) == amount
 
 
 def currency_from_symbol(symbol: str | None) -> str | None:

@@ -1,0 +1,397 @@
+"""Reading a page's DOM the way a shopper sees it: what is hidden, what is crossed out, which
+blocks belong to other products (recommendations, headers, carousels), where the product
+title is, and the stock wording around it. Shared by the price heuristics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .parsing import availability_from_text
+from .result import Availability
+
+MAX_ELEMENTS = 60_000
+
+MAX_TEXT_NODES = 20_000
+
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "head",
+        "select",
+        "option",
+        "textarea",
+        "iframe",
+        "title",
+        "meta",
+        "link",
+    }
+)
+
+_ZONE_TAGS = frozenset({"header", "footer", "nav", "aside"})
+
+STRUCK_TAGS = frozenset({"del", "s", "strike"})
+
+_HIDDEN_CLASSES = frozenset(
+    {
+        "hidden",
+        "hide",
+        "d-none",
+        "displaynone",
+        "display-none",
+        "ng-hide",
+        "a-hidden",
+        "is-hidden",
+        "invisible",
+        "visuallyhidden-off",
+        "u-hidden",
+        "js-hidden",
+        "hidden-xs-up",
+        "collapse",
+    }
+)
+
+_HIDDEN_STYLE = re.compile(r"(?<![-\w])(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
+
+STRIKE_STYLE = re.compile(r"line-through", re.IGNORECASE)
+
+# Containers whose prices belong to other products or other offers.
+_ZONE_WORDS = re.compile(
+    r"related|recommend|similar|upsell|up-sell|crosssell|cross-sell|alsobought|also-bought|"
+    r"also_bought|alsoviewed|also-viewed|also-like|youmay|you-may|you_may|recently|carousel|"
+    r"frequently|bought-together|boughttogether|fbt|sponsor|breadcrumb|review|newsletter|"
+    r"accessor|warrant|protection-plan|sidebar|suggest|complete-the-look|shop-the-look|"
+    r"completethelook|minicart|mini-cart|cart-drawer|cartdrawer|megamenu|mega-menu|"
+    r"p13n|sims-|rvi-|comparison|bulk|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
+    r"wishlist|quickview|quick-view|product-list|productlist|product-grid|productgrid|"
+    r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal",
+    re.IGNORECASE,
+)
+
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def words_of(el: etree._Element) -> set[str]:
+    raw = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''} {el.get('data-testid') or ''}"
+    if not raw.strip():
+        return set()
+    raw = _CAMEL.sub("-", raw).lower()
+    parts = {w for w in _WORD_SPLIT.split(raw) if w}
+    # Joined forms too: "old-price" -> "oldprice".
+    for token in raw.split():
+        parts.add(re.sub(r"[^a-z0-9]", "", token))
+    return parts
+
+
+def attr_text(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+
+
+def is_hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    if el.get("type") == "hidden":
+        return True
+    classes = el.get("class")
+    if classes:
+        return any(c in _HIDDEN_CLASSES for c in classes.lower().split())
+    return False
+
+
+@dataclass
+class Page:
+    body: etree._Element
+    order: dict[int, int]
+    hidden: set[int]
+    zone: set[int]
+    struck: set[int]
+    anchor: etree._Element | None
+    anchor_path: list[etree._Element]
+    visible_text_nodes: list[tuple[etree._Element, str, bool]]  # (owner, text, is_tail)
+    # lxml proxies must stay alive for their id() to stay unique.
+    keep: list[etree._Element] = field(default_factory=list)
+
+
+def title_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w{3,}", text.lower())}
+
+
+def _find_anchor(body: etree._Element, doc_title: str, hidden: set[int], zone: set[int]):
+    best, best_score = None, -1.0
+    page_words = title_words(doc_title)
+    for el in body.iter("h1"):
+        if id(el) in hidden or id(el) in zone:
+            continue
+        text = " ".join(el.text_content().split())
+        if len(text) < 3:
+            continue
+        words = title_words(text)
+        overlap = len(words & page_words) / (len(words) or 1) if page_words else 0.5
+        if overlap > best_score:
+            best, best_score = el, overlap
+    if best is None:
+        for el in body.iter():
+            if el.get("itemprop") == "name" and id(el) not in hidden and id(el) not in zone:
+                return el
+    return best
+
+
+def page_scan(
+    tree: etree._Element, *, root: etree._Element | None = None, anchor: etree._Element | None = None
+) -> Page | None:
+    body = root if root is not None else tree.find(".//body")
+    if body is None:
+        body = tree
+    order: dict[int, int] = {}
+    hidden: set[int] = set()
+    zone: set[int] = set()
+    struck: set[int] = set()
+    texts: list[tuple[etree._Element, str, bool]] = []
+    zone_cache: dict[str, bool] = {}
+    hidden_cache: dict[str, bool] = {}
+    # Iterative walk carrying inherited flags (hidden, zone, struck).
+    stack: list[tuple[etree._Element, bool, bool, bool]] = [(body, False, False, False)]
+    count = 0
+    keep: list[etree._Element] = []
+    while stack and count < MAX_ELEMENTS:
+        el, is_hidden, in_zone, is_struck = stack.pop()
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        tag = tag.lower()
+        if tag in _SKIP_TAGS:
+            continue
+        keep.append(el)
+        count += 1
+        key = id(el)
+        order[key] = count
+        attrib = el.attrib
+        classes = attrib.get("class")
+        ident = attrib.get("id")
+        style = attrib.get("style")
+        if not is_hidden:
+            if "hidden" in attrib or attrib.get("aria-hidden") == "true" or attrib.get("type") == "hidden":
+                is_hidden = True
+            elif style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
+                is_hidden = True
+            elif classes:
+                flag = hidden_cache.get(classes)
+                if flag is None:
+                    flag = hidden_cache[classes] = any(c in _HIDDEN_CLASSES for c in classes.lower().split())
+                is_hidden = flag
+        if not in_zone:
+            if tag in _ZONE_TAGS:
+                in_zone = True
+            else:
+                if classes:
+                    flag = zone_cache.get(classes)
+                    if flag is None:
+                        flag = zone_cache[classes] = bool(_ZONE_WORDS.search(classes))
+                    in_zone = flag
+                if ident and not in_zone:
+                    in_zone = bool(_ZONE_WORDS.search(ident))
+        if not is_struck and (
+            tag in STRUCK_TAGS or (style and "line" in style and STRIKE_STYLE.search(style))
+        ):
+            is_struck = True
+        if is_hidden:
+            hidden.add(key)
+            continue  # nothing below a hidden element is read
+        if in_zone:
+            zone.add(key)
+        if is_struck:
+            struck.add(key)
+        if tag == "button":
+            continue  # seen for stock wording, never read for prices
+        if el.text and len(texts) < MAX_TEXT_NODES:
+            texts.append((el, el.text, False))
+        children = list(el)
+        for child in reversed(children):
+            stack.append((child, is_hidden, in_zone, is_struck))
+        for child in children:
+            tail = child.tail
+            if tail and len(texts) < MAX_TEXT_NODES and not tail.isspace():
+                texts.append((el, tail, True))
+    title_el = tree.find(".//title")
+    doc_title = title_el.text_content() if title_el is not None else ""
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or "").lower() == "og:title":
+            doc_title = f"{doc_title} {meta.get('content') or ''}"
+            break
+    # A zone that holds the product title is the product's own container, not a zone.
+    if anchor is None:
+        anchor = _find_anchor(body, doc_title, hidden, set())
+    if anchor is not None and id(anchor) in zone:
+        for ancestor in anchor.iterancestors():
+            zone.discard(id(ancestor))
+        zone.discard(id(anchor))
+        _rezone(body, anchor, hidden, zone)
+    anchor_path = list(anchor.iterancestors()) if anchor is not None else []
+    return Page(body, order, hidden, zone, struck, anchor, anchor_path, texts, keep)
+
+
+def _rezone(body, anchor, hidden, zone) -> None:
+    """Recompute zones below the ancestors of the title: only genuine sub-blocks stay zones."""
+    ancestors = {id(a) for a in anchor.iterancestors()} | {id(anchor)}
+    zone.clear()
+    stack = [(body, False)]
+    steps = 0
+    while stack and steps < MAX_ELEMENTS:
+        steps += 1
+        el, in_zone = stack.pop()
+        if not isinstance(el.tag, str) or el.tag.lower() in _SKIP_TAGS:
+            continue
+        if not in_zone and id(el) not in ancestors:
+            if el.tag.lower() in _ZONE_TAGS:
+                in_zone = True
+            else:
+                attrs = attr_text(el)
+                in_zone = bool(attrs.strip() and _ZONE_WORDS.search(attrs))
+        if in_zone:
+            zone.add(id(el))
+        stack.extend((child, in_zone) for child in el)
+
+
+def bounded_text(el: etree._Element, limit: int) -> str | None:
+    """The element's text, or None as soon as it grows past `limit` characters."""
+    parts: list[str] = []
+    size = 0
+    for piece in el.itertext():
+        parts.append(piece)
+        size += len(piece)
+        if size > limit * 3:
+            return None
+    text = " ".join("".join(parts).split())
+    return text if len(text) <= limit else None
+
+
+def price_text(el: etree._Element, limit: int = 400) -> str:
+    """Visible text of a small element; superscript cents (`$31<sup>57</sup>`) get their point."""
+    if len(el) == 0:
+        return " ".join((el.text or "").split())
+    parts: list[str] = []
+    size = 0
+    for steps, node in enumerate(el.iter()):
+        if size > limit or steps > 60:
+            parts.append(" " * (limit + 1))
+            break
+        size += len(node.text or "") + len(node.tail or "")
+        if not isinstance(node.tag, str) or node.tag.lower() in _SKIP_TAGS:
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        if node is not el and is_hidden(node) and node.get("aria-hidden") != "true":
+            if node.tail:
+                parts.append(node.tail)
+            continue
+        text = node.text or ""
+        if (
+            node.tag.lower() == "sup"
+            and re.fullmatch(r"\s*\d{2}\s*", text)
+            and parts
+            and re.search(r"\d\s*$", parts[-1])
+        ):
+            text = "." + text.strip()
+        parts.append(text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
+
+
+def ancestors(el: etree._Element, depth: int) -> Iterator[etree._Element]:
+    yield el
+    for i, ancestor in enumerate(el.iterancestors()):
+        if i >= depth:
+            return
+        yield ancestor
+
+
+_STORE_ONLY = re.compile(r"pick ?up|in[- ]store|nearby|near you|store stock|in your area", re.IGNORECASE)
+
+
+def visible_availability(page: Page) -> Availability | None:
+    """Stock from the visible buy box: out-of-stock wording, stock statements, cart buttons.
+
+    Out-of-stock wording beats a cart button (shops often leave the button in place), but
+    out-of-stock wording next to an explicit "in stock" statement is a contradiction: None.
+    Store-pickup notes ("not available for pickup near you") say nothing about the shop.
+    """
+    if page.anchor is None:
+        return None
+    box = buy_box(page.anchor)
+    out = in_text = buy = False
+    for el in box.iter():
+        if (
+            not isinstance(el.tag, str)
+            or id(el) not in page.order
+            or id(el) in page.hidden
+            or id(el) in page.zone
+        ):
+            continue
+        tag = el.tag.lower()
+        if tag == "button" or (tag == "input" and el.get("type") in ("submit", "button")):
+            label = " ".join(el.text_content().split())[:80] or (el.get("value") or "")
+            found = availability_from_text(label)
+            if found == Availability.IN_STOCK and el.get("disabled") is None:
+                buy = True
+            elif found == Availability.OUT_OF_STOCK:
+                out = True
+            continue
+        own = (el.text or "").strip()
+        if not own or len(own) >= 200 or _STORE_ONLY.search(own):
+            continue
+        found = availability_from_text(own)
+        if found == Availability.OUT_OF_STOCK:
+            out = True
+        elif found == Availability.IN_STOCK:
+            if re.search(
+                r"add to|warenkorb|carrinho|carrito|panier|koszyka|carrello|buy|comprar|kaufen", own, re.I
+            ):
+                buy = True
+            else:
+                in_text = True
+    if out:
+        return None if in_text else Availability.OUT_OF_STOCK
+    if in_text or buy:
+        return Availability.IN_STOCK
+    return None
+
+
+def buy_box(anchor: etree._Element) -> etree._Element:
+    """The largest block around the title that still reads like one product (≤ 6000 chars)."""
+    box = anchor
+    for depth, ancestor in enumerate(anchor.iterancestors()):
+        if depth >= 6 or ancestor.tag in ("body", "html") or bounded_text(ancestor, 6000) is None:
+            break
+        box = ancestor
+    return box
+
+
+def availability_near_title(tree: etree._Element) -> Availability | None:
+    """Stock from the visible block around the product title, without scanning the page."""
+    title_el = tree.find(".//title")
+    doc_title = title_el.text_content() if title_el is not None else ""
+    body = tree.find(".//body")
+    if body is None:
+        return None
+    visible_h1 = [h for h in body.iter("h1") if not any(is_hidden(a) for a in ancestors(h, 30))][:20]
+    if not visible_h1:
+        return None
+    words = title_words(doc_title)
+    anchor = max(visible_h1, key=lambda h: len(title_words(h.text_content()) & words))
+    box = buy_box(anchor)
+    page = page_scan(tree, root=box, anchor=anchor)
+    return visible_availability(page) if page is not None else None
