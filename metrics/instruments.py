@@ -60,25 +60,8 @@ EXTRACTIONS = Counter(
     "Which extraction layer answered a check (method), by outcome.",
     ["method", "outcome"],
 )
-LLM_CALLS = Counter(f"{PREFIX}_llm_calls_total", "Calls to the LLM endpoint.", ["purpose", "outcome"])
-LLM_TOKENS = Counter(f"{PREFIX}_llm_tokens_total", "LLM tokens used.", ["purpose", "kind"])
-NOTIFICATIONS = Counter(
-    f"{PREFIX}_notifications_total", "Notifications sent or failed, by channel.", ["channel", "outcome"]
-)
-
-
-def llm_call_record(*, purpose: str, outcome: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
-    """Count one LLM call. Called by whoever calls the model (pattern agent, deal judge)."""
-    LLM_CALLS.labels(purpose=purpose, outcome=outcome).inc()
-    if prompt_tokens:
-        LLM_TOKENS.labels(purpose=purpose, kind="prompt").inc(prompt_tokens)
-    if completion_tokens:
-        LLM_TOKENS.labels(purpose=purpose, kind="completion").inc(completion_tokens)
-
-
-def notification_record(*, channel: str, ok: bool) -> None:
-    """Count one notification attempt. Called by the code that sends notifications."""
-    NOTIFICATIONS.labels(channel=channel, outcome="sent" if ok else "failed").inc()
+# LLM calls and tokens, notifications and deals are rows in the database (tracker.LLMCall,
+# deals.Notification, ...): /metrics reads their totals at scrape time (selectors.scrape_totals).
 
 
 # --- Multiprocess files -------------------------------------------------------------------

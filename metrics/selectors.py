@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
@@ -245,8 +245,28 @@ def dashboard_figures(*, days: int, now: datetime | None = None) -> dict:
     }
 
 
+def _summed(rows: list[tuple[list[str], float]]) -> list[tuple[list[str], float]]:
+    totals: dict[tuple[str, ...], float] = defaultdict(float)
+    for labels, value in rows:
+        totals[tuple(labels)] += value
+    return [(list(labels), value) for labels, value in totals.items()]
+
+
 def scrape_totals() -> Iterable[tuple[str, str, list[str], list[tuple[list[str], float]]]]:
     """Totals from the database for /metrics: (name, help, labels, [(label values, value)])."""
+    LLMCall = model_or_none("tracker.LLMCall")
+    if LLMCall is not None:
+        calls, tokens = [], []
+        rows = LLMCall.objects.values("purpose", "ok").annotate(
+            n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
+        )
+        for row in rows:
+            calls.append(([row["purpose"], "ok" if row["ok"] else "failed"], row["n"]))
+            tokens.append(([row["purpose"], "prompt"], row["prompt"] or 0))
+            tokens.append(([row["purpose"], "completion"], row["completion"] or 0))
+        yield ("llm_calls", "LLM calls recorded, by purpose and outcome.", ["purpose", "outcome"], calls)
+        yield ("llm_tokens", "LLM tokens recorded, by purpose and kind.", ["purpose", "kind"],
+               _summed(tokens))
     Notification = model_or_none("deals.Notification")
     if Notification is not None:
         rows = Notification.objects.values_list("status").annotate(n=Count("id"))

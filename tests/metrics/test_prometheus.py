@@ -94,3 +94,22 @@ def test_the_response_carries_the_request_id_it_was_given_or_a_new_one(client):
     assert given["X-Request-ID"] == "abc-123"
     made = client.get("/health", HTTP_X_REQUEST_ID="bad id with spaces\n")
     assert made["X-Request-ID"] != "bad id with spaces\n" and len(made["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_llm_calls_tokens_and_deals_are_read_from_the_database(client, token):
+    from metrics.selectors import model_or_none
+
+    LLMCall = model_or_none("tracker.LLMCall")
+    if LLMCall is None:
+        pytest.skip("no LLM call records in this version")
+    LLMCall.objects.create(purpose="pattern", ok=True, prompt_tokens=5000, completion_tokens=250)
+    LLMCall.objects.create(purpose="pattern", ok=True, prompt_tokens=4000, completion_tokens=200)
+    LLMCall.objects.create(purpose="pattern", ok=False, error="timeout")
+    found = samples(client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").content.decode())
+    assert total(found, "pricetracker_llm_calls", purpose="pattern", outcome="ok") == 2
+    assert total(found, "pricetracker_llm_calls", purpose="pattern", outcome="failed") == 1
+    assert total(found, "pricetracker_llm_tokens", purpose="pattern", kind="prompt") == 9000
+    assert total(found, "pricetracker_llm_tokens", purpose="pattern", kind="completion") == 450
+    if model_or_none("deals.AlertEvent") is not None:
+        assert found[("pricetracker_alert_events_found", ())] == 0
