@@ -249,6 +249,8 @@ class _DeadlineMixin:
 
     def _get_conn(self, timeout=None):  # type: ignore[no-untyped-def]
         conn = super()._get_conn(timeout)  # type: ignore[misc]
+        if conn.sock is not None:
+            conn.close()  # one connection per request (the shop may have closed it meanwhile)
         deadline = getattr(_local, "deadline", None)
         if deadline is not None:
             deadline.connections.append(conn)
@@ -620,6 +622,9 @@ def safe_request(
         "Accept": _ACCEPT_HEADERS.get(accept, "*/*"),
         "Accept-Language": "en;q=0.9,*;q=0.5",
         "Accept-Encoding": "gzip, deflate, br",
+        # One connection per request: a check reaches a shop every few seconds at most, so
+        # a kept-alive socket would idle; and every connection is resolved and checked anew.
+        "Connection": "close",
     }
     send_headers.update(headers or {})
     session = _thread_session()

@@ -169,7 +169,7 @@ class _FileLimiter:
             fcntl.flock(fd, fcntl.LOCK_EX)
             raw = os.pread(fd, 64, 0)
             try:
-                tat = float(raw.decode() or 0)
+                tat = float(raw.decode().strip() or 0)
             except ValueError:
                 tat = 0.0
             now = time.time()
@@ -204,9 +204,8 @@ class _FileLimiter:
 
 
 def _write(fd: int, value: float) -> None:
-    data = f"{value:.6f}".encode()
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
+    # Fixed width, so no truncate (a slow call on some filesystems) is needed.
+    os.pwrite(fd, f"{value:24.6f}".encode(), 0)
 
 
 _RESERVE_LUA = """
