@@ -53,7 +53,9 @@ def address_allowed(address: str, *, host: str = "") -> bool:
         ip = ip.ipv4_mapped
     if any(ip in net for net in networks):
         return True
-    return ip.is_global and not ip.is_multicast
+    from tracker.fetching import address_refusal  # one address policy for every outbound path
+
+    return address_refusal(ip) is None
 
 
 def _guarded_getaddrinfo(host, port, *args, **kwargs):
