@@ -137,3 +137,28 @@ def test_bytes_with_a_lying_charset_are_read_as_utf8():
 def test_result_serialises_to_json():
     data = extract(_page('<span class="price">$24.99</span>', JSONLD_24_99)).as_dict()
     assert json.loads(json.dumps(data))["price"] == "24.99"
+
+
+def test_conflicting_structured_offers_are_settled_by_the_visible_price():
+    head = (
+        '<script type="application/ld+json">{"@type":"Product","name":"Kettle","offers":['
+        '{"@type":"Offer","price":"15.00","priceCurrency":"USD"},'
+        '{"@type":"Offer","price":"32.00","priceCurrency":"USD"}]}</script>'
+    )
+    settled = extract(_page('<span class="price">$32.00</span>', head))
+    assert settled.price == Decimal("32.00")
+    assert settled.method == "json-ld+heuristic"
+
+    contradicted = extract(_page('<span class="price">$45.00</span>', head))
+    assert contradicted.price is None
+    assert contradicted.flagged
+
+
+def test_a_structured_range_alone_gives_no_price():
+    head = (
+        '<script type="application/ld+json">{"@type":"Product","name":"Kettle","offers":'
+        '{"@type":"AggregateOffer","lowPrice":"10.00","highPrice":"20.00","priceCurrency":"USD"}}</script>'
+    )
+    result = extract(_page('<span class="price">$10.00 - $20.00</span>', head))
+    assert result.price is None
+    assert "range" in result.reason

@@ -143,6 +143,15 @@ def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVe
         result.method = f"{verdict.values[found.price][0]}+heuristic"
         result.confidence = 0.85
         return
+    if found is not None and found.price is not None:
+        shown = ", ".join(str(v) for v in verdict.values)
+        _disagree(
+            result,
+            f"structured data says {shown} but the page shows {found.price}",
+            {"layer": "structured", "price": shown},
+            {"layer": "heuristic", "price": str(found.price)},
+        )
+        return
     result.reason = verdict.reason
     result.method = None
 
