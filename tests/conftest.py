@@ -46,9 +46,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 def _celery_app_reconfigure(app, transport_options: dict) -> None:
+    import kombu.pools
+
     app.conf.broker_transport_options = transport_options
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps pools in a process-wide registry keyed by connection: closing the app's pool
+    # alone would leave a closed pool there for the next user ("Acquire on closed pool").
+    kombu.pools.reset()
     app._pool = None
     amqp = app.__dict__.get("amqp")  # created on first use
     if amqp is not None:

@@ -109,9 +109,12 @@ def celery_broker():
     from config.celery import app
 
     def _point(url: str) -> None:
+        import kombu.pools
+
         app.conf.broker_url = url
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Not app._pool.force_close_all(): kombu's process-wide registry would keep handing
+        # out that closed pool to later tests ("Acquire on closed pool").
+        kombu.pools.reset()
         app._pool = None
         amqp = app.__dict__.get("amqp")
         if amqp is not None:
