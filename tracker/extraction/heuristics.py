@@ -101,6 +101,14 @@ _BEFORE_GOOD = re.compile(
     r"\bstarts? at|\bstarting (?:at|from)|\bfrom|inkl\.?(?: mwst)?)\W{0,3}$",
     re.IGNORECASE,
 )
+# Labels that may stand a few words before the amount: EU "lowest price in 30 days" notices,
+# "was" wording in other languages.
+FAR_LABELS = re.compile(
+    r"(?:lowest price|niedrigste[rn]? preis|tiefstpreis|najniższa cena|prix le plus bas|"
+    r"prezzo più basso|precio más bajo|laagste prijs|au lieu de|prix barré|économisez|"
+    r"invece di|risparmi|było|streichpreis|statt|ursprünglich|originalpreis)[^\d]{0,40}$",
+    re.IGNORECASE,
+)
 _DOLLAR_LIKE = frozenset({"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"})
 _DIGIT = re.compile(r"\d")
 # "$17.01 (61%)" is what you save, not what you pay.
@@ -206,7 +214,7 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
             c.score += 0.5
         if node.tag in ("strong", "b", "h2", "h3", "h1") and depth <= 1:
             c.score += 0.5
-    if _BEFORE_BAD.search(before):
+    if _BEFORE_BAD.search(before) or FAR_LABELS.search(before):
         c.rejected = f"label {before.strip()[-20:]!r}"
         return
     if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):

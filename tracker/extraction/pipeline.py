@@ -13,7 +13,13 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .heuristics import HeuristicResult, availability_near_title, heuristic_price, price_struck_everywhere
+from .heuristics import (
+    FAR_LABELS,
+    HeuristicResult,
+    availability_near_title,
+    heuristic_price,
+    price_struck_everywhere,
+)
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .result import ExtractionResult
@@ -254,7 +260,7 @@ def _price_shown(text: str, price: Decimal) -> str:
             break
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 45):found.start()])
         after = text[found.end():found.end() + 40]
-        if not _SHOWN_AS_OTHER.search(before) and not _AFTER_TIGHT.match(after):
+        if not _SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not _AFTER_TIGHT.match(after):
             return "clean"
         shown = "labelled"
     return shown
