@@ -478,7 +478,7 @@ def _charset_from_header(content_type: str) -> str | None:
     return None
 
 
-def decode_body(body: bytes, *, content_type: str = "") -> tuple[str, str]:
+def decode_body(body: bytes | bytearray, *, content_type: str = "") -> tuple[str, str]:
     """Text of a body and the encoding used: BOM, then HTTP header, then `<meta>`, then detection.
 
     A declared single-byte charset on a body that is valid UTF-8 with non-ASCII bytes is
@@ -563,7 +563,7 @@ _ACCEPT_HEADERS = {
 }
 
 
-def _read_body(response: requests.Response, *, limit: int, deadline: _Deadline) -> bytes:
+def _read_body(response: requests.Response, *, limit: int, deadline: _Deadline) -> bytearray:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and not response.headers.get("Content-Encoding") and int(declared) > limit:
         raise FetchError("the page is larger than the size limit", kind="too_large")
@@ -591,7 +591,7 @@ def _read_body(response: requests.Response, *, limit: int, deadline: _Deadline) 
         raise FetchError(f"the connection broke: {exc.__class__.__name__}", transient=True) from exc
     if deadline.expired:
         raise FetchError("the download took longer than the deadline", kind="timeout", transient=True)
-    return bytes(body)
+    return body
 
 
 def safe_request(
@@ -757,7 +757,7 @@ def _finish(
         elapsed_ms=_ms(started),
         encoding=encoding,
         redirects=redirects,
-        content=body,
+        content=bytes(body) if accept == "any" else b"",  # kept only for callers that pass bytes on
     )
 
 
