@@ -92,7 +92,8 @@ _AFTER_BAD = re.compile(
     r"^\W{0,2}(?:/\s?\w|per\b|pro\b|each\s*\(reg|a month|/mo\b|mo\.|month|monthly|x\b|"
     r"off\b|% off|savings|shipping\b(?!\s*:)|delivery\b(?!\s*:)|versand\b|frete\b|s/ juros|sem juros|"
     r"interest|for eligible|with prime|prime\b|with code|back\b|cashback|credit|"
-    r"in rewards|reward|import|deposit|spent|spend|or more|and up|& under|and under|or less)",
+    r"in rewards|reward|import|deposit|spent|spend|or more|and up|& under|and under|or less|"
+    r"ex\.? vat|exc\.?(?:l\.?|luding)? (?:vat|tax|mwst)|excl\.?\b|zzgl|netto|net\b|\+ ?vat|plus vat|\+ ?tax)",
     re.IGNORECASE,
 )
 _BEFORE_GOOD = re.compile(
