@@ -25,6 +25,7 @@ import codecs
 import heapq
 import ipaddress
 import json
+import os
 import re
 import socket
 import threading
@@ -384,6 +385,17 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker must not inherit the parent's watchdog lock (maybe held) or sockets.
+    global _watchdog
+    _watchdog = _Watchdog()
+    _local.session = None
+    _local.deadline = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # --- URL form ------------------------------------------------------------------------------

@@ -398,6 +398,8 @@ def circuit_record(*, store: Store, failed: bool) -> str:
 
 def _counts_as_failure(exc: FetchError) -> bool | None:
     """True: the shop is struggling or refusing us. False: it answered. None: says nothing."""
+    if exc.kind == "render_unavailable":
+        return None  # our browser is missing, not the shop's fault
     if exc.kind == "blocked" or exc.transient:
         return True
     if exc.kind in ("http", "not_html", "too_large"):
