@@ -242,3 +242,25 @@ def test_an_unchanged_page_costs_a_304(shop, user):
     assert listing.etag == '"v1"'
     assert _check(listing).check.outcome == CheckLog.Outcome.UNCHANGED
     assert shop.requests[-1][1].get("If-None-Match") == '"v1"'
+
+
+def _fetch_in_child(url, queue):
+    try:
+        queue.put(fetch_page(url).status)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        queue.put(repr(exc))
+
+
+def test_a_forked_worker_fetches_with_a_watchdog_of_its_own(shop):
+    import multiprocessing
+
+    shop.routes["/p"] = page(product_html("Forked kettle"))
+    assert fetch_page(shop.url("/p")).status == 200  # the parent's watchdog is running now
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fetch_in_child, args=(shop.url("/p"), queue))
+    child.start()
+    try:
+        assert queue.get(timeout=20) == 200
+    finally:
+        child.join(10)
