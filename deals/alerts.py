@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from tracker.models import CheckLog, Listing, PricePoint, Product
@@ -110,21 +110,49 @@ def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None, 
 
 def product_quality(*, product: Product, at: datetime | None = None) -> quality_mod.Quality:
     """Deal quality of the product's best current trusted price (any store, same currency)."""
-    listings = [
-        listing
-        for listing in _trusted_listings(product, None)
-        if listing.last_price is not None and listing.in_stock is not False
-    ] or [listing for listing in _trusted_listings(product, None) if listing.last_price is not None]
-    if not listings:
-        return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
-    best = min(listings, key=lambda listing: listing.last_price)
+    return products_quality(products=[product], at=at)[product.pk]
+
+
+def products_quality(*, products, at: datetime | None = None) -> dict[int, quality_mod.Quality]:
+    """Deal quality of many products in three queries, whatever their number (for lists)."""
     at = at or timezone.now()
-    history = list(
-        _points_until([listing.pk for listing in _trusted_listings(product, None)], best.currency, at)
-        .filter(checked_at__gte=at - timedelta(days=QUALITY_HISTORY_DAYS))
-        .values_list("checked_at", "price")
-    )
-    return quality_mod.deal_quality(price=best.last_price, at=at, history=history)
+    product_ids = [product.pk for product in products]
+    by_product: dict[int, list[Listing]] = {pk: [] for pk in product_ids}
+    for listing in Listing.objects.filter(product_id__in=product_ids).exclude(status__in=UNTRUSTED_STATUSES):
+        by_product[listing.product_id].append(listing)
+    best: dict[int, Listing] = {}
+    for pk, listings in by_product.items():
+        priced = [listing for listing in listings if listing.last_price is not None]
+        buyable = [listing for listing in priced if listing.in_stock is not False] or priced
+        if buyable:
+            best[pk] = min(buyable, key=lambda listing: listing.last_price)
+    wanted = Q(pk__in=[])
+    for pk, listing in best.items():
+        wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
+    points = PricePoint.objects.filter(wanted, checked_at__lte=at)
+    summary = {
+        row["listing__product_id"]: row
+        for row in points.filter(checked_at__gte=at - timedelta(days=QUALITY_HISTORY_DAYS))
+        .values("listing__product_id")
+        .annotate(count=Count("id"), first_at=Min("checked_at"), lowest=Min("price"))
+        .order_by()
+    }
+    recent: dict[int, list] = {}
+    for product_id, price in points.filter(checked_at__gte=at - quality_mod.MEDIAN_WINDOW).values_list(
+        "listing__product_id", "price"
+    ):
+        recent.setdefault(product_id, []).append(price)
+    result = {}
+    for pk in product_ids:
+        row = summary.get(pk)
+        if pk not in best or row is None:
+            result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
+            continue
+        result[pk] = quality_mod.deal_quality_from_summary(
+            price=best[pk].last_price, at=at, count=row["count"], first_at=row["first_at"],
+            lowest=row["lowest"], recent=recent.get(pk, []),
+        )
+    return result
 
 
 def _quality_at(point: PricePoint) -> quality_mod.Quality:

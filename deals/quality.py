@@ -42,11 +42,27 @@ def deal_quality(*, price: Decimal, at: datetime, history: Sequence[tuple[dateti
     """Judge `price` (seen at `at`) against `history`: (checked_at, price) pairs, which may
     include the current one. Only history up to `at` counts."""
     points = [(when, value) for when, value in history if when <= at]
-    if not points or len(points) < MIN_PRICES or at - min(when for when, _ in points) < MIN_SPAN:
+    if not points:
         return Quality(NOT_ENOUGH, "Not enough history yet")
-    lowest = min(value for _, value in points)
-    span_days = _days(at - min(when for when, _ in points))
-    recent = [value for when, value in points if when >= at - MEDIAN_WINDOW]
+    return deal_quality_from_summary(
+        price=price,
+        at=at,
+        count=len(points),
+        first_at=min(when for when, _ in points),
+        lowest=min(value for _, value in points),
+        recent=[value for when, value in points if when >= at - MEDIAN_WINDOW],
+    )
+
+
+def deal_quality_from_summary(
+    *, price: Decimal, at: datetime, count: int, first_at: datetime | None, lowest: Decimal | None,
+    recent: Sequence[Decimal],
+) -> Quality:
+    """The same judgement from a summary of the history (how many prices, since when, the
+    lowest, and the prices of the last 30 days), which a database can compute in bulk."""
+    if not count or first_at is None or lowest is None or count < MIN_PRICES or at - first_at < MIN_SPAN:
+        return Quality(NOT_ENOUGH, "Not enough history yet")
+    span_days = _days(at - first_at)
     typical = Decimal(median(recent)) if recent else None
     if price <= lowest:
         return Quality(ALL_TIME_LOW, f"Lowest in {span_days} days", lowest, typical)
