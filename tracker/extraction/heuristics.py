@@ -408,16 +408,21 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     if parent_a is None or parent_b is None:
         return None
     block = None
-    for node in ancestors(parent_a, 2):
-        if node is parent_b or any(node is x for x in ancestors(parent_b, 2)):
+    for node in ancestors(parent_a, 3):
+        if node is parent_b or any(node is x for x in ancestors(parent_b, 3)):
             block = node
             break
     if block is None:
         return None
-    text = " ".join(block.text_content().split())
-    if len(text) > 200 or len({t.amount for t in find_amounts(text)}) != 2:
+    text = bounded_text(block, 300)
+    if text is None:
         return None
-    if re.search(r"%|\boff\b|\bsave\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:", text, re.IGNORECASE):
+    # The block may also print the saving itself ("Instant Savings: $200.00").
+    amounts = {t.amount for t in find_amounts(text)} - {abs(a.amount - b.amount)}
+    if amounts != {a.amount, b.amount}:
+        return None
+    if re.search(r"%|\boff\b|\bsav(?:e|ings?)\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:|\byou pay\b",
+                 text, re.IGNORECASE):
         return a if a.amount < b.amount else b
     return None
 
