@@ -170,3 +170,8 @@ def test_megabytes_of_flat_price_junk_stay_bounded():
     body = "<h1>Teapot</h1>" + '<li><a href="/x">item</a> <span>$2.00</span></li>' * 30_000
     _, found = _find(body)
     assert len(found.candidates) <= 400
+
+
+def test_sale_pair_with_its_saving_printed_beside_it():
+    _, found = _find('<h1>Teapot</h1><div class="prices"><span>$40.00</span> <span>$30.00</span> <em>Save $10.00</em></div>')
+    assert found.price == Decimal("30.00")
