@@ -3,6 +3,15 @@ import logging
 from django.apps import AppConfig
 
 
+def dashboard_rows_annotate(*, request, rows) -> None:
+    """Deal quality of every dashboard row, judged in bulk (`row.extra["deal_quality"]`)."""
+    from .alerts import products_quality
+
+    quality = products_quality(products=[row.product for row in rows])
+    for row in rows:
+        row.extra["deal_quality"] = quality.get(row.product.pk)
+
+
 class DealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "deals"
@@ -21,6 +30,8 @@ class DealsConfig(AppConfig):
             ui.nav_link_register(label="Deals", url_name="deals:index", order=20)
             ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
             ui.product_panel_register(template="deals/_product_panel.html", order=20)
+            if hasattr(ui, "dashboard_rows_register"):
+                ui.dashboard_rows_register(dashboard_rows_annotate)
         # Apprise logs plugin details that can include parts of channel URLs; its messages are
         # captured per send (and redacted) instead of going to the application log.
         apprise_log = logging.getLogger("apprise")

@@ -21,8 +21,11 @@ def _page_products(context, product) -> list:
 
 
 @register.inclusion_tag("deals/_quality.html", takes_context=True)
-def deal_quality(context, product) -> dict:
-    # One bulk judgement per request: a list of products costs the same few queries as one.
+def deal_quality(context, product, quality=None) -> dict:
+    """`quality` given (the dashboard's `row.extra.deal_quality`, filled in bulk): shown as is."""
+    if quality is not None:
+        return {"quality": quality}
+    # Otherwise one bulk judgement per request: a list of products costs the same few queries as one.
     holder = context.get("request") or context.render_context
     cache = getattr(holder, _CACHE, None) if holder is context.get("request") else holder.get(_CACHE)
     if cache is None or product.pk not in cache:

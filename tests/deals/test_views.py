@@ -190,4 +190,4 @@ def test_the_dashboard_row_shows_deal_quality(client_in, product):
         record_price(listing, 120 - day, later(days=day))
     page = client_in.get(reverse("tracker:dashboard"))
     assert page.status_code == 200
-    assert b"deal-quality" in page.content
+    assert b"deal-quality" in page.content and b"Lowest in" in page.content
