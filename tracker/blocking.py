@@ -59,8 +59,17 @@ _BLOCK_TEXT = re.compile(
     r"automated (access|requests|queries)|we have detected unusual activity",
     re.IGNORECASE,
 )
+# Cheap substring tests before the _BLOCK_TEXT regex (which is slow on a whole page).
+_BLOCK_WORDS = (
+    "permission to access", "denied", "human", "robot", "unusual", "enable javascript and cookies",
+    "enable cookies", "& hold", "&amp; hold", "and hold", "checking if the site", "checking your browser", "automated",
+)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_INVISIBLE = re.compile(r"<(script|style|noscript|template|svg)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_INVISIBLE = re.compile(
+    r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<noscript\b.*?</noscript\s*>|"
+    r"<template\b.*?</template\s*>|<svg\b.*?</svg\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _STRUCTURED_PRICE = re.compile(
@@ -101,22 +110,33 @@ def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str |
     reason = block_reason_from_headers(status=status, headers=headers)
     if reason:
         return reason
-    lowered = text.lower()
-    head = lowered[:300_000]
+    head = text[:300_000].lower()
     for vendor, marker in CHALLENGE_MARKERS:
         if marker in head:
             return f"{vendor} bot challenge or block page"
     title_match = _TITLE.search(text[:50_000])
     title = _SPACE.sub(" ", title_match.group(1)).strip() if title_match else ""
-    visible = visible_text(text[:300_000])
+    # The visible text costs a regex pass over the page: computed only when a rule needs it.
+    visible_cache: list[str] = []
+
+    def visible() -> str:
+        if not visible_cache:
+            visible_cache.append(visible_text(text[:300_000]))
+        return visible_cache[0]
+
     if any(widget in head for widget in CAPTCHA_WIDGETS) and (
-        len(visible) <= INTERSTITIAL_MAX_CHARS or _BLOCK_TITLE.search(title)
+        _BLOCK_TITLE.search(title) or len(visible()) <= INTERSTITIAL_MAX_CHARS
     ):
         return "a captcha page"
-    if title and _BLOCK_TITLE.search(title) and len(visible) <= INTERSTITIAL_MAX_CHARS:
+    if title and _BLOCK_TITLE.search(title) and len(visible()) <= INTERSTITIAL_MAX_CHARS:
         return f"a block page ({title[:80]})"
-    if len(visible) <= INTERSTITIAL_MAX_CHARS and _BLOCK_TEXT.search(visible):
+    if (
+        len(text) < 150_000
+        and any(word in head for word in _BLOCK_WORDS)
+        and len(visible()) <= INTERSTITIAL_MAX_CHARS
+        and _BLOCK_TEXT.search(visible())
+    ):
         return "an access-denied page"
-    if status == 200 and len(visible) < EMPTY_SHELL_CHARS and not _STRUCTURED_PRICE.search(head):
+    if status == 200 and not _STRUCTURED_PRICE.search(head) and len(visible()) < EMPTY_SHELL_CHARS:
         return "an empty page shell (the page may need JavaScript: try 'render in a browser')"
     return None
