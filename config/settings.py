@@ -457,8 +457,11 @@ METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH")  # "user:password" for /metri
 # Every process writes its counters to files under this folder (prometheus-client's
 # multiprocess mode); /metrics adds up all of them. Web and workers must share it (a volume).
 PROMETHEUS_MULTIPROC_BASE = Path(
-    env_str("PROMETHEUS_MULTIPROC_BASE", str(DATA_DIR / "prometheus"))
+    env_str("PROMETHEUS_MULTIPROC_BASE") or str(DATA_DIR / "prometheus")
 ).resolve()
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Set but empty (a copied .env.example) must not switch prometheus-client to a folder "".
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 if METRICS_ENABLED and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import socket as _socket
 
@@ -489,7 +492,7 @@ LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
 # Price points older than this are compacted (repeats of one price thinned to first + last).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
 BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
-BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups"))).resolve()
+BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 PERIODIC_TASKS.update(
     {
