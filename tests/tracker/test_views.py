@@ -56,9 +56,11 @@ def shop():
 
 @pytest.fixture
 def eager(settings):
+    # Read before the settings change: Celery's conf may load them lazily, and keeping True
+    # here would leave every later test of the run eager.
+    previous = celery_app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
-    previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
