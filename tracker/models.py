@@ -249,6 +249,7 @@ class ListingPage(models.Model):
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, related_name="page")
     url = models.URLField(max_length=2000)
     html = models.TextField()
+    html_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of `html`: unchanged pages are not rewritten.")
     truncated = models.BooleanField(default=False)
     fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -9,6 +9,7 @@ every active pattern daily.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -159,14 +160,20 @@ def price_jump(*, price: Decimal, reference: Decimal | None) -> bool:
 def listing_page_save(*, listing: Listing, url: str, html: str) -> None:
     """Keep the latest fetched HTML of a listing (capped). Safe to run twice: one row per listing."""
     cap = settings.LISTING_PAGE_MAX_CHARS
-    text = html or ""
+    text = (html or "")[:cap]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    now = timezone.now()
+    # Most checks find the page as it was: one small UPDATE instead of rewriting the HTML.
+    if ListingPage.objects.filter(listing=listing, html_hash=digest).update(url=url[:2000], fetched_at=now):
+        return
     ListingPage.objects.update_or_create(
         listing=listing,
         defaults={
             "url": url[:2000],
-            "html": text[:cap],
-            "truncated": len(text) > cap,
-            "fetched_at": timezone.now(),
+            "html": text,
+            "html_hash": digest,
+            "truncated": len(html or "") > cap,
+            "fetched_at": now,
         },
     )
 
