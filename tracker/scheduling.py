@@ -67,7 +67,7 @@ def checks_claim_due(*, now: datetime | None = None, limit: int | None = None) -
         )
     spread = settings.DISPATCH_SPREAD_SECONDS / max(len(claimed), 1)
     result = []
-    for index, ((listing_id, priority), check) in enumerate(zip(claimed, checks)):
+    for index, ((listing_id, priority), check) in enumerate(zip(claimed, checks, strict=True)):
         # bulk_create returns primary keys on PostgreSQL and SQLite.
         countdown = 0.0 if priority == "high" else round(index * spread, 2)
         result.append(ClaimedCheck(listing_id, check.pk, QUEUE_FOR_PRIORITY[priority], countdown))
