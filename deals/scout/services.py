@@ -326,14 +326,6 @@ def _matches_save(scored: list[tuple[Watch, DealListing, dict]], *, now: datetim
     return result
 
 
-def match_score(*, watch: Watch, listing: DealListing, now: datetime | None = None) -> DealMatch:
-    """Create or re-score the match of one listing to a watch. Safe to run twice."""
-    now = now or timezone.now()
-    comparable = watch_pool(watch=watch, now=now).comparable_for(listing)
-    verdict = deal_score(price=listing.price, comparable=comparable)
-    return _matches_save([(watch, listing, _match_values(comparable, verdict, now))], now=now)[0]
-
-
 def _match_values(comparable: Comparable, verdict: DealScore, now: datetime) -> dict:
     return {
         "comparable_price": comparable.price,
