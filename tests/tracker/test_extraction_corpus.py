@@ -34,9 +34,7 @@ KNOWN_MISSES = {
     "walmart-com": "two microdata sellers; the visible buy box is not convincing enough",
 }
 # A wrong price today. Strict xfail: fixing one makes its test pass loudly.
-KNOWN_WRONG = {
-    "tempur-co-uk": "'From £1,049.00' over a size-dependent price list is taken as the price",
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 
 @cache

@@ -175,3 +175,21 @@ def test_megabytes_of_flat_price_junk_stay_bounded():
 def test_sale_pair_with_its_saving_printed_beside_it():
     _, found = _find('<h1>Teapot</h1><div class="prices"><span>$40.00</span> <span>$30.00</span> <em>Save $10.00</em></div>')
     assert found.price == Decimal("30.00")
+
+
+def test_a_from_price_over_a_list_of_sizes_with_their_prices_is_no_single_price():
+    _, found = _find(
+        '<h1>Mattress</h1><table><tr><td><span class="price">From £1,049.00</span></td></tr>'
+        '<tr><td><select><option selected>Single (£1,049.00)</option><option>Double (£1,898.99)</option>'
+        "<option>King (£2,199.00)</option></select></td></tr></table>"
+    )
+    assert found.price is None
+    assert "range" in found.reason
+
+
+def test_a_from_price_without_a_list_of_options_is_the_price():
+    _, found = _find(
+        '<h1>Mattress</h1><table><tr><td><span class="price">From £1,049.00</span></td></tr>'
+        "<tr><td><select><option selected>Single</option><option>Double</option></select></td></tr></table>"
+    )
+    assert found.price == Decimal("1049.00")

@@ -102,6 +102,12 @@ _BEFORE_GOOD = re.compile(
     r"\bstarts? at|\bstarting (?:at|from)|\bfrom|inkl\.?(?: mwst)?)\W{0,3}$",
     re.IGNORECASE,
 )
+# "From £1,049": the cheapest of several sizes or options when the page lists others.
+_LOWER_BOUND = re.compile(
+    r"(?:\bfrom|\bstarts? at|\bstarting (?:at|from)|\bab|\bà partir de|\ba partir de|\bdesde|\bvanaf)"
+    r"(?:\s*\([^)]{0,15}\))?\W{0,3}$",
+    re.IGNORECASE,
+)
 # Labels that may stand a few words before the amount: EU "lowest price in 30 days" notices,
 # "was" wording in other languages.
 FAR_LABELS = re.compile(
@@ -232,6 +238,8 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         c.rejected = "price range"
         c.reasons.append("range")
         return
+    if _LOWER_BOUND.search(before):
+        c.reasons.append("from")
     if _BEFORE_GOOD.search(before):
         c.score += 1.5
         c.reasons.append("labelled")
@@ -388,6 +396,9 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
             )
             return result
         best = picked
+    if "from" in best.reasons and _lists_option_prices(best):
+        result.reason = f"the page shows a price range ({best.text[:30]!r} over a list of options)"
+        return result
     result.price = best.amount
     result.currency = best.currency or (currency_hint if best.symbol in (None, "$") else None)
     # "$" and "kr" are shared by several currencies: the page's own hint decides.
@@ -399,6 +410,20 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
     result.confidence = round(min(0.85, 0.5 + 0.05 * margin), 2)
     result.selector = derive_selector(tree, best.element, best.amount)
     return result
+
+
+def _lists_option_prices(c: Candidate) -> bool:
+    """True when a choice list (sizes, models) beside a "From" price prints several prices:
+    "From" is then the lower bound of that list, and no option is chosen yet."""
+    for node in list(ancestors(c.element, 6))[1:]:
+        if bounded_text(node, 3000) is None:
+            return False
+        amounts = set()
+        for option in node.iter("option"):
+            amounts.update(t.amount for t in find_amounts(option.text_content()[:200], limit=2))
+        if len(amounts) > 1:
+            return True
+    return False
 
 
 def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
