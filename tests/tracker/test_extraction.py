@@ -162,3 +162,44 @@ def test_a_structured_range_alone_gives_no_price():
     result = extract(_page('<span class="price">$10.00 - $20.00</span>', head))
     assert result.price is None
     assert "range" in result.reason
+
+
+def test_structured_price_beside_a_hidden_was_label_is_trusted_when_the_page_reads_it_as_the_price():
+    body = '\n<div style="display:none">\n<span>RRP:</span>\n</div>\n<div class="buy">\n<em class="price">$24.99</em>\n</div>'
+    result = extract(_page(body, JSONLD_24_99))
+    assert result.price == Decimal("24.99")
+    assert result.method == "json-ld"
+    assert not result.flagged
+
+
+def test_structured_price_shown_only_as_a_was_price_is_still_flagged():
+    body = '\n<div class="buy">Was: $24.99 <span class="price">$19.99</span></div>'
+    result = extract(_page(body, JSONLD_24_99))
+    assert result.price is None
+    assert result.flagged
+
+
+def _net_gross_page(gross: str) -> str:
+    head = (
+        '<script type="application/ld+json">{"@type":"Product","name":"Kettle",'
+        '"offers":{"@type":"Offer","price":"4.92","priceCurrency":"EUR"}}</script>'
+    )
+    body = (
+        '\n<div class="price-box">\n<span class="price-excluding-tax"><span class="label">zzgl. MwSt (21%):</span>\n'
+        '<span class="price">4,92 €</span></span>\n<span class="price-including-tax">'
+        f'<span class="label">Inkl. MwSt (21%):</span>\n<span class="price">{gross} €</span></span>\n</div>'
+    )
+    return _page(body, head)
+
+
+def test_a_structured_net_price_gives_way_to_the_gross_price_the_page_shows():
+    result = extract(_net_gross_page("5,95"))
+    assert result.price == Decimal("5.95")
+    assert result.currency == "EUR"
+    assert not result.flagged
+
+
+def test_a_structured_net_price_beside_an_amount_that_is_not_its_gross_is_flagged():
+    result = extract(_net_gross_page("7,95"))
+    assert result.price is None
+    assert result.flagged

@@ -28,9 +28,7 @@ KNOWN_MISSES = {
     "etsy-com-2": "structured prices disagree with each other and with the page",
     "monrovia-com": "OpenGraph price disagrees with the page: flagged",
     "rejuvenation-com": "JSON-LD and meta prices differ and the buy box is rendered by JavaScript",
-    "sciencebobstore-com": "the only visible copy of the price reads 'RRP: $10.95' (empty label)",
     "sephora-com": "two JSON-LD offers; the selected size is chosen by script",
-    "toralin-de": "microdata carries the net price the page labels 'zzgl. MwSt': flagged",
     "walmart-com": "two microdata sellers; the visible buy box is not convincing enough",
 }
 # A wrong price today. Strict xfail: fixing one makes its test pass loudly.

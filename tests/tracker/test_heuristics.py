@@ -193,3 +193,12 @@ def test_a_from_price_without_a_list_of_options_is_the_price():
         "<tr><td><select><option selected>Single</option><option>Double</option></select></td></tr></table>"
     )
     assert found.price == Decimal("1049.00")
+
+
+def test_a_price_named_including_tax_is_the_price_and_excluding_tax_is_not():
+    _, found = _find(
+        '<h1>Teapot</h1><div class="price-box"><span class="price-excluding-tax">4,92 €</span>'
+        '<span class="price-including-tax">5,95 €</span></div>',
+        lang="de",
+    )
+    assert found.price == Decimal("5.95")

@@ -267,15 +267,47 @@ def _rezone(body, anchor, hidden, zone) -> None:
 
 def bounded_text(el: etree._Element, limit: int) -> str | None:
     """The element's text, or None as soon as it grows past `limit` characters."""
+    return _bounded(el.itertext(), limit)
+
+
+def visible_bounded_text(el: etree._Element, limit: int, hidden: set[int]) -> str | None:
+    """`bounded_text` without the text of hidden elements (`hidden`: ids from `page_scan`), so
+    a hidden label ("RRP:" over an empty value) does not speak for a visible price."""
+    return _bounded(_visible_pieces(el, hidden), limit)
+
+
+def _bounded(pieces: Iterator[str], limit: int) -> str | None:
     parts: list[str] = []
     size = 0
-    for piece in el.itertext():
+    for piece in pieces:
         parts.append(piece)
         size += len(piece)
         if size > limit * 3:
             return None
     text = " ".join("".join(parts).split())
     return text if len(text) <= limit else None
+
+
+def _visible_pieces(el: etree._Element, hidden: set[int]) -> Iterator[str]:
+    """The element's texts and tails in document order, hidden and script subtrees left out;
+    children are read lazily, so a long flat list costs only what is read."""
+    if el.text:
+        yield el.text
+    stack = [(el, iter(el))]
+    while stack:
+        node, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if node is not el and node.tail:
+                yield node.tail
+        elif not isinstance(child.tag, str) or id(child) in hidden or child.tag.lower() in _SKIP_TAGS:
+            if child.tail:
+                yield child.tail
+        else:
+            if child.text:
+                yield child.text
+            stack.append((child, iter(child)))
 
 
 def price_text(el: etree._Element, limit: int = 400) -> str:

@@ -27,6 +27,7 @@ from .dom import (
     page_scan,
     price_text,
     visible_availability,
+    visible_bounded_text,
     words_of,
 )
 from .parsing import (
@@ -61,6 +62,7 @@ _NEG_WORDS = frozenset(
      "marketplace", "outlet", "openbox", "giftcard", "egift", "minimal", "tier", "tierprice",
      "used", "refurbished", "seller", "sellers", "rewards", "points", "financing", "finance"}
 )
+_GROSS_WORDS = frozenset({"including", "incl", "inkl", "inc", "gross", "brutto", "withtax", "intax"})
 _SOFT_NEG_WORDS = frozenset({"regular", "from", "min", "max", "range", "total"})
 _POS_WORDS = frozenset(
     {"sale", "special", "current", "final", "now", "our", "actual", "offer", "selling",
@@ -159,7 +161,7 @@ def _context(el: etree._Element, text: str, page: Page) -> tuple[str, str]:
         parent = node.getparent()
         if parent is None:
             break
-        full = bounded_text(parent, 400) if id(parent) not in page.hidden else ""
+        full = visible_bounded_text(parent, 400, page.hidden) if id(parent) not in page.hidden else ""
         if full is None:
             break
         pos = full.find(text)
@@ -207,6 +209,8 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
             c.score += 6 if depth <= 1 else 3
             c.reasons.append("itemprop=price")
         bad = words & _NEG_WORDS
+        if "tax" in bad and words & _GROSS_WORDS:
+            bad = bad - {"tax"}  # "price-including-tax" is what the shopper pays
         if bad and depth <= 2:
             c.rejected = f"named {sorted(bad)[0]!r}"
             return

@@ -108,20 +108,34 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     result.price = price
     result.currency = verdict.currency
     result.method = verdict.method
-    shown = _price_shown(_visible_text(tree), price)
+    text = _visible_text(tree)
+    shown = _price_shown(text, price)
     if shown == "clean" and price_struck_everywhere(tree, price, shown=_price_shown):
         shown = "labelled"
     if shown == "clean":
         result.confidence = 0.95
         return
     if shown == "labelled":
+        found = heuristics()
+        if found is not None and found.price == price:
+            # The DOM reading, which knows hidden labels and crossed-out blocks, takes the
+            # same amount for the price: two layers agree.
+            result.confidence = 0.85
+            return
+        if found is not None and found.price is not None and _gross_of_net(text, price, found.price):
+            # Shops that sell to businesses publish the net price; the shopper pays the gross one.
+            result.price = found.price
+            result.currency = verdict.currency or found.currency
+            result.method = "heuristic"
+            result.confidence = found.confidence
+            result.selector = found.selector.selector if found.selector else None
+            return
         _disagree(
             result,
             f"structured data says {price} but the page shows it only as another kind of amount "
             "(was, net, shipping, instalment...)",
             {"layer": verdict.method, "price": str(price)},
         )
-        found = heuristics()
         if found is not None and found.price is not None:
             result.disagreements.append({"layer": "heuristic", "price": str(found.price)})
         return
@@ -239,12 +253,11 @@ _SHOWN_AS_OTHER = re.compile(
 )
 _AFTER_TIGHT = re.compile(r"^\s?(?:/\s?\w|per\b|off\b|a month|/mo\b|month\b|x\b)", re.IGNORECASE)
 _TRAILING_CURRENCY = re.compile(rf"\s*(?:{_CUR_WORD}|{_CUR_SIGN})\s*$")
+_LEADING_CURRENCY = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})")
 
 
-def _price_shown(text: str, price: Decimal) -> str:
-    """How the page text prints this amount: "clean" (as a price), "labelled" (only as a
-    was/net/shipping/instalment amount) or "absent". Usual forms count: `1,299.00`,
-    `1.299,00`, `1 299`, `1299`, and `3157` for `$31<sup>57</sup>`."""
+def _amount_pattern(price: Decimal) -> re.Pattern:
+    """The amount as pages print it: `1,299.00`, `1.299,00`, `1 299`, `1299`, `3157`."""
     whole, _, cents = f"{price:.2f}".partition(".")
     groups = []
     head = whole
@@ -254,9 +267,15 @@ def _price_shown(text: str, price: Decimal) -> str:
     groups.insert(0, head)
     number = r"[.,'’\u00a0\u202f ]?".join(groups)
     tail = rf"(?:[.,]\s?{cents}|{cents})" if cents != "00" else r"(?:[.,]\s?00?|,-)?"
-    pattern = re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d)")
+    return re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d)")
+
+
+def _price_shown(text: str, price: Decimal) -> str:
+    """How the page text prints this amount: "clean" (as a price), "labelled" (only as a
+    was/net/shipping/instalment amount) or "absent". Usual forms count: `1,299.00`,
+    `1.299,00`, `1 299`, `1299`, and `3157` for `$31<sup>57</sup>`."""
     shown = "absent"
-    for seen, found in enumerate(pattern.finditer(text)):
+    for seen, found in enumerate(_amount_pattern(price).finditer(text)):
         if seen >= 50:
             break
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 45):found.start()])
@@ -265,6 +284,33 @@ def _price_shown(text: str, price: Decimal) -> str:
             return "clean"
         shown = "labelled"
     return shown
+
+
+_NET_BEFORE = re.compile(
+    r"(?:\bzzgl\.?|\bexkl\.?|\bexcl\.?|\bexcluding|\bex\.?|\bnet(?:to)?|\bohne|\bhors)"
+    r"(?:\s*(?:mwst|ust|vat|tax|gst|taxes|btw|tva|iva)\.?)?(?:\s*\([^)]{0,15}\))?\W{0,3}$",
+    re.IGNORECASE,
+)
+_NET_AFTER = re.compile(
+    r"^\W{0,3}(?:\+\s?(?:vat|mwst|tax|gst)|plus (?:vat|tax|gst)|zzgl|exkl|excl|ex\.? vat|"
+    r"excluding|net(?:to)?\b|ht\b|hors taxes?)",
+    re.IGNORECASE,
+)
+# Standard and reduced VAT rates (%), from 5 % (e.g. UK reduced, Canada GST) to 27 % (Hungary).
+_VAT_RATES = (5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27)
+
+
+def _gross_of_net(text: str, net: Decimal, gross: Decimal) -> bool:
+    """True when the page labels `net` as a price before tax and `gross` is exactly that
+    price with a VAT rate added (to the cent)."""
+    if not any(abs(net * (100 + rate) / 100 - gross) <= Decimal("0.01") for rate in _VAT_RATES):
+        return False
+    for found in _amount_pattern(net).finditer(text):
+        before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 30):found.start()])
+        after = _LEADING_CURRENCY.sub("", text[found.end():found.end() + 30])
+        if _NET_BEFORE.search(before) or _NET_AFTER.match(after):
+            return True
+    return False
 
 
 _LANG_CURRENCY = {
