@@ -203,3 +203,31 @@ def test_a_structured_net_price_beside_an_amount_that_is_not_its_gross_is_flagge
     result = extract(_net_gross_page("7,95"))
     assert result.price is None
     assert result.flagged
+
+
+def _sale_in_meta_page(body: str = "<p>Price loads with JavaScript</p>") -> str:
+    head = (
+        '<script type="application/ld+json">{"@type":"Product","name":"Kettle",'
+        '"offers":{"@type":"Offer","price":"150.00","priceCurrency":"USD"}}</script>'
+        '<meta property="og:title" content="Kettle"><meta property="og:price:standard_amount" content="150.00">'
+        '<meta property="product:price:amount" content="120.00"><meta property="product:price:currency" content="USD">'
+    )
+    return _page(body, head)
+
+
+def test_a_meta_sale_price_beside_its_regular_price_settles_a_structured_regular_price():
+    result = extract(_sale_in_meta_page())
+    assert result.price == Decimal("120.00")
+    assert result.method == "opengraph"
+
+
+def test_a_page_showing_the_regular_price_beats_a_meta_sale_price():
+    result = extract(_sale_in_meta_page('\n<div class="product-price">$150.00</div>'))
+    assert result.price == Decimal("150.00")
+    assert result.method == "json-ld+heuristic"
+
+
+def test_a_meta_sale_price_the_page_contradicts_is_flagged():
+    result = extract(_sale_in_meta_page('\n<div class="product-price">$135.00</div>'))
+    assert result.price is None
+    assert result.flagged

@@ -27,7 +27,6 @@ KNOWN_MISSES = {
     "etsy-com-1": "structured data gives a range; visible price includes shipping",
     "etsy-com-2": "structured prices disagree with each other and with the page",
     "monrovia-com": "OpenGraph price disagrees with the page: flagged",
-    "rejuvenation-com": "JSON-LD and meta prices differ and the buy box is rendered by JavaScript",
     "sephora-com": "two JSON-LD offers; the selected size is chosen by script",
     "walmart-com": "two microdata sellers; the visible buy box is not convincing enough",
 }

@@ -142,6 +142,12 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     # The page never prints the structured price: believe it only if the page shows no
     # other convincing price (prices rendered by JavaScript are common).
     found = heuristics()
+    if found is not None and found.price is not None and found.price != price and found.price in verdict.values:
+        # A sale price in meta tags, but the page shows the regular price another syntax states.
+        result.price = found.price
+        result.method = f"{verdict.values[found.price][0]}+heuristic"
+        result.confidence = 0.85
+        return
     if found is not None and found.price is not None and found.price != price:
         _disagree(
             result,

@@ -36,6 +36,7 @@ class StructuredOffer:
     method: str  # "json-ld", "microdata", "opengraph"
     low_high: tuple[Decimal, Decimal] | None = None  # AggregateOffer range
     all_prices: tuple[Decimal, ...] = ()  # every offer's price, when offers differ
+    regular: Decimal | None = None  # a price the syntax itself names the regular one (OpenGraph)
 
 
 def _types(node: dict) -> set[str]:
@@ -206,6 +207,11 @@ def microdata_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
     return found
 
 
+# Meta tags that name the regular (before-sale) price beside `product:price:amount`.
+_OG_REGULAR = ("og:price:standard_amount", "product:price:standard_amount", "product:original_price:amount",
+               "og:original_price:amount")
+
+
 def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
     meta: dict[str, str] = {}
     for el in tree.iter("meta"):
@@ -221,6 +227,9 @@ def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
             currency = parse_currency(meta.get(f"{prefix}:currency"))
     if amount is None and not meta.get("og:title"):
         return []
+    regular = next(
+        (parse_amount(meta[key]) for key in _OG_REGULAR if meta.get(key)), None
+    )
     availability = parse_availability(
         meta.get("product:availability") or meta.get("og:availability")
     )
@@ -232,6 +241,7 @@ def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
             meta.get("og:title"),
             meta.get("og:image"),
             "opengraph",
+            regular=regular,
         )
     ]
 
@@ -297,11 +307,23 @@ def _main(offers: list[StructuredOffer], page_title: str) -> list[StructuredOffe
     return chosen
 
 
+def _sale_price(verdict: StructuredVerdict, main: list[StructuredOffer]) -> StructuredOffer | None:
+    """Of two prices, the one OpenGraph states as the price while naming the other (higher)
+    one its regular price: the other syntaxes then carry the regular price of a product on sale."""
+    for offer in main:
+        if offer.method != "opengraph" or offer.price is None or offer.regular is None:
+            continue
+        if offer.price < offer.regular and set(verdict.values) == {offer.price, offer.regular}:
+            return offer
+    return None
+
+
 def structured_verdict(tree: lxml.html.HtmlElement, *, page_title: str = "") -> StructuredVerdict:
     """One answer from JSON-LD, microdata and OpenGraph together.
 
     `price` is set only when every syntax that states a price for the main product states
-    the same one; otherwise `values` lists what each says and `reason` explains.
+    the same one, or OpenGraph explains a second one as its regular price; otherwise `values`
+    lists what each says and `reason` explains.
     """
     offers = structured_offers(tree)
     verdict = StructuredVerdict()
@@ -334,6 +356,11 @@ def structured_verdict(tree: lxml.html.HtmlElement, *, page_title: str = "") -> 
             if verdict.has_range
             else "no price in the page's structured data"
         )
+        return verdict
+    sale = _sale_price(verdict, main) if len(verdict.values) == 2 else None
+    if sale is not None:
+        # `values` keeps the regular price: a page that shows it settles the matter otherwise.
+        verdict.price, verdict.method = sale.price, sale.method
         return verdict
     if len(verdict.values) > 1:
         shown = ", ".join(f"{v} ({'/'.join(sorted(set(m)))})" for v, m in verdict.values.items())
