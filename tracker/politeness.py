@@ -3,8 +3,9 @@
 `listing_fetch` is what a check calls instead of fetching directly. It
 
 1. skips the store while its circuit breaker is open (one probe when it goes half-open),
-2. reads robots.txt (protego, cached on the Store row and in memory) and honours it unless an
-   admin switched `respect_robots` off for the store; `Crawl-delay`/`Request-rate` slow us down,
+2. reads robots.txt (protego, cached on the Store row and in memory; fetching it takes a turn
+   of the store's pace) and honours it unless an admin switched `respect_robots` off for the
+   store; `Crawl-delay`/`Request-rate` slow us down,
 3. takes a pacing slot and a concurrency slot shared by every worker (Redis when configured,
    file locks in the data folder otherwise), waiting a little at most, never long,
 4. fetches (through the browser when the store renders JavaScript), and
@@ -28,6 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,11 +114,14 @@ def robots_refresh(*, store: Store, url: str) -> str:
     return text
 
 
+def robots_stale(*, store: Store) -> bool:
+    fetched = store.robots_fetched_at
+    return fetched is None or timezone.now() - fetched > timedelta(seconds=settings.ROBOTS_CACHE_SECONDS)
+
+
 def robots_for_store(*, store: Store, url: str) -> Protego:
     """The store's parsed robots.txt, fetched when older than ROBOTS_CACHE_SECONDS."""
-    now = timezone.now()
-    fetched = store.robots_fetched_at
-    if fetched is None or now - fetched > timedelta(seconds=settings.ROBOTS_CACHE_SECONDS):
+    if robots_stale(store=store):
         robots_refresh(store=store, url=url)
     with _robots_lock:
         cached = _robots_cache.get(store.pk)
@@ -147,6 +152,14 @@ def store_interval(*, store: Store, robots: Protego | None) -> float:
 
 
 # --- Pace and concurrency, shared by all workers --------------------------------------------
+#
+# The pace is a GCRA with no burst, granted only in the present: a turn is taken at the moment
+# the request goes out, and the next one comes an interval later. A waiter never books a turn
+# in the future, so one that wakes late pushes the next request back instead of crowding it:
+# the shop sees at most its limit in a window of any length. The interval carries a small
+# margin for the moments between the grant and the request reaching the shop.
+
+PACE_MARGIN = 0.02  # aim this share under the store's limit
 
 
 class _FileLimiter:
@@ -160,34 +173,33 @@ class _FileLimiter:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def reserve(self, key: str, interval: float, max_wait: float, push: float = 0.0) -> float:
-        """Take the next request time for `key`; returns seconds to wait, or -(seconds) if it
-        is further away than max_wait (nothing taken)."""
-        path = self.folder / f"{key}.pace"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    def turn(self, key: str, interval: float) -> float:
+        """Take the store's turn now: 0.0, or the seconds until the next turn (nothing taken)."""
+        return self._pace(key, lambda tat, now: (tat - now, tat) if tat > now else (0.0, now + interval))
+
+    def push(self, key: str, seconds: float) -> None:
+        """No turn before `seconds` from now."""
+        self._pace(key, lambda tat, now: (0.0, max(tat, now + seconds)))
+
+    def _pace(self, key: str, step) -> float:  # type: ignore[no-untyped-def]
+        fd = os.open(self.folder / f"{key}.pace", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = os.pread(fd, 64, 0)
             try:
-                tat = float(raw.decode().strip() or 0)
+                tat = float(os.pread(fd, 64, 0).decode().strip() or 0)
             except ValueError:
                 tat = 0.0
-            now = time.time()
-            if push:
-                tat = max(tat, now + push)
-                _write(fd, tat)
-                return 0.0
-            start = max(tat, now)
-            wait = start - now
-            if wait > max_wait:
-                return -wait
-            _write(fd, start + interval)
+            wait, new_tat = step(tat, time.time())
+            if new_tat != tat:
+                _write(fd, new_tat)
             return wait
         finally:
-            os.close(fd)
+            os.close(fd)  # closing releases the lock
 
     @contextlib.contextmanager
-    def slot(self, key: str, limit: int) -> Iterator[bool]:
+    def slot(self, key: str, limit: int, interval: float) -> Iterator[float | None]:
+        """Hold one of `limit` concurrency slots and try for a turn: yields None when every slot
+        is taken, else what `turn` returns (the slot is held either way)."""
         for index in range(max(limit, 1)):
             fd = os.open(self.folder / f"{key}.slot{index}", os.O_RDWR | os.O_CREAT, 0o600)
             try:
@@ -196,11 +208,11 @@ class _FileLimiter:
                 os.close(fd)
                 continue
             try:
-                yield True
+                yield self.turn(key, interval)
             finally:
                 os.close(fd)  # closing releases the lock
             return
-        yield False
+        yield None
 
 
 def _write(fd: int, value: float) -> None:
@@ -208,36 +220,45 @@ def _write(fd: int, value: float) -> None:
     os.pwrite(fd, f"{value:24.6f}".encode(), 0)
 
 
-_RESERVE_LUA = """
+_NOW_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local interval = tonumber(ARGV[1])
-local max_wait = tonumber(ARGV[2])
-local push = tonumber(ARGV[3])
-if push > 0 then
-  tat = math.max(tat, now + push)
-  redis.call('SET', KEYS[1], tostring(tat), 'EX', math.ceil(push + 3600))
-  return '0'
-end
-local start = math.max(tat, now)
-local wait = start - now
-if wait > max_wait then return tostring(-wait) end
-redis.call('SET', KEYS[1], tostring(start + interval), 'EX', math.ceil(interval + 3600))
-return tostring(wait)
 """
 
-_SLOT_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
-  return 1
-end
-return 0
+# KEYS: the store's slots (token -> expiry) and its pace (its next free moment); ARGV[1]: the
+# interval. Returns the wait ('0': the turn is ours).
+_TURN_LUA = (
+    _NOW_LUA
+    + """
+local tat = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tat > now then return tostring(tat - now) end
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[2], string.format('%.6f', now + interval), 'EX', math.ceil(interval + 3600))
+return '0'
 """
+)
+
+# A slot and a turn in one round trip. ARGV: interval, limit, slot ttl, token. '-1': no slot.
+_SLOT_LUA = _TURN_LUA.replace(
+    _NOW_LUA,
+    _NOW_LUA
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '-1' end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])) + 60)
+""",
+)
+
+_PUSH_LUA = (
+    _NOW_LUA
+    + """
+local push = tonumber(ARGV[1])
+local tat = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), now + push)
+redis.call('SET', KEYS[2], string.format('%.6f', tat), 'EX', math.ceil(tat - now + 3600))
+return '0'
+"""
+)
 
 
 class _RedisLimiter:
@@ -247,24 +268,34 @@ class _RedisLimiter:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._reserve = self.client.register_script(_RESERVE_LUA)
+        self._turn = self.client.register_script(_TURN_LUA)
         self._slot = self.client.register_script(_SLOT_LUA)
+        self._push = self.client.register_script(_PUSH_LUA)
 
-    def reserve(self, key: str, interval: float, max_wait: float, push: float = 0.0) -> float:
-        return float(self._reserve(keys=[f"pt:pace:{key}"], args=[interval, max_wait, push]))
+    @staticmethod
+    def _keys(key: str) -> list[str]:
+        # One hash tag, so a store's two keys live on one node of a cluster.
+        return [f"pt:{{{key}}}:slots", f"pt:{{{key}}}:pace"]
+
+    def turn(self, key: str, interval: float) -> float:
+        return float(self._turn(keys=self._keys(key), args=[interval]))
+
+    def push(self, key: str, seconds: float) -> None:
+        self._push(keys=self._keys(key), args=[seconds])
 
     @contextlib.contextmanager
-    def slot(self, key: str, limit: int) -> Iterator[bool]:
+    def slot(self, key: str, limit: int, interval: float) -> Iterator[float | None]:
         token = uuid.uuid4().hex
-        name = f"pt:slots:{key}"
+        slots, pace = self._keys(key)
         ttl = settings.FETCH_DEADLINE + settings.FETCH_CONNECT_TIMEOUT + 30
-        if not int(self._slot(keys=[name], args=[max(limit, 1), ttl, token])):
-            yield False
+        wait = float(self._slot(keys=[slots, pace], args=[interval, max(limit, 1), ttl, token]))
+        if wait < 0:
+            yield None
             return
         try:
-            yield True
+            yield wait
         finally:
-            self.client.zrem(name, token)
+            self.client.zrem(slots, token)
 
 
 _limiter: _FileLimiter | _RedisLimiter | None = None
@@ -284,11 +315,15 @@ def limiter() -> _FileLimiter | _RedisLimiter:
     return _limiter
 
 
+@lru_cache(maxsize=8)
+def _database_hash(ident: str) -> str:
+    return hashlib.sha1(ident.encode()).hexdigest()[:10]
+
+
 def _namespace() -> str:
     """Pace and slots belong to one database: a test database never shares a real one's."""
     db = settings.DATABASES["default"]
-    ident = f"{db.get('ENGINE')}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db.get('NAME')}"
-    return hashlib.sha1(ident.encode()).hexdigest()[:10]
+    return _database_hash(f"{db.get('ENGINE')}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db.get('NAME')}")
 
 
 def _key(store: Store) -> str:
@@ -297,39 +332,43 @@ def _key(store: Store) -> str:
 
 @contextlib.contextmanager
 def store_slot(*, store: Store, interval: float) -> Iterator[None]:
-    """Hold one of the store's concurrency slots and its next pacing turn.
+    """Hold one of the store's concurrency slots and its pacing turn for one request.
 
-    Waits at most FETCH_PACE_WAIT_MAX seconds (a short pause between requests to one shop);
-    a turn further away raises CheckSkipped with the time it comes.
+    Waits at most FETCH_PACE_WAIT_MAX seconds for the turn (a short pause between requests to
+    one shop); a turn further away, or no free slot, raises CheckSkipped with the time to
+    come back.
     """
     if not settings.FETCH_PACING_ENABLED:
         yield
         return
     backend = limiter()
-    now = timezone.now()
-    with backend.slot(_key(store), store.max_concurrency) as got:
-        if not got:
+    key = _key(store)
+    spacing = interval * (1 + PACE_MARGIN)
+    with backend.slot(key, store.max_concurrency, spacing) as wait:
+        if wait is None:
             raise CheckSkipped(
                 f"{store.max_concurrency} request(s) to this shop already running; trying again shortly",
-                retry_at=now + timedelta(seconds=max(interval, 2.0) * random.uniform(1.0, 2.0)),
+                retry_at=timezone.now() + timedelta(seconds=max(interval, 2.0) * random.uniform(1.0, 2.0)),
                 requeue=True,
             )
-        wait = backend.reserve(_key(store), interval, settings.FETCH_PACE_WAIT_MAX)
-        if wait < 0:
-            raise CheckSkipped(
-                "waiting for this shop's rate limit",
-                retry_at=now + timedelta(seconds=-wait + random.uniform(0, interval)),
-                requeue=True,
-            )
-        if wait > 0:
+        waited = 0.0
+        while wait > 0:
+            if waited + wait > settings.FETCH_PACE_WAIT_MAX:
+                raise CheckSkipped(
+                    "waiting for this shop's rate limit",
+                    retry_at=timezone.now() + timedelta(seconds=wait + random.uniform(0, interval)),
+                    requeue=True,
+                )
             time.sleep(wait)
+            waited += wait
+            wait = backend.turn(key, spacing)  # only the holders of a slot compete for the turn
         yield
 
 
 def store_push_back(*, store: Store, seconds: float) -> None:
     """The shop asked us to slow down (429/503 Retry-After): no request to it before then."""
     if settings.FETCH_PACING_ENABLED:
-        limiter().reserve(_key(store), 0.0, 0.0, push=max(seconds, 1.0))
+        limiter().push(_key(store), max(seconds, 1.0))
 
 
 # --- Circuit breaker -----------------------------------------------------------------------
@@ -462,6 +501,10 @@ def listing_fetch(*, listing: Listing) -> FetchResult:
     circuit_check(store=store)
     robots = None
     if robots_respected(store):
+        if robots_stale(store=store):
+            # robots.txt is a request to the shop like any other: it takes a turn of the pace.
+            with store_slot(store=store, interval=store_interval(store=store, robots=None)):
+                robots_refresh(store=store, url=listing.url)
         robots = robots_for_store(store=store, url=listing.url)
         if not robots.can_fetch(listing.url, _user_agent_token()):
             raise CheckSkipped(

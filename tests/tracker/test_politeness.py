@@ -140,15 +140,15 @@ def backend(request, settings, tmp_path):
     politeness._limiter = None
 
 
-def _reserve_in_child(key, interval, queue):  # runs in another process
+def _turn_in_child(key, interval, queue):  # runs in another process
     politeness._limiter = None
-    queue.put(politeness.limiter().reserve(key, interval, 0.0))
+    queue.put(politeness.limiter().turn(key, interval))
 
 
 def _hold_slot_in_child(key, ready, release):
     politeness._limiter = None
-    with politeness.limiter().slot(key, 1) as got:
-        ready.put(got)
+    with politeness.limiter().slot(key, 1, 0.0) as got:
+        ready.put(got is not None)
         release.wait(10)
 
 
@@ -156,13 +156,13 @@ def test_the_pace_is_shared_between_processes(backend):
     key = f"pace-{random.random()}"
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    child = ctx.Process(target=_reserve_in_child, args=(key, 5.0, queue))
+    child = ctx.Process(target=_turn_in_child, args=(key, 5.0, queue))
     child.start()
     assert queue.get(timeout=10) == 0.0
     child.join(10)
-    wait = backend.reserve(key, 5.0, 0.5)
-    assert wait < -4.0, "the other process's request was not counted"
-    assert 4.0 < backend.reserve(key, 5.0, 6.0) <= 5.0
+    wait = backend.turn(key, 5.0)
+    assert 4.0 < wait <= 5.0, "the other process's request was not counted"
+    assert backend.turn(key, 5.0) > 4.0, "asking took a turn in the future"
 
 
 def test_a_concurrency_slot_is_shared_between_processes_and_freed_when_its_holder_dies(backend):
@@ -173,15 +173,15 @@ def test_a_concurrency_slot_is_shared_between_processes_and_freed_when_its_holde
     child.start()
     try:
         assert ready.get(timeout=10) is True
-        with backend.slot(key, 1) as got:
-            assert got is False
-        with backend.slot(key, 2) as got:
-            assert got is True
+        with backend.slot(key, 1, 0.0) as got:
+            assert got is None
+        with backend.slot(key, 2, 0.0) as got:
+            assert got == 0.0
         if isinstance(backend, politeness._FileLimiter):
             os.kill(child.pid, signal.SIGKILL)
             child.join(10)
-            with backend.slot(key, 1) as got:
-                assert got is True, "a killed worker kept its slot"
+            with backend.slot(key, 1, 0.0) as got:
+                assert got is not None, "a killed worker kept its slot"
     finally:
         if child.is_alive():
             release.set()  # (never after the kill: a dead waiter would block Event.set)
@@ -191,7 +191,7 @@ def test_a_concurrency_slot_is_shared_between_processes_and_freed_when_its_holde
 def test_a_check_whose_store_is_busy_goes_back_to_the_queue(shop, user):
     listing = services.listing_add(owner=user, url=shop.url("/p/1"))
     store = fast_store(listing, max_concurrency=1)
-    with politeness.limiter().slot(politeness._key(store), 1):
+    with politeness.limiter().slot(politeness._key(store), 1, 0.0):
         outcome = check(listing)
     assert outcome.requeue_in is not None and 0 < outcome.requeue_in <= 120
     assert outcome.check.outcome == CheckLog.Outcome.QUEUED
@@ -207,6 +207,62 @@ def test_the_store_pace_spaces_requests(shop, user, settings):
     for _ in range(3):
         assert check(listing).check.outcome == CheckLog.Outcome.OK
     assert time.monotonic() - started >= 0.9
+
+
+class _Clock:
+    """Stands in for `time` in politeness: sleeping moves the clock, by a little more than asked
+    (a busy machine wakes threads late)."""
+
+    def __init__(self, rng: random.Random, oversleep: float) -> None:
+        self.now, self.rng, self.oversleep = 1_000_000.0, rng, oversleep
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.rng.uniform(0, self.oversleep)
+
+
+def test_a_turn_that_starts_late_pushes_the_next_one_back(settings, tmp_path, monkeypatch):
+    settings.DATA_DIR, settings.REDIS_URL = tmp_path, ""
+    politeness._limiter = None
+    clock = _Clock(random.Random(1), 0.0)
+    monkeypatch.setattr(politeness, "time", clock)
+    backend = politeness.limiter()
+    assert backend.turn("late", 1.0) == 0.0
+    clock.now += 0.5
+    assert backend.turn("late", 1.0) == pytest.approx(0.5)  # nothing taken
+    clock.now += 0.8  # the waiter woke 0.3 s after its turn came
+    assert backend.turn("late", 1.0) == 0.0
+    clock.now += 0.7
+    assert backend.turn("late", 1.0) == pytest.approx(0.3), "the next request would crowd the late one"
+
+
+def test_no_window_sees_more_than_the_store_limit_even_when_waiters_wake_late(user, settings, tmp_path, monkeypatch):
+    settings.DATA_DIR, settings.REDIS_URL, settings.FETCH_PACING_ENABLED = tmp_path, "", True
+    settings.FETCH_PACE_WAIT_MAX = 10.0
+    politeness._limiter = None
+    clock = _Clock(random.Random(7), 0.4)
+    monkeypatch.setattr(politeness, "time", clock)
+    listing = services.listing_add(owner=user, url="http://shop.test/p/1")
+    store = fast_store(listing, rate_limit_per_minute=60)
+    sent = []
+    for _ in range(200):
+        with politeness.store_slot(store=store, interval=1.0):
+            sent.append(clock.now)
+        clock.now += random.Random(len(sent)).uniform(0, 0.3)  # the request itself
+    for seconds in (1.0, 5.0, 60.0):
+        busiest = max(sum(1 for t in sent if start - seconds < t <= start) for start in sent)
+        assert busiest <= seconds, f"{busiest} requests in {seconds} s at 60 a minute"
+
+
+def test_reading_robots_txt_takes_a_turn_of_the_store_pace(shop, user, settings):
+    settings.FETCH_PACE_WAIT_MAX = 0.0
+    listing = services.listing_add(owner=user, url=shop.url("/p/1"))
+    fast_store(listing, rate_limit_per_minute=60)
+    outcome = check(listing)
+    assert outcome.check.outcome == CheckLog.Outcome.QUEUED and outcome.requeue_in > 0.5
+    assert shop.paths() == ["/robots.txt"], "the page went out right after robots.txt"
 
 
 def test_a_429_pushes_the_whole_store_back(shop, user):
