@@ -72,13 +72,13 @@ def enqueue_evaluation(*, price_point_id: int) -> None:
     transaction.on_commit(lambda: evaluate_price_point.delay(price_point_id))
 
 
-def on_check_finished(sender, *, check_id: int, listing_id: int, price_point_id: int | None, outcome: str, **kwargs) -> None:
+def on_check_finished(sender, *, product_id: int, price_point_id: int | None, outcome: str, **kwargs) -> None:
     """Receiver of tracker's `check_finished`: only trusted new prices are judged."""
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
     from .models import AlertRule
 
-    if not AlertRule.objects.filter(product__listings__id=listing_id, enabled=True).exists():
+    if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
         return
     enqueue_evaluation(price_point_id=price_point_id)

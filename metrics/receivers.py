@@ -111,18 +111,8 @@ def _worker_child_started(**_kwargs) -> None:
     tracing_setup(role="worker")
 
 
-def _check_counted(sender=None, check_id=None, listing_id=None, outcome=None, **_kwargs) -> None:
+def _check_counted(sender=None, outcome=None, store=None, method=None, **_kwargs) -> None:
     """Count a finished check by outcome, store and the extraction layer that answered."""
-    from tracker.models import CheckLog
-
-    try:
-        row = (
-            CheckLog.objects.filter(id=check_id).values_list("method", "listing__store__domain").first()
-        )
-    except Exception as exc:
-        log.warning("check not counted: %s", exc)
-        return
-    method, store = row if row else ("", "")
     instruments.CHECKS.labels(outcome=outcome or "unknown", store=store or "unknown").inc()
     instruments.EXTRACTIONS.labels(method=method or "none", outcome=outcome or "unknown").inc()
 

@@ -33,7 +33,7 @@ from .extraction.patterns import (
 )
 from .extraction.structured import first_with_price, structured_offers
 from .llm import CallStats, ExtractorPatternAgent, LLMUnavailable, SamplePage, agent_from_settings
-from .models import ExtractionPattern, Listing, ListingPage, LLMCall, PricePoint, Store
+from .models import ExtractionPattern, Listing, ListingPage, LLMCall, Store
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +166,17 @@ def listing_page_save(*, listing: Listing, url: str, html: str) -> None:
     # Most checks find the page as it was: one small UPDATE instead of rewriting the HTML.
     if ListingPage.objects.filter(listing=listing, html_hash=digest).update(url=url[:2000], fetched_at=now):
         return
-    ListingPage.objects.update_or_create(
-        listing=listing,
-        defaults={
-            "url": url[:2000],
-            "html": text,
-            "html_hash": digest,
-            "truncated": len(html or "") > cap,
-            "fetched_at": now,
-        },
+    # A new or changed page: one upsert.
+    ListingPage.objects.bulk_create(
+        [
+            ListingPage(
+                listing=listing, url=url[:2000], html=text, html_hash=digest,
+                truncated=len(html or "") > cap, fetched_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["listing"],
+        update_fields=["url", "html", "html_hash", "truncated", "fetched_at"],
     )
 
 
@@ -457,8 +459,12 @@ def pattern_needed(*, store_id: int) -> bool:
 
 
 def listing_price_history_ok(*, listing: Listing, price: Decimal) -> bool:
-    """False when `price` jumps implausibly against the listing's recorded prices."""
-    if not PricePoint.objects.filter(listing=listing).exists() and listing.last_price is None:
+    """False when `price` jumps implausibly against the listing's recorded prices.
+
+    Every recorded price also sets `last_price`, so a listing without one has no history, and
+    the price it was last recorded at is plausible by definition: neither needs a query.
+    """
+    if listing.last_price is None or price == listing.last_price:
         return True
     return not price_jump(price=price, reference=listing_reference_price(listing=listing))
 
@@ -468,6 +474,7 @@ def listing_price_history_ok(*, listing: Listing, price: Decimal) -> bool:
 
 def store_active_pattern(*, store_id: int) -> ExtractionPattern | None:
     return ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).first()
+
 
 
 def pattern_spec(pattern: ExtractionPattern | None) -> PatternSpec | None:
@@ -483,7 +490,7 @@ def pattern_spec(pattern: ExtractionPattern | None) -> PatternSpec | None:
 _STRUCTURED_METHODS = {"json-ld", "microdata", "opengraph"}
 
 
-def pattern_after_check(*, store_id: int, pattern: ExtractionPattern | None, result, outcome: str) -> bool:
+def pattern_after_check(*, store: Store, pattern: ExtractionPattern | None, result, outcome: str) -> bool:
     """Count a finished check for the store's pattern. True when the store needs learning.
 
     The pattern succeeded when it gave the recorded price; it failed when another layer
@@ -505,5 +512,7 @@ def pattern_after_check(*, store_id: int, pattern: ExtractionPattern | None, res
             return pattern_record_use(pattern_id=pattern.pk, ok=False)
         return False
     if not structured and not result.flagged:
-        return pattern_needed(store_id=store_id)
+        if store.extraction_status != Store.ExtractionStatus.OK or store.extraction_status_since is not None:
+            return False  # already claimed for learning (or given up on) when the check began
+        return pattern_needed(store_id=store.pk)
     return False

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -167,7 +167,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
     if checked is not None and result is not None:
         checked.learn_pattern = patterns.pattern_after_check(
-            store_id=listing.store_id, pattern=pattern, result=result, outcome=outcome
+            store=listing.store, pattern=pattern, result=result, outcome=outcome
         )
     return checked
 
@@ -205,16 +205,24 @@ def _record_skipped(*, check: CheckLog, skipped: politeness.CheckSkipped, starte
             updates["status"] = skipped.listing_status
         Listing.objects.filter(id=listing.pk).update(**updates)
         check.refresh_from_db()
-        transaction.on_commit(
-            lambda: signals.check_finished.send(
-                sender=CheckLog,
-                check_id=check.pk,
-                listing_id=listing.pk,
-                price_point_id=None,
-                outcome=CheckLog.Outcome.SKIPPED,
-            )
-        )
+        _send_check_finished(check=check, price_point=None)
     return CheckOutcome(check=check, result=None, price_point=None)
+
+
+def _send_check_finished(*, check: CheckLog, price_point: PricePoint | None) -> None:
+    """Tell other apps (deals, metrics) once the check's transaction has committed. The
+    receivers get what they need in the message, so they need no query of their own."""
+    listing = check.listing
+    message = {
+        "check_id": check.pk,
+        "listing_id": listing.pk,
+        "product_id": listing.product_id,
+        "store": listing.store.domain,
+        "method": check.method,
+        "price_point_id": price_point.pk if price_point else None,
+        "outcome": check.outcome,
+    }
+    transaction.on_commit(lambda: signals.check_finished.send(sender=CheckLog, **message))
 
 
 _LISTING_STATUS = {
@@ -241,17 +249,20 @@ def _record(
     now = timezone.now()
     listing = check.listing
     price_point = None
+    finished = {
+        "outcome": outcome,
+        "finished_at": now,
+        "http_status": http_status,
+        "duration_ms": duration_ms,
+        "method": (result.method or "") if result else "",
+        "error": error[:2000],
+    }
     with transaction.atomic():
-        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
-            outcome=outcome,
-            finished_at=now,
-            http_status=http_status,
-            duration_ms=duration_ms,
-            method=(result.method or "") if result else "",
-            error=error[:2000],
-        )
+        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(**finished)
         if not taken:
             return None  # another run of this check finished it first
+        for field, value in finished.items():
+            setattr(check, field, value)
         updates: dict = {
             "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
             "status_reason": error[:500],
@@ -271,38 +282,28 @@ def _record(
                 updates["image_url"] = result.image
         if outcome == CheckLog.Outcome.OK and result is not None:
             currency = result.currency or listing.currency or ""
-            try:
-                with transaction.atomic():
-                    price_point = PricePoint.objects.create(
-                        listing=listing,
-                        check_log=check,
-                        price=result.price,
-                        currency=currency,
-                        in_stock=result.in_stock,
-                        checked_at=now,
-                        method=result.method or "",
-                    )
-            except IntegrityError:
-                price_point = None
-            updates.update(
-                last_price=result.price, currency=currency, in_stock=result.in_stock
+            # No savepoint: this run holds the check (the UPDATE above), so the one-to-one link
+            # cannot clash; if it ever did, the whole transaction rolls back and nothing is recorded.
+            price_point = PricePoint.objects.create(
+                listing=listing,
+                check_log=check,
+                price=result.price,
+                currency=currency,
+                in_stock=result.in_stock,
+                checked_at=now,
+                method=result.method or "",
             )
+            updates.update(last_price=result.price, currency=currency, in_stock=result.in_stock)
         Listing.objects.filter(id=listing.pk).update(**updates)
         product = listing.product
+        product_updates = {}
         if result is not None and result.title and product.name == listing.url[:300]:
-            type(product).objects.filter(id=product.pk).update(name=result.title[:300])
+            product_updates["name"] = result.title[:300]
         if result is not None and result.image and not product.image_url and updates.get("image_url"):
-            type(product).objects.filter(id=product.pk).update(image_url=updates["image_url"])
-        check.refresh_from_db()
-        transaction.on_commit(
-            lambda: signals.check_finished.send(
-                sender=CheckLog,
-                check_id=check.pk,
-                listing_id=listing.pk,
-                price_point_id=price_point.pk if price_point else None,
-                outcome=outcome,
-            )
-        )
+            product_updates["image_url"] = updates["image_url"]
+        if product_updates:
+            type(product).objects.filter(id=product.pk).update(**product_updates)
+        _send_check_finished(check=check, price_point=price_point)
     log.info(
         "check finished",
         extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": duration_ms},

@@ -5,5 +5,6 @@ Receivers only enqueue or count; the work itself lives in their services.
 
 from django.dispatch import Signal
 
-# Sent after a check's transaction commits: check_id, listing_id, price_point_id (or None), outcome.
+# Sent after a check's transaction commits: check_id, listing_id, product_id, store (its domain),
+# method (the extraction layer that answered, or ""), price_point_id (or None), outcome.
 check_finished = Signal()

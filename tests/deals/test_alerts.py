@@ -146,12 +146,14 @@ def test_the_check_finished_signal_judges_only_ok_prices(
     point = record_price(listing, 90, later())
     with django_capture_on_commit_callbacks(execute=True):
         signals.check_finished.send(
-            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, price_point_id=None, outcome="flagged"
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=None, outcome="flagged",
         )
     assert AlertEvent.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
         signals.check_finished.send(
-            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, price_point_id=point.pk, outcome="ok"
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=point.pk, outcome="ok",
         )
     assert AlertEvent.objects.count() == 1
 

@@ -12,6 +12,7 @@ import lxml.html
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
+from lxml import etree
 
 from .parsing import find_amounts, parse_amount, parse_availability, parse_currency
 from .result import Availability
@@ -192,7 +193,14 @@ def _microdata_to_dict(item: dict) -> dict:
     return props
 
 
+_HAS_ITEMSCOPE = etree.XPath("boolean(//*[@itemscope])")
+
+
 def microdata_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
+    # Microdata items begin at an `itemscope`; most pages have none, and this test runs in C,
+    # while extruct walks every element in Python (3-4 ms on a 200 KB page).
+    if not _HAS_ITEMSCOPE(tree):
+        return []
     try:
         items = _microdata.extract_items(tree, None)
     except Exception:
