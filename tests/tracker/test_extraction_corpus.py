@@ -28,7 +28,6 @@ KNOWN_MISSES = {
     "etsy-com-2": "structured prices disagree with each other and with the page",
     "monrovia-com": "OpenGraph price disagrees with the page: flagged",
     "sephora-com": "two JSON-LD offers; the selected size is chosen by script",
-    "walmart-com": "two microdata sellers; the visible buy box is not convincing enough",
 }
 # A wrong price today. Strict xfail: fixing one makes its test pass loudly.
 KNOWN_WRONG: dict[str, str] = {}

@@ -202,3 +202,36 @@ def test_a_price_named_including_tax_is_the_price_and_excluding_tax_is_not():
         lang="de",
     )
     assert found.price == Decimal("5.95")
+
+
+@pytest.mark.parametrize(
+    ("markup", "price"),
+    [
+        (
+            '<span class="price-group" aria-label="$37.30"><span>$</span><span aria-hidden="true">37</span>'
+            '<span aria-hidden="true">.</span><span aria-hidden="true">30</span></span>',
+            "37.30",
+        ),
+        ('<span class="price"><span class="offscreen">$30.00</span><span aria-hidden="true">$31.00</span></span>', "30.00"),
+    ],
+    ids=["pieces the parent's aria-label speaks for are visible", "a duplicate of screen-reader text is not"],
+)
+def test_aria_hidden_price_pieces(markup, price):
+    _, found = _find(f'<h1>Teapot</h1><div class="buy">{markup}</div>')
+    assert found.price == Decimal(price)
+
+
+@pytest.mark.parametrize(
+    "other_offer",
+    [
+        '<div class="prod-SellerOffer"><div><div><div><span class="price">$50.51</span></div></div></div></div>',
+        '<a href="/other"><div><div><div><span class="price">$50.51</span></div></div></div></a>',
+    ],
+    ids=["deep in a block named for other sellers", "deep inside a link"],
+)
+def test_an_offer_far_below_a_seller_block_or_a_link_does_not_compete_with_the_buy_box(other_offer):
+    _, found = _find(
+        '<h1>Teapot</h1><div class="buy-box"><div><div><div><span class="price">$37.30</span></div></div></div></div>'
+        + other_offer
+    )
+    assert found.price == Decimal("37.30")

@@ -121,6 +121,15 @@ class Page:
     anchor: etree._Element | None
     anchor_path: list[etree._Element]
     visible_text_nodes: list[tuple[etree._Element, str, bool]]  # (owner, text, is_tail)
+    holds_hidden: set[int] = field(default_factory=set)  # elements with a hidden element inside
+    _words: dict[int, set[str]] = field(default_factory=dict)
+
+    def words_of(self, el: etree._Element) -> set[str]:
+        """`words_of`, remembered: candidates share their ancestors."""
+        words = self._words.get(id(el))
+        if words is None:
+            words = self._words[id(el)] = words_of(el)
+        return words
     # lxml proxies must stay alive for their id() to stay unique.
     keep: list[etree._Element] = field(default_factory=list)
 
@@ -149,6 +158,14 @@ def _find_anchor(body: etree._Element, doc_title: str, hidden: set[int], zone: s
     return best
 
 
+def _spoken_by_parent(el: etree._Element) -> bool:
+    """Pieces of a price drawn for the eye and hidden from screen readers, which hear the
+    parent's aria-label instead (`<span aria-label="$37.30">$<span aria-hidden="true">37</span>…`):
+    visible. Elsewhere aria-hidden marks visual duplicates of screen-reader text."""
+    parent = el.getparent()
+    return parent is not None and bool(parent.get("aria-label"))
+
+
 def page_scan(
     tree: etree._Element, *, root: etree._Element | None = None, anchor: etree._Element | None = None
 ) -> Page | None:
@@ -160,6 +177,7 @@ def page_scan(
     zone: set[int] = set()
     struck: set[int] = set()
     texts: list[tuple[etree._Element, str, bool]] = []
+    holds_hidden: set[int] = set()
     zone_cache: dict[str, bool] = {}
     hidden_cache: dict[str, bool] = {}
     # Iterative walk carrying inherited flags (hidden, zone, struck).
@@ -183,7 +201,9 @@ def page_scan(
         ident = attrib.get("id")
         style = attrib.get("style")
         if not is_hidden:
-            if "hidden" in attrib or attrib.get("aria-hidden") == "true" or attrib.get("type") == "hidden":
+            if "hidden" in attrib or attrib.get("type") == "hidden":
+                is_hidden = True
+            elif attrib.get("aria-hidden") == "true" and not _spoken_by_parent(el):
                 is_hidden = True
             elif style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
                 is_hidden = True
@@ -209,6 +229,10 @@ def page_scan(
             is_struck = True
         if is_hidden:
             hidden.add(key)
+            for ancestor in el.iterancestors():
+                if id(ancestor) in holds_hidden:
+                    break
+                holds_hidden.add(id(ancestor))
             continue  # nothing below a hidden element is read
         if in_zone:
             zone.add(key)
@@ -240,7 +264,7 @@ def page_scan(
         zone.discard(id(anchor))
         _rezone(body, anchor, hidden, zone)
     anchor_path = list(anchor.iterancestors()) if anchor is not None else []
-    return Page(body, order, hidden, zone, struck, anchor, anchor_path, texts, keep)
+    return Page(body, order, hidden, zone, struck, anchor, anchor_path, texts, keep=keep, holds_hidden=holds_hidden)
 
 
 def _rezone(body, anchor, hidden, zone) -> None:
@@ -270,10 +294,13 @@ def bounded_text(el: etree._Element, limit: int) -> str | None:
     return _bounded(el.itertext(), limit)
 
 
-def visible_bounded_text(el: etree._Element, limit: int, hidden: set[int]) -> str | None:
-    """`bounded_text` without the text of hidden elements (`hidden`: ids from `page_scan`), so
-    a hidden label ("RRP:" over an empty value) does not speak for a visible price."""
-    return _bounded(_visible_pieces(el, hidden), limit)
+def visible_bounded_text(el: etree._Element, limit: int, page: Page) -> str | None:
+    """`bounded_text` without the text of the page's hidden elements, so a hidden label
+    ("RRP:" over an empty value) does not speak for a visible price."""
+    text = bounded_text(el, limit)
+    if text is None or id(el) not in page.holds_hidden:
+        return text
+    return _bounded(_visible_pieces(el, page.hidden), limit)
 
 
 def _bounded(pieces: Iterator[str], limit: int) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from lxml import etree
 
@@ -62,6 +63,7 @@ _NEG_WORDS = frozenset(
      "marketplace", "outlet", "openbox", "giftcard", "egift", "minimal", "tier", "tierprice",
      "used", "refurbished", "seller", "sellers", "rewards", "points", "financing", "finance"}
 )
+_OTHER_OFFER_WORDS = frozenset({"seller", "sellers", "marketplace", "otheroffers", "moreoffers", "offerlisting"})
 _GROSS_WORDS = frozenset({"including", "incl", "inkl", "inc", "gross", "brutto", "withtax", "intax"})
 _SOFT_NEG_WORDS = frozenset({"regular", "from", "min", "max", "range", "total"})
 _POS_WORDS = frozenset(
@@ -161,7 +163,7 @@ def _context(el: etree._Element, text: str, page: Page) -> tuple[str, str]:
         parent = node.getparent()
         if parent is None:
             break
-        full = visible_bounded_text(parent, 400, page.hidden) if id(parent) not in page.hidden else ""
+        full = visible_bounded_text(parent, 400, page) if id(parent) not in page.hidden else ""
         if full is None:
             break
         pos = full.find(text)
@@ -202,7 +204,7 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         c.in_zone = True
     # Names of the element and its close ancestors.
     for depth, node in enumerate(ancestors(el, 3)):
-        words = words_of(node)
+        words = page.words_of(node)
         if not words:
             continue
         if node.get("itemprop") in ("price", "lowPrice"):
@@ -268,9 +270,13 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
             c.score += 2 if shared <= 3 else 1 if shared <= 5 else 0
     if c.in_zone:
         c.score -= 6
-    if any(node.tag == "a" for node in ancestors(el, 3)):
+    if next(el.iterancestors("a"), None) is not None:
         c.score -= 2  # links lead to other products and offers
         c.reasons.append("link")
+    # Deeper than the names read above: a block named for other sellers' offers.
+    if any(page.words_of(node) & _OTHER_OFFER_WORDS for node in islice(el.iterancestors(), 3, 10)):
+        c.score -= 3
+        c.reasons.append("other offer")
     if c.currency:
         c.score += 0.5
     if c.tokens_in_element > 1:
