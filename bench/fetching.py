@@ -196,6 +196,32 @@ def _ordered(listings: list, order: str) -> list:
     return mixed
 
 
+def _fetch_cpu(listings: list, foundation_fetch, rounds: int) -> None:
+    """CPU time of the fetch alone, one thread (no contention, so a steady figure): the
+    foundation's fetch, the gate's `fetch_page`, and `listing_fetch` (gate, robots.txt cache,
+    limiter, breaker). The difference is the safety layer's own cost."""
+    from tracker import politeness
+    from tracker.fetching import fetch_page
+
+    ways = {
+        "foundation fetch": lambda listing: foundation_fetch(listing.url),
+        "gate fetch_page": lambda listing: fetch_page(listing.url),
+        "listing_fetch": lambda listing: politeness.listing_fetch(listing=listing),
+    }
+    for listing in listings:
+        politeness.listing_fetch(listing=listing)  # robots.txt read and cached, connections warm
+    best: dict[str, float] = {}
+    for _ in range(max(rounds, 2)):
+        for name, fetch in ways.items():
+            started = time.process_time()
+            for listing in listings:
+                fetch(listing)
+            best[name] = min(best.get(name, 1e9), (time.process_time() - started) * 1000 / len(listings))
+    base = best["foundation fetch"]
+    print("(a) CPU a fetch, one thread, best of rounds: " + ", ".join(
+        f"{name} {ms:.2f} ms ({100 * (ms - base) / base:+.0f}%)" for name, ms in best.items()))
+
+
 def bench_checks(args) -> None:
     from django.conf import settings
 
@@ -218,6 +244,7 @@ def bench_checks(args) -> None:
 
         real_fetch = politeness.listing_fetch
         foundation_fetch = _foundation_fetch_page()
+        _fetch_cpu(listings[: min(len(listings), 200)], foundation_fetch, args.rounds)
         results = {}
         for rnd in range(args.rounds):
             for mode in ("foundation", "safety"):

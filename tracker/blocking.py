@@ -73,9 +73,14 @@ _INVISIBLE = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _STRUCTURED_PRICE = re.compile(
-    r"application/ld\+json|itemprop=[\"']?(price|offers)|property=[\"'](og|product):price",
+    rb"application/ld\+json|itemprop=[\"']?(price|offers)|property=[\"'](og|product):price",
     re.IGNORECASE,
 )
+# The markers are ASCII, so the page is searched as lower-cased UTF-8 bytes: bytes.lower() is
+# several times faster than str.lower() on a page with a single non-ASCII character.
+_MARKERS = tuple((vendor, marker.encode()) for vendor, marker in CHALLENGE_MARKERS)
+_WIDGETS = tuple(widget.encode() for widget in CAPTCHA_WIDGETS)
+_WORDS = tuple(word.encode() for word in _BLOCK_WORDS)
 
 # A page whose visible text is shorter than this, with no structured data, is a shell.
 EMPTY_SHELL_CHARS = 40
@@ -110,8 +115,8 @@ def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str |
     reason = block_reason_from_headers(status=status, headers=headers)
     if reason:
         return reason
-    head = text[:300_000].lower()
-    for vendor, marker in CHALLENGE_MARKERS:
+    head = text[:300_000].encode("utf-8", "replace").lower()
+    for vendor, marker in _MARKERS:
         if marker in head:
             return f"{vendor} bot challenge or block page"
     title_match = _TITLE.search(text[:50_000])
@@ -124,7 +129,7 @@ def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str |
             visible_cache.append(visible_text(text[:300_000]))
         return visible_cache[0]
 
-    if any(widget in head for widget in CAPTCHA_WIDGETS) and (
+    if any(widget in head for widget in _WIDGETS) and (
         _BLOCK_TITLE.search(title) or len(visible()) <= INTERSTITIAL_MAX_CHARS
     ):
         return "a captcha page"
@@ -132,7 +137,7 @@ def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str |
         return f"a block page ({title[:80]})"
     if (
         len(text) < 150_000
-        and any(word in head for word in _BLOCK_WORDS)
+        and any(word in head for word in _WORDS)
         and len(visible()) <= INTERSTITIAL_MAX_CHARS
         and _BLOCK_TEXT.search(visible())
     ):

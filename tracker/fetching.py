@@ -403,6 +403,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
 _DOTTED_QUAD = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 _HOST_CHARS = re.compile(r"^[a-z0-9.\-_]+$")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def validate_url(url: str) -> str:
@@ -416,7 +417,7 @@ def validate_url(url: str) -> str:
         raise FetchError("the address is too long", kind="invalid")
     if "\\" in url:
         raise FetchError("the address contains a backslash", kind="invalid")
-    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+    if _CONTROL_OR_SPACE.search(url):
         raise FetchError("the address contains spaces or control characters", kind="invalid")
     try:
         parts = urlsplit(url)
