@@ -235,3 +235,15 @@ def test_an_offer_far_below_a_seller_block_or_a_link_does_not_compete_with_the_b
         + other_offer
     )
     assert found.price == Decimal("37.30")
+
+
+def test_a_saving_whose_percentage_follows_its_price_block_is_not_the_price():
+    def amazon_price(amount: str) -> str:
+        return f'<span class="a-price"><span class="a-offscreen">{amount}</span><span aria-hidden="true">{amount}</span></span>'
+
+    _, found = _find(
+        f'<h1>Teapot</h1><table class="buy"><tr><td>Price:</td><td>{amazon_price("$431.90")}</td></tr>'
+        f'<tr><td>You save:</td><td class="a-color-price"><span class="a-color-price">{amazon_price("$48.00")} (10%)</span>'
+        "</td></tr></table>"
+    )
+    assert found.price == Decimal("431.90")

@@ -6,7 +6,7 @@ title is, and the stock wording around it. Shared by the price heuristics.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -98,7 +98,7 @@ def attr_text(el: etree._Element) -> str:
 
 
 def is_hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+    if el.get("hidden") is not None or (el.get("aria-hidden") == "true" and not _spoken_by_parent(el)):
         return True
     style = el.get("style")
     if style and _HIDDEN_STYLE.search(style):
@@ -316,57 +316,55 @@ def _bounded(pieces: Iterator[str], limit: int) -> str | None:
 
 
 def _visible_pieces(el: etree._Element, hidden: set[int]) -> Iterator[str]:
-    """The element's texts and tails in document order, hidden and script subtrees left out;
-    children are read lazily, so a long flat list costs only what is read."""
-    if el.text:
-        yield el.text
+    """The element's texts and tails in reading order, hidden and script subtrees left out."""
+    for _node, piece in _pieces(el, lambda child: id(child) in hidden):
+        if piece:
+            yield piece
+
+
+def _pieces(
+    el: etree._Element, skip: Callable[[etree._Element], bool]
+) -> Iterator[tuple[etree._Element | None, str | None]]:
+    """(element, its text) on entering each element read, then (None, its tail) on leaving it,
+    in reading order; comments, script-like tags and elements `skip` names are left out with
+    their subtree (their tail stays). Children are read lazily: a long flat list costs only
+    what is read."""
+    yield el, el.text
     stack = [(el, iter(el))]
     while stack:
         node, children = stack[-1]
         child = next(children, None)
         if child is None:
             stack.pop()
-            if node is not el and node.tail:
-                yield node.tail
-        elif not isinstance(child.tag, str) or id(child) in hidden or child.tag.lower() in _SKIP_TAGS:
-            if child.tail:
-                yield child.tail
+            if node is not el:
+                yield None, node.tail
+        elif not isinstance(child.tag, str) or child.tag.lower() in _SKIP_TAGS or skip(child):
+            yield None, child.tail
         else:
-            if child.text:
-                yield child.text
+            yield child, child.text
             stack.append((child, iter(child)))
 
 
 def price_text(el: etree._Element, limit: int = 400) -> str:
-    """Visible text of a small element; superscript cents (`$31<sup>57</sup>`) get their point."""
+    """Visible text of a small element in reading order (a child's tail after the child's own
+    text); superscript cents (`$31<sup>57</sup>`) get their point."""
     if len(el) == 0:
         return " ".join((el.text or "").split())
     parts: list[str] = []
-    size = 0
-    for steps, node in enumerate(el.iter()):
-        if size > limit or steps > 60:
-            parts.append(" " * (limit + 1))
-            break
-        size += len(node.text or "") + len(node.tail or "")
-        if not isinstance(node.tag, str) or node.tag.lower() in _SKIP_TAGS:
-            if node is not el and node.tail:
-                parts.append(node.tail)
-            continue
-        if node is not el and is_hidden(node) and node.get("aria-hidden") != "true":
-            if node.tail:
-                parts.append(node.tail)
-            continue
-        text = node.text or ""
-        if (
-            node.tag.lower() == "sup"
-            and re.fullmatch(r"\s*\d{2}\s*", text)
-            and parts
-            and re.search(r"\d\s*$", parts[-1])
-        ):
-            text = "." + text.strip()
-        parts.append(text)
-        if node is not el and node.tail:
-            parts.append(node.tail)
+    size = steps = 0
+    for node, piece in _pieces(el, is_hidden):
+        if node is not None:
+            steps += 1
+            if size > limit or steps > 61:
+                parts.append(" " * (limit + 1))
+                break
+            if node.tag.lower() == "sup" and piece and re.fullmatch(r"\s*\d{2}\s*", piece) and parts and (
+                re.search(r"\d\s*$", parts[-1])
+            ):
+                piece = "." + piece.strip()
+        if piece:
+            parts.append(piece)
+            size += len(piece)
     return " ".join("".join(parts).split())
 
 

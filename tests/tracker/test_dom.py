@@ -1,0 +1,32 @@
+"""Reading a page's DOM the way a shopper sees it (tracker/extraction/dom.py)."""
+
+import lxml.html
+
+from tracker.extraction.dom import page_scan, price_text, visible_bounded_text
+from tracker.extraction.parsing import parse_html
+
+
+def test_price_text_puts_a_tail_after_the_text_of_its_element():
+    el = lxml.html.fragment_fromstring('<span><span class="a-price"><b>$48.00</b></span> (10%)</span>')
+    assert price_text(el) == "$48.00 (10%)"
+
+
+def test_price_text_leaves_out_whole_hidden_subtrees():
+    el = lxml.html.fragment_fromstring('<span>$30.00<span style="display:none"><b>$99.00</b></span> each</span>')
+    assert price_text(el) == "$30.00 each"
+
+
+def test_price_text_reads_screen_reader_hidden_pieces_that_the_parent_speaks_for():
+    el = lxml.html.fragment_fromstring(
+        '<span aria-label="$37.30">$<span aria-hidden="true">37</span><span aria-hidden="true">.30</span></span>'
+    )
+    assert price_text(el) == "$37.30"
+
+
+def test_visible_bounded_text_leaves_hidden_labels_out():
+    tree = parse_html(
+        '<html><body><h1>Goo</h1><div id="grid"><div style="display:none">RRP:</div><em>$10.95</em></div></body></html>'
+    )
+    page = page_scan(tree)
+    grid = tree.get_element_by_id("grid")
+    assert visible_bounded_text(grid, 400, page) == "$10.95"
