@@ -22,7 +22,6 @@ TRUTH: dict[str, dict] = json.loads((PAGES / "truth.json").read_text())
 
 # The true price is on the page but the extractor gives up (it must not guess).
 KNOWN_MISSES = {
-    "amazon-ae-5": "headline total with import charges vs item price: two equal candidates",
     "etsy-com-1": "structured data gives a range; visible price includes shipping",
     "etsy-com-2": "structured prices disagree with each other and with the page",
     "monrovia-com": "OpenGraph price disagrees with the page: flagged",
