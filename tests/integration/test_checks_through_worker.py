@@ -79,3 +79,35 @@ def test_a_redelivered_check_adds_no_second_price_point(transactional_db, live_w
     assert shop.served("radio") == 1, "the duplicates did not fetch the page again"
     check.refresh_from_db()
     assert (check.outcome, check.attempts) == (CheckLog.Outcome.OK, 1)
+
+
+def _sessions_opened() -> int:
+    """PostgreSQL's count of sessions ever opened on this database (`pg_stat_database`)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_worker_keeps_its_database_connections_between_checks(transactional_db, live_worker, shop, owner):
+    """A new PostgreSQL connection per task forks a server process each time: the worker's
+    connections must outlive their tasks, as Django's do between requests."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL sessions")
+    listings = [listing_due(owner=owner, shop=shop, slug=f"cup-{i}", price="3.00") for i in range(3)]
+    for listing in listings:  # the pool processes connect once
+        check_now(listing=listing)
+    wait_until(lambda: PricePoint.objects.filter(listing__in=listings).count() == 3, timeout=60, what="warm-up")
+    before = _sessions_opened()
+
+    for _ in range(4):
+        for listing in listings:
+            check_now(listing=listing)
+    wait_until(lambda: PricePoint.objects.filter(listing__in=listings).count() == 15, timeout=60, what="12 checks")
+
+    opened = _sessions_opened() - before
+    assert opened <= 2, f"{opened} new database sessions for 12 checks on a worker with 2 processes"
