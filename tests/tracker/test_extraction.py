@@ -231,3 +231,37 @@ def test_a_meta_sale_price_the_page_contradicts_is_flagged():
     result = extract(_sale_in_meta_page('\n<div class="product-price">$135.00</div>'))
     assert result.price is None
     assert result.flagged
+
+
+TWO_OFFERS = (
+    '<script type="application/ld+json">{"@type":"Product","name":"Kettle","offers":['
+    '{"@type":"Offer","price":"15.00","priceCurrency":"USD"},'
+    '{"@type":"Offer","price":"32.00","priceCurrency":"USD"}]}</script>'
+)
+
+
+def test_structured_offers_settle_an_undecided_page_when_one_of_them_is_shown():
+    body = (
+        '<div class="main"><div><b>$32.00</b></div><h1>Kettle</h1></div>\n'
+        '<div class="use-with"><div><span class="price">$40.00</span></div></div>\n'
+        '<div class="use-with"><div><span class="price">$28.00</span></div></div>'
+    )
+    result = extract(f"<html><head><title>Kettle</title>{TWO_OFFERS}</head><body>{body}</body></html>")
+    assert result.price == Decimal("32.00")
+    assert result.method == "json-ld+heuristic"
+
+
+def test_structured_offers_both_shown_alike_give_no_price():
+    body = '<div><span class="price">$15.00</span></div><div><span class="price">$32.00</span></div>'
+    result = extract(_page(body, TWO_OFFERS))
+    assert result.price is None
+    assert "compete" in result.reason
+
+
+def test_a_structured_offer_shown_only_among_other_products_settles_nothing():
+    body = (
+        '<div class="buy"><span class="price">$40.00</span></div>\n<div class="buy"><span class="price">$28.00</span></div>\n'
+        '<div class="related-products"><span class="price">$32.00</span></div>'
+    )
+    result = extract(_page(body, TWO_OFFERS))
+    assert result.price is None

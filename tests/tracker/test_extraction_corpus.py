@@ -25,7 +25,6 @@ KNOWN_MISSES = {
     "etsy-com-1": "structured data gives a range; visible price includes shipping",
     "etsy-com-2": "structured prices disagree with each other and with the page",
     "monrovia-com": "OpenGraph price disagrees with the page: flagged",
-    "sephora-com": "two JSON-LD offers; the selected size is chosen by script",
 }
 # A wrong price today. Strict xfail: fixing one makes its test pass loudly.
 KNOWN_WRONG: dict[str, str] = {}

@@ -11,6 +11,7 @@ The winner must beat every other amount by a margin; otherwise no price (precisi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -44,7 +45,7 @@ from .result import Availability
 from .selectors import derive_selector
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
-           "price_struck_everywhere"]
+           "price_among", "price_struck_everywhere"]
 
 MAX_CANDIDATES = 400
 MIN_SCORE = 4.0
@@ -420,6 +421,27 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
     result.confidence = round(min(0.85, 0.5 + 0.05 * margin), 2)
     result.selector = derive_selector(tree, best.element, best.amount)
     return result
+
+
+def price_among(found: HeuristicResult, values: Iterable[Decimal]) -> Candidate | None:
+    """The page's price when structured data names a few possible ones (variants, sellers)
+    and the page as a whole was undecided: the visible amounts that are among `values`,
+    outside other products' blocks and links, must point to one of them."""
+    if found.price is not None or "range" in (found.reason or ""):
+        return None
+    allowed = set(values)
+    inside = [
+        c for c in found.candidates
+        if c.amount in allowed and c.rejected is None and not c.in_zone and "link" not in c.reasons
+    ]
+    inside.sort(key=lambda c: (-c.score, c.order))
+    if not inside or inside[0].score < MIN_SCORE / 2 or "from" in inside[0].reasons:
+        return None
+    best = inside[0]
+    rival = next((c for c in inside[1:] if c.amount != best.amount), None)
+    if rival is not None and best.score - rival.score < MARGIN:
+        return None
+    return best
 
 
 def _lists_option_prices(c: Candidate) -> bool:

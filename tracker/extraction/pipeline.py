@@ -18,6 +18,7 @@ from .heuristics import (
     HeuristicResult,
     availability_near_title,
     heuristic_price,
+    price_among,
     price_struck_everywhere,
 )
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
@@ -168,6 +169,13 @@ def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVe
         result.currency = verdict.currency or found.currency
         result.method = f"{verdict.values[found.price][0]}+heuristic"
         result.confidence = 0.85
+        return
+    picked = price_among(found, verdict.values) if found is not None else None
+    if picked is not None:
+        result.price = picked.amount
+        result.currency = verdict.currency or picked.currency
+        result.method = f"{verdict.values[picked.amount][0]}+heuristic"
+        result.confidence = 0.75
         return
     if found is not None and found.price is not None:
         shown = ", ".join(str(v) for v in verdict.values)
