@@ -252,7 +252,7 @@ def test_a_saving_whose_percentage_follows_its_price_block_is_not_the_price():
 @pytest.mark.parametrize("block", ["a-popover-preload", "price-tooltip"])
 def test_a_price_breakdown_in_a_popover_or_tooltip_does_not_compete_with_the_price(block):
     _, found = _find(
-        '<h1>Mat</h1><div class="buy"><span class="price">AED 127.16</span></div>'
+        '<h1>Mat</h1><div class="buy a-popover-trigger has-tooltip"><span class="price">AED 127.16</span></div>'
         f'<div class="{block}"><table><tr><td>Item:</td><td><span class="price">AED 120.80</span></td></tr>'
         '<tr><td>Import charges:</td><td><span class="price">AED 6.36</span></td></tr></table></div>'
     )

@@ -72,7 +72,8 @@ _ZONE_WORDS = re.compile(
     r"completethelook|minicart|mini-cart|cart-drawer|cartdrawer|megamenu|mega-menu|"
     r"p13n|sims-|rvi-|comparison|bulk|compare-table|other-sellers|othersellers|more-buying|mbc|bundle|compare-products|"
     r"wishlist|quickview|quick-view|product-list|productlist|product-grid|productgrid|"
-    r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal|popover|tooltip",
+    r"product-tile|producttile|tile|slick|swiper|owl-|top-?seller|bestseller|cookie|modal|"
+    r"(?<!has-)(?<!js-)(?:popover|tooltip)(?![-_]?(?:trigger|toggle|link|icon|btn|button))",
     re.IGNORECASE,
 )
 
