@@ -177,11 +177,21 @@ def test_sale_pair_with_its_saving_printed_beside_it():
     assert found.price == Decimal("30.00")
 
 
-def test_a_from_price_over_a_list_of_sizes_with_their_prices_is_no_single_price():
+@pytest.mark.parametrize(
+    "choices",
+    [
+        "<select><option selected>Single (£1,049.00)</option><option>Double (£1,898.99)</option>"
+        "<option>King (£2,199.00)</option></select>",
+        '<label><input type="radio" name="size">Single £1,049.00</label>'
+        '<label><input type="radio" name="size">King £2,199.00</label>',
+        "<button>Single £1,049.00</button><button>King £2,199.00</button>",
+    ],
+    ids=["select", "radio labels", "buttons"],
+)
+def test_a_from_price_over_a_list_of_sizes_with_their_prices_is_no_single_price(choices):
     _, found = _find(
         '<h1>Mattress</h1><table><tr><td><span class="price">From £1,049.00</span></td></tr>'
-        '<tr><td><select><option selected>Single (£1,049.00)</option><option>Double (£1,898.99)</option>'
-        "<option>King (£2,199.00)</option></select></td></tr></table>"
+        f"<tr><td>{choices}</td></tr></table>"
     )
     assert found.price is None
     assert "range" in found.reason

@@ -451,7 +451,7 @@ def _lists_option_prices(c: Candidate) -> bool:
         if bounded_text(node, 3000) is None:
             return False
         amounts = set()
-        for option in node.iter("option"):
+        for option in node.iter("option", "label", "button"):
             amounts.update(t.amount for t in find_amounts(option.text_content()[:200], limit=2))
         if len(amounts) > 1:
             return True
