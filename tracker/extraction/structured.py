@@ -193,7 +193,7 @@ def _microdata_to_dict(item: dict) -> dict:
     return props
 
 
-_HAS_ITEMSCOPE = etree.XPath("boolean(//*[@itemscope])")
+_HAS_ITEMSCOPE = etree.XPath("boolean(descendant-or-self::*/@itemscope)")
 
 
 def microdata_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
