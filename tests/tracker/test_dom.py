@@ -30,3 +30,8 @@ def test_visible_bounded_text_leaves_hidden_labels_out():
     page = page_scan(tree)
     grid = tree.get_element_by_id("grid")
     assert visible_bounded_text(grid, 400, page) == "$10.95"
+
+
+def test_price_text_of_an_element_too_large_to_read_reads_as_longer_than_the_limit():
+    el = lxml.html.fragment_fromstring("<div>$30.00" + "<i></i>" * 80 + "and a list of other teapots</div>")
+    assert len(price_text(el, 120)) > 120

@@ -353,20 +353,35 @@ def price_text(el: etree._Element, limit: int = 400) -> str:
         return " ".join((el.text or "").split())
     parts: list[str] = []
     size = steps = 0
-    for node, piece in _pieces(el, is_hidden):
-        if node is not None:
-            steps += 1
-            if size > limit or steps > 61:
-                parts.append(" " * (limit + 1))
-                break
-            if node.tag.lower() == "sup" and piece and re.fullmatch(r"\s*\d{2}\s*", piece) and parts and (
-                re.search(r"\d\s*$", parts[-1])
-            ):
-                piece = "." + piece.strip()
+    cut = False
+    walk = etree.iterwalk(el, events=("start", "end", "comment"))
+    for event, node in walk:
+        if event == "start":
+            if node is el:
+                piece = node.text
+            else:
+                steps += 1
+                if size > limit or steps > 60:
+                    cut = True
+                    break
+                if node.tag.lower() in _SKIP_TAGS or is_hidden(node):
+                    walk.skip_subtree()
+                    continue
+                piece = node.text
+                if node.tag.lower() == "sup" and piece and parts and re.fullmatch(r"\s*\d{2}\s*", piece) and (
+                    re.search(r"\d\s*$", parts[-1])
+                ):
+                    piece = "." + piece.strip()
+        elif node is el:
+            continue
+        else:
+            piece = node.tail
         if piece:
             parts.append(piece)
             size += len(piece)
-    return " ".join("".join(parts).split())
+    text = " ".join("".join(parts).split())
+    # A cut-off text reads as longer than `limit`, so callers can tell it is not small.
+    return text + " " * (limit + 1) if cut else text
 
 
 def ancestors(el: etree._Element, depth: int) -> Iterator[etree._Element]:
