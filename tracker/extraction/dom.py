@@ -6,7 +6,7 @@ title is, and the stock wording around it. Shared by the price heuristics.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -317,33 +317,21 @@ def _bounded(pieces: Iterator[str], limit: int) -> str | None:
 
 
 def _visible_pieces(el: etree._Element, hidden: set[int]) -> Iterator[str]:
-    """The element's texts and tails in reading order, hidden and script subtrees left out."""
-    for _node, piece in _pieces(el, lambda child: id(child) in hidden):
+    """The element's texts and tails in reading order, hidden and script subtrees left out.
+    Read lazily: a long flat list costs only what is read."""
+    walk = etree.iterwalk(el, events=("start", "end", "comment"))
+    for event, node in walk:
+        if event == "start":
+            if node is not el and (id(node) in hidden or node.tag.lower() in _SKIP_TAGS):
+                walk.skip_subtree()
+                continue
+            piece = node.text
+        elif node is el:
+            continue
+        else:
+            piece = node.tail
         if piece:
             yield piece
-
-
-def _pieces(
-    el: etree._Element, skip: Callable[[etree._Element], bool]
-) -> Iterator[tuple[etree._Element | None, str | None]]:
-    """(element, its text) on entering each element read, then (None, its tail) on leaving it,
-    in reading order; comments, script-like tags and elements `skip` names are left out with
-    their subtree (their tail stays). Children are read lazily: a long flat list costs only
-    what is read."""
-    yield el, el.text
-    stack = [(el, iter(el))]
-    while stack:
-        node, children = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            if node is not el:
-                yield None, node.tail
-        elif not isinstance(child.tag, str) or child.tag.lower() in _SKIP_TAGS or skip(child):
-            yield None, child.tail
-        else:
-            yield child, child.text
-            stack.append((child, iter(child)))
 
 
 def price_text(el: etree._Element, limit: int = 400) -> str:
