@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from . import patterns, politeness, scheduling, signals
 from .extraction import ExtractionResult, extract
-from .fetching import FetchError, validate_url
+from .fetching import FetchError, FetchResult, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,6 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         else:
             pattern = patterns.store_active_pattern(store_id=listing.store_id)
             result = extract(page.text, url=page.final_url, pattern=patterns.pattern_spec(pattern))
-            patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED
                 error = result.reason or "extraction layers disagree"
@@ -162,6 +161,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         duration_ms=duration_ms,
         etag=(page.headers.get("ETag", "") if page is not None else None),
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
+        page=page if result is not None else None,
     )
     if checked is not None and fetch_error is not None:
         scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
@@ -245,7 +245,10 @@ def _record(
     duration_ms: int,
     etag: str | None,
     last_modified: str | None,
+    page: FetchResult | None = None,
 ) -> CheckOutcome | None:
+    """Record a finished check in one transaction: the check, the price point, the listing's
+    state and the page it was read from (kept to learn and validate the store's pattern)."""
     now = timezone.now()
     listing = check.listing
     price_point = None
@@ -261,6 +264,8 @@ def _record(
         taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(**finished)
         if not taken:
             return None  # another run of this check finished it first
+        if page is not None:
+            patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
         for field, value in finished.items():
             setattr(check, field, value)
         updates: dict = {
