@@ -265,3 +265,20 @@ def test_a_structured_offer_shown_only_among_other_products_settles_nothing():
     )
     result = extract(_page(body, TWO_OFFERS))
     assert result.price is None
+
+
+STRIKETHROUGH_SPEC = (
+    '<script type="application/ld+json">{"@type":"Product","name":"Kettle","offers":{"@type":"Offer",'
+    '"priceCurrency":"USD","priceSpecification":['
+    '{"@type":"UnitPriceSpecification","priceType":"https://schema.org/StrikethroughPrice","price":"40.00"},'
+    '{"@type":"UnitPriceSpecification","price":"30.00"}]}}</script>'
+)
+
+
+@pytest.mark.parametrize(
+    "body", ["<p>Price loads with JavaScript</p>", '\n<div class="buy">\n<del>$40.00</del>\n<span class="price">$30.00</span></div>']
+)
+def test_a_strikethrough_price_specification_is_not_the_price(body):
+    result = extract(_page(body, STRIKETHROUGH_SPEC))
+    assert result.price == Decimal("30.00")
+    assert result.method == "json-ld"

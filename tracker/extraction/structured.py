@@ -96,13 +96,25 @@ def _offers_of(product: dict) -> list[dict]:
     return result
 
 
+# Price specifications that state what the product used to or should cost, not what it costs:
+# Google's sale markup puts the regular price in one with priceType StrikethroughPrice.
+_OTHER_PRICE_TYPES = frozenset(
+    {"listprice", "strikethroughprice", "srp", "msrp", "invoiceprice", "minimumadvertisedprice", "regularprice"}
+)
+
+
+def _not_the_price(spec: dict) -> bool:
+    kind = _first(spec.get("priceType"))
+    return isinstance(kind, str) and kind.rsplit("/", 1)[-1].lower() in _OTHER_PRICE_TYPES
+
+
 def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
     price = offer.get("price")
     if price is None or price == "":
         spec = offer.get("priceSpecification")
         specs = spec if isinstance(spec, list) else [spec]
         for item in specs:
-            if isinstance(item, dict) and item.get("price") not in (None, ""):
+            if isinstance(item, dict) and item.get("price") not in (None, "") and not _not_the_price(item):
                 price = item.get("price")
                 offer = {**offer, "priceCurrency": offer.get("priceCurrency") or item.get("priceCurrency")}
                 break
