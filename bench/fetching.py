@@ -2,20 +2,22 @@
 
     .venv/bin/python bench/fetching.py                          # file limiter (embedded default)
     .venv/bin/python bench/fetching.py --redis-url redis://127.0.0.1:6379/6
-    .venv/bin/python bench/fetching.py --listings 300 --threads 4 --skip-attack
+    .venv/bin/python bench/fetching.py --listings 300 --rounds 3 --skip-attack [--order store]
 
-(a) checks/s: N listings (default 1,000) over 50 demo shops on 127.0.0.2 ... 127.0.0.51
-    (served from another process). Worker threads run `services.listing_check` (fetch,
-    extract, record on SQLite) twice over the same listings:
+(a) N listings (default 1,000) over 50 demo shops on 127.0.0.2 ... 127.0.0.51 (served from
+    another process). First the CPU of the fetch alone, one thread: the foundation's fetch,
+    the gate's `fetch_page`, `listing_fetch`. Then worker threads run
+    `services.listing_check` (fetch, extract, record on SQLite) over the same listings:
       - "foundation": the foundation's fetch (plain `requests.get`, from git history), no
         gate, no robots.txt, no pacing, no circuit breaker;
       - "safety": the real path: address gate with pinned IPs, deadline watchdog, robots.txt
         cache, per-store pace + concurrency limiter (files, or Redis with --redis-url),
-        circuit breaker. Stores allow 600 requests/min and 2 at once (generous enough that
-        the limit is not what is measured).
-    Printed: checks/s each and the cost of the safety layer (target < 10%).
-(b) the limit holds: the same with a realistic 60 requests/min per store: aggregate checks/s
-    and the highest rate any one store saw over a 5-second window.
+        circuit breaker. Stores allow 600 requests/min and 2 at once.
+    Listings come in the dispatcher's order, shops mixed (`--order store`: one shop's
+    listings back to back, which measures the concurrency limit sending checks back).
+    Printed: checks/s, CPU a check and the cost of the safety layer (target < 10%).
+(b) the limit holds: the same with a realistic 60 requests/min per store: checks/s, and the
+    most requests one shop received (timed by the shop) in any 5 s and 10 s window.
 (c) memory under attack: a child process with 8 threads fetching from a misbehaving server
     (gzip/deflate/brotli bombs, an endless body, a slow drip, 4 MB pages) through the gate for
     --attack-seconds; its peak RSS against its RSS after start-up.
