@@ -38,39 +38,37 @@ class ClaimedCheck:
 def checks_claim_due(*, now: datetime | None = None, limit: int | None = None) -> list[ClaimedCheck]:
     """Claim listings that are due and create a queued check for each.
 
-    Safe to run twice at once: each listing is claimed by a conditional UPDATE on its due
-    time, so a listing claimed by one dispatcher is not claimed by another. Checks are
-    spread over the next minute (`countdown`) so thousands of due listings do not fire in
-    the same second; high priority is listed first.
+    Safe to run twice at once: the due listings are read and moved on in one transaction that
+    holds them (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so a second dispatcher takes other rows
+    or none; SQLite's IMMEDIATE transactions let one writer in at a time, and the next one finds
+    them no longer due). One UPDATE moves them all, instead of one statement a listing.
+    Checks are spread over the next minute (`countdown`) so thousands of due listings do not
+    fire in the same second; high priority is listed first.
     """
     now = now or timezone.now()
     limit = limit or settings.DISPATCH_BATCH_SIZE
-    due = list(
-        Listing.objects.filter(paused=False, next_check_at__lte=now)
-        .order_by("next_check_at")
-        .values_list("id", "priority", "next_check_at")[: limit * 2]
-    )
     order = {"high": 0, "normal": 1, "low": 2}
-    due.sort(key=lambda row: (order.get(row[1], 1), row[2]))
-    claimed: list[tuple[int, str]] = []
-    for listing_id, priority, due_at in due[:limit]:
-        won = Listing.objects.filter(id=listing_id, next_check_at=due_at, paused=False).update(
-            next_check_at=next_check_time(priority=priority, now=now)
-        )
-        if won:
-            claimed.append((listing_id, priority))
-    if not claimed:
-        return []
     with transaction.atomic():
-        checks = CheckLog.objects.bulk_create(
-            [CheckLog(listing_id=lid, queued_at=now) for lid, _ in claimed]
+        due = list(
+            Listing.objects.select_for_update(skip_locked=True)
+            .filter(paused=False, next_check_at__lte=now)
+            .order_by("next_check_at")
+            .only("id", "priority", "next_check_at")[: limit * 2]
         )
-    spread = settings.DISPATCH_SPREAD_SECONDS / max(len(claimed), 1)
+        if not due:
+            return []
+        due.sort(key=lambda listing: (order.get(listing.priority, 1), listing.next_check_at))
+        due = due[:limit]
+        for listing in due:
+            listing.next_check_at = next_check_time(priority=listing.priority, now=now)
+        Listing.objects.bulk_update(due, ["next_check_at"], batch_size=500)
+        checks = CheckLog.objects.bulk_create([CheckLog(listing_id=listing.pk, queued_at=now) for listing in due])
+    spread = settings.DISPATCH_SPREAD_SECONDS / len(due)
     result = []
-    for index, ((listing_id, priority), check) in enumerate(zip(claimed, checks, strict=True)):
+    for index, (listing, check) in enumerate(zip(due, checks, strict=True)):
         # bulk_create returns primary keys on PostgreSQL and SQLite.
-        countdown = 0.0 if priority == "high" else round(index * spread, 2)
-        result.append(ClaimedCheck(listing_id, check.pk, QUEUE_FOR_PRIORITY[priority], countdown))
+        countdown = 0.0 if listing.priority == "high" else round(index * spread, 2)
+        result.append(ClaimedCheck(listing.pk, check.pk, QUEUE_FOR_PRIORITY[listing.priority], countdown))
     return _browser_queue(result)
 
 
