@@ -35,3 +35,10 @@ def test_visible_bounded_text_leaves_hidden_labels_out():
 def test_price_text_of_an_element_too_large_to_read_reads_as_longer_than_the_limit():
     el = lxml.html.fragment_fromstring("<div>$30.00" + "<i></i>" * 80 + "and a list of other teapots</div>")
     assert len(price_text(el, 120)) > 120
+
+
+def test_carousel_slides_hidden_from_screen_readers_stay_hidden():
+    el = lxml.html.fragment_fromstring(
+        '<ul aria-label="Recommended products"><li>Mug $9.00</li><li aria-hidden="true">Jug $19.00</li></ul>'
+    )
+    assert price_text(el) == "Mug $9.00"

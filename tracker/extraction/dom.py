@@ -162,9 +162,11 @@ def _find_anchor(body: etree._Element, doc_title: str, hidden: set[int], zone: s
 def _spoken_by_parent(el: etree._Element) -> bool:
     """Pieces of a price drawn for the eye and hidden from screen readers, which hear the
     parent's aria-label instead (`<span aria-label="$37.30">$<span aria-hidden="true">37</span>…`):
-    visible. Elsewhere aria-hidden marks visual duplicates of screen-reader text."""
+    visible. Elsewhere aria-hidden marks visual duplicates of screen-reader text, or slides
+    of a carousel out of view ("Recommended products" over hidden tiles)."""
     parent = el.getparent()
-    return parent is not None and bool(parent.get("aria-label"))
+    label = parent.get("aria-label") if parent is not None else None
+    return bool(label) and len(label) <= 40 and any(ch.isdigit() for ch in label)
 
 
 def page_scan(
