@@ -267,3 +267,18 @@ def test_a_price_breakdown_in_a_popover_or_tooltip_does_not_compete_with_the_pri
         '<tr><td>Import charges:</td><td><span class="price">AED 6.36</span></td></tr></table></div>'
     )
     assert found.price == Decimal("127.16")
+
+
+@pytest.mark.parametrize(
+    ("net", "gross", "lang"),
+    [
+        ("<p>Netto: 100,00 €</p>", "<p>Brutto: 119,00 €</p>", "de"),
+        ("<p>exkl. MwSt. 100,00 €</p>", "<p>inkl. MwSt. 119,00 €</p>", "de"),
+        ("<p>excl. BTW: 100,00 €</p>", "<p>incl. BTW: 119,00 €</p>", "nl"),
+        ("<p>100,00 € HT</p>", "<p>119,00 € TTC</p>", "fr"),
+    ],
+    ids=["netto", "exkl. MwSt", "excl. BTW", "HT"],
+)
+def test_the_price_before_tax_is_not_the_price(net, gross, lang):
+    _, found = _find(f'<h1>Teapot</h1><div class="buy">{net}{gross}</div>', lang=lang)
+    assert found.price == Decimal("119.00")

@@ -83,7 +83,8 @@ _BEFORE_BAD = re.compile(
     r"\bshipping(?: cost)?|\bdelivery|\bentrega|\benv[ií]o|\bfrete|\bversand\w*|\bs&h|"
     r"\bover|\bunder|\babove|\bevery|\bfor each|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
     r"payments? of|\binstal+ments?(?: of)?|\bklarna|\bafterpay|\baffirm|\bas low as|"
-    r"\bpay in \w+|\bparcelas?|\bzzgl\.?(?: mwst\.?)?|\bexcl\.?(?: vat| tax)?|\bnet|"
+    r"\bpay in \w+|\bparcelas?|\bzzgl\.?(?: mwst\.?)?|\bnet(?:to)?|\bohne mwst\.?|\bhors taxes?|"
+    r"\bex[ck]l\.?(?: vat| tax| btw| mwst\.?| ust\.?| gst| iva| tva)?|"
     r"\bmember(?:s)? price|\bprime|\bstudents?|\bsubscribe|\bauto-?restock|\bclub|"
     r"\bwarranty|\bprotection|\bcoupon|\bgift card|\bcredit|\bplus|\+|\bimport|\bdeposit|"
     r"\bfinanc\w*|\bmonthly|\bper month|\bbonus|\bcashback|\brewards?|"
@@ -98,7 +99,8 @@ _AFTER_BAD = re.compile(
     r"off\b|% off|savings|shipping\b(?!\s*:)|delivery\b(?!\s*:)|versand\b|frete\b|s/ juros|sem juros|"
     r"interest|for eligible|with prime|prime\b|with code|back\b|cashback|credit|"
     r"in rewards|reward|import|deposit|spent|spend|or more|and up|& under|and under|or less|"
-    r"ex\.? vat|exc\.?(?:l\.?|luding)? (?:vat|tax|mwst)|excl\.?\b|zzgl|netto|net\b|\+ ?vat|plus vat|\+ ?tax)",
+    r"ex\.? vat|exc\.?(?:l\.?|luding)? (?:vat|tax|mwst)|ex[ck]l\.?\b|zzgl|netto|net\b|\+ ?vat|plus vat|\+ ?tax|"
+    r"h\.?t\.?(?!\w)|hors taxes?)",
     re.IGNORECASE,
 )
 _BEFORE_GOOD = re.compile(
