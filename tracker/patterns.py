@@ -10,6 +10,7 @@ every active pattern daily.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from lxml import etree
@@ -474,6 +475,27 @@ def listing_price_history_ok(*, listing: Listing, price: Decimal) -> bool:
 
 def store_active_pattern(*, store_id: int) -> ExtractionPattern | None:
     return ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).first()
+
+
+def store_active_pattern_for_check(*, store_id: int) -> ExtractionPattern | None:
+    """The store's active pattern with what a check uses (id and spec), read on every check:
+    one small query written out, since building it with the ORM costs ten times the query."""
+    table = connection.ops.quote_name(ExtractionPattern._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, spec FROM {table} WHERE store_id = %s AND status = %s LIMIT 1",
+            [store_id, ExtractionPattern.Status.ACTIVE.value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return ExtractionPattern(pk=row[0], store_id=store_id, spec=_json_value(row[1]))
+
+
+def _json_value(value):
+    """A JSON column as the database driver returns it: text on SQLite (and on PostgreSQL,
+    where Django asks psycopg for text), or already decoded."""
+    return json.loads(value) if isinstance(value, (str, bytes, bytearray)) else value
 
 
 

@@ -128,7 +128,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
         else:
-            pattern = patterns.store_active_pattern(store_id=listing.store_id)
+            pattern = patterns.store_active_pattern_for_check(store_id=listing.store_id)
             result = extract(page.text, url=page.final_url, pattern=patterns.pattern_spec(pattern))
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED

@@ -155,3 +155,16 @@ def test_a_sold_out_page_without_any_price_does_not_fail_validation():
     assert patterns.spec_problems(spec(".price-box .price-now"), [sold_out]) == [
         "price: '.price-box .price-now' reads no price on any page"
     ]
+
+
+def test_a_check_reads_the_active_pattern_as_the_orm_does(store):
+    """Checks read the pattern with a query of their own (every check pays for it)."""
+    assert patterns.store_active_pattern_for_check(store_id=store.pk) is None
+    patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    active = patterns.pattern_activate(store=store, spec=spec(".price-box .price-now"), source="person", pages=pages())
+
+    read = patterns.store_active_pattern_for_check(store_id=store.pk)
+
+    assert read.pk == active.pk
+    assert patterns.pattern_spec(read) == patterns.pattern_spec(patterns.store_active_pattern(store_id=store.pk))
+    assert patterns.pattern_spec(read).price.selector == ".price-box .price-now"
