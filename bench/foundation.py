@@ -145,7 +145,7 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def run_backend(name: str, listings: int, concurrency: int, pool: str) -> dict:
+def run_backend(name: str, listings: int, concurrency: int, pool: str, workers: int = 1) -> dict:
     """In a child process whose environment selects the backend."""
     import django
 
@@ -184,50 +184,61 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str) -> dict:
     )
     connection.close()
 
-    log_path = Path(os.environ["DATA_DIR"]) / "worker.log"
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
-             "checks_high,checks_normal,checks_low,default", "-c", str(concurrency), "-P", pool,
-             "-n", f"bench-{uuid.uuid4().hex[:6]}@%h", "--loglevel=WARNING",
-             "--without-mingle", "--without-gossip"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    procs = []
+    for number in range(workers):
+        log_path = Path(os.environ["DATA_DIR"]) / f"worker-{number}.log"
+        with open(log_path, "wb") as log:
+            procs.append((subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
+                 "checks_high,checks_normal,checks_low,default", "-c", str(concurrency), "-P", pool,
+                 "-n", f"bench-{uuid.uuid4().hex[:6]}@%h", "--loglevel=WARNING",
+                 "--without-mingle", "--without-gossip"],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            ), log_path))
     try:
         from config.celery import app
 
         deadline = time.monotonic() + 90
-        while not app.control.ping(timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-        idle_rss, idle_pss = worker_memory_kb(worker.pid)
+        while len(app.control.ping(timeout=0.5)) < workers:
+            for worker, log_path in procs:
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
+        idle = [worker_memory_kb(worker.pid) for worker, _ in procs]
 
-        cpu_started = worker_cpu_seconds(worker.pid)
+        cpu_started = sum(worker_cpu_seconds(worker.pid) for worker, _ in procs)
+        others_started = _others_cpu(name, shops.pid)
         started = time.monotonic()
         dispatch_due_checks.apply_async(queue="default")
-        peak_rss = peak_pss = 0
+        peak = [(0, 0)] * workers
         marks: dict[float, float] = {}
         done = 0
         deadline = started + max(600, listings)
         while done < listings and time.monotonic() < deadline:
             time.sleep(0.1)
-            rss, pss = worker_memory_kb(worker.pid)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            now_mem = [worker_memory_kb(worker.pid) for worker, _ in procs]
+            peak = [(max(a[0], b[0]), max(a[1], b[1])) for a, b in zip(peak, now_mem, strict=True)]
             done = CheckLog.objects.filter(finished_at__isnull=False).count()
             for share in (0.1, 0.9):
                 if share not in marks and done >= share * listings:
                     marks[share] = time.monotonic()
         elapsed = time.monotonic() - started
-        worker_cpu = worker_cpu_seconds(worker.pid) - cpu_started
+        worker_cpu = sum(worker_cpu_seconds(worker.pid) for worker, _ in procs) - cpu_started
+        others_ended = _others_cpu(name, shops.pid)
+        others_cpu = {
+            role: sum(cpu - others_started[role].get(pid, 0.0) for pid, cpu in ended.items())
+            for role, ended in others_ended.items()
+        }
         outcomes = dict(CheckLog.objects.values_list("outcome").annotate(n=Count("id")))
         points = PricePoint.objects.count()
         connection.close()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, 9)
+        for worker, _ in procs:
+            worker.terminate()
+        for worker, _ in procs:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, 9)
         parent_end.send("stop")
         shops.join(timeout=10)
     sustained = (
@@ -244,12 +255,36 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str) -> dict:
         "seconds": round(elapsed, 2),
         "checks_per_s": round(done / elapsed, 1),
         "sustained_checks_per_s": round(sustained, 1) if sustained else None,
+        "workers": workers,
         "worker_cpu_ms_per_check": round(worker_cpu * 1000 / max(done, 1), 1),
-        "worker_idle_rss_mb": round(idle_rss / 1024, 1),
-        "worker_peak_rss_mb": round(peak_rss / 1024, 1),
-        "worker_idle_pss_mb": round(idle_pss / 1024, 1),
-        "worker_peak_pss_mb": round(peak_pss / 1024, 1),
+        # The shops, PostgreSQL and Redis share the same two cores.
+        "others_cpu_ms_per_check": {role: round(cpu * 1000 / max(done, 1), 1) for role, cpu in others_cpu.items()},
+        # Per worker process tree (a worker and its pool processes); the largest of them.
+        "worker_idle_rss_mb": round(max(m[0] for m in idle) / 1024, 1),
+        "worker_peak_rss_mb": round(max(m[0] for m in peak) / 1024, 1),
+        "worker_idle_pss_mb": round(max(m[1] for m in idle) / 1024, 1),
+        "worker_peak_pss_mb": round(max(m[1] for m in peak) / 1024, 1),
     }
+
+
+def _others_cpu(backend: str, shops_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds of the processes a check also costs in, by pid: the demo shops, and the
+    servers of the backend (PostgreSQL runs a process a connection: one that appears during
+    the run counts whole)."""
+    pids = {"shops": [shops_pid]}
+    if backend == "redis-pg":
+        for role, command in (("postgres", ["pgrep", "-u", "postgres"]), ("redis", ["pgrep", "redis-server"])):
+            pids[role] = [int(pid) for pid in subprocess.run(command, capture_output=True, text=True).stdout.split()]
+    found: dict[str, dict[int, float]] = {}
+    for role, listed in pids.items():
+        found[role] = {}
+        for pid in listed:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[role][pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 def backend_env(name: str, data_dir: Path, args) -> tuple[dict[str, str], callable]:
@@ -298,6 +333,7 @@ def main() -> int:
     # Checks wait on the network most of the time: one process with threads uses a third of the
     # memory of prefork x4 and kept up with it in our runs (see README).
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each with its pool)")
     parser.add_argument("--backends", default="embedded,redis-pg")
     parser.add_argument("--extraction-runs", type=int, default=200)
     parser.add_argument("--skip-extraction", action="store_true")
@@ -307,7 +343,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.backend_run:
-        print(json.dumps(run_backend(args.backend_run, args.listings, args.concurrency, args.pool)))
+        print(json.dumps(run_backend(args.backend_run, args.listings, args.concurrency, args.pool, args.workers)))
         return 0
 
     print(f"PriceTracker foundation benchmark ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
@@ -333,7 +369,8 @@ def main() -> int:
         try:
             done = subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--backend-run", name,
-                 "--listings", str(args.listings), "--concurrency", str(args.concurrency), "--pool", args.pool],
+                 "--listings", str(args.listings), "--concurrency", str(args.concurrency), "--pool", args.pool,
+                 "--workers", str(args.workers)],
                 cwd=ROOT, env=env, capture_output=True, text=True,
             )
         finally:
@@ -347,14 +384,23 @@ def main() -> int:
         rate = r["sustained_checks_per_s"] or r["checks_per_s"]
         print(
             f"(b) {name}: {r['checked']}/{r['listings']} checks in {r['seconds']} s = {r['checks_per_s']}/s overall, "
-            f"{r['sustained_checks_per_s']}/s sustained ({r['pool']} x{r['concurrency']}) -> target >= {target:.0f}/s: "
+            f"{r['sustained_checks_per_s']}/s sustained ({r['workers']} worker(s), {r['pool']} x{r['concurrency']}) -> target >= {target:.0f}/s: "
             f"{'OK' if rate >= target else 'MISSED'}"
         )
         # A threads or solo pool is one process (one core under the GIL); prefork uses a core a process.
-        cores = min(os.cpu_count() or 1, r["concurrency"]) if r["pool"] == "prefork" else 1
+        per_worker = min(os.cpu_count() or 1, r["concurrency"]) if r["pool"] == "prefork" else 1
+        cores = min(os.cpu_count() or 1, per_worker * r["workers"])
+        others = r["others_cpu_ms_per_check"]
+        everything = r["worker_cpu_ms_per_check"] + sum(others.values())
         print(
-            f"    worker CPU {r['worker_cpu_ms_per_check']} ms a check (its ceiling on {cores} idle "
-            f"core(s): {cores * 1000 / max(r['worker_cpu_ms_per_check'], 0.1):.0f} checks/s)"
+            f"    CPU a check: workers {r['worker_cpu_ms_per_check']} ms ({r['workers']} x {r['pool']} x"
+            f"{r['concurrency']}), " + ", ".join(f"{role} {ms} ms" for role, ms in others.items())
+            + f"; all {everything:.1f} ms"
+        )
+        print(
+            f"    ceilings on idle cores: the workers alone on {cores} core(s) "
+            f"{cores * 1000 / max(r['worker_cpu_ms_per_check'], 0.1):.0f} checks/s; everything on "
+            f"{os.cpu_count()} cores {(os.cpu_count() or 1) * 1000 / max(everything, 0.1):.0f} checks/s"
         )
         print(
             f"    outcomes {r['outcomes']}, price points {r['price_points']}; worker RSS idle "
