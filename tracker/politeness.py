@@ -6,8 +6,9 @@
 2. reads robots.txt (protego, cached on the Store row and in memory; fetching it takes a turn
    of the store's pace) and honours it unless an admin switched `respect_robots` off for the
    store; `Crawl-delay`/`Request-rate` slow us down,
-3. takes a pacing slot and a concurrency slot shared by every worker (Redis when configured,
-   file locks in the data folder otherwise), waiting a little at most, never long,
+3. takes a concurrency slot, then the store's pacing turn, both shared by every worker (Redis
+   when configured, file locks in the data folder otherwise), waiting a little at most, never
+   long; no window of any length sees more requests than the store's limit,
 4. fetches (through the browser when the store renders JavaScript), and
 5. tells the breaker how it went. A 429/503 with Retry-After also pushes the store's pace.
 
@@ -26,7 +27,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -181,7 +182,8 @@ class _FileLimiter:
         """No turn before `seconds` from now."""
         self._pace(key, lambda tat, now: (0.0, max(tat, now + seconds)))
 
-    def _pace(self, key: str, step) -> float:  # type: ignore[no-untyped-def]
+    def _pace(self, key: str, step: Callable[[float, float], tuple[float, float]]) -> float:
+        """Apply `step(tat, now) -> (wait, new tat)` to the key's next free moment, under its lock."""
         fd = os.open(self.folder / f"{key}.pace", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
