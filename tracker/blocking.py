@@ -12,7 +12,10 @@ from collections.abc import Mapping
 # (vendor, marker) pairs: strings that appear on a vendor's challenge or block page and
 # not on ordinary shop pages. Matched case-insensitively.
 CHALLENGE_MARKERS: tuple[tuple[str, str], ...] = (
-    ("Cloudflare", "/cdn-cgi/challenge-platform/"),
+    # Not the bare /cdn-cgi/challenge-platform/: JavaScript Detections load from there on
+    # ordinary pages. The challenge page orchestrates from it.
+    ("Cloudflare", "/cdn-cgi/challenge-platform/h/g/orchestrate/"),
+    ("Cloudflare", "/cdn-cgi/challenge-platform/h/b/orchestrate/"),
     ("Cloudflare", "window._cf_chl_opt"),
     ("Cloudflare", "cf-browser-verification"),
     ("Cloudflare", "cf_chl_jschl"),

@@ -99,6 +99,14 @@ ORDINARY = {
     ),
     "product-mentioning-access": product_html("Access Denied (board game, 2nd edition)")
     + "<p>" + "A game of bluffing for 3-6 players. " * 50 + "</p>",
+    # Cloudflare's JavaScript Detections (always on with Bot Fight Mode) put a script from
+    # /cdn-cgi/challenge-platform/ on every ordinary page.
+    "product-behind-cloudflare-js-detections": product_html(
+        "Kettle sold behind Cloudflare",
+        extra="<script>(function(){var a=document.createElement('script');"
+        "a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';document.head.appendChild(a)})();</script>"
+        "<script defer src='/cdn-cgi/challenge-platform/h/b/scripts/jsd/5f7d1b2c/main.js'></script>",
+    ),
     "tiny-page-with-json-ld": '<html><head><script type="application/ld+json">{"@type":"Product",'
     '"offers":{"price":"9.99","priceCurrency":"EUR"}}</script></head><body></body></html>',
 }
