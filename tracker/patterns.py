@@ -498,7 +498,6 @@ def _json_value(value):
     return json.loads(value) if isinstance(value, (str, bytes, bytearray)) else value
 
 
-
 def pattern_spec(pattern: ExtractionPattern | None) -> PatternSpec | None:
     if pattern is None:
         return None
