@@ -178,11 +178,11 @@ CHECK_MAX_REQUEUES = 20
 def _requeue(*, check: CheckLog, skipped: politeness.CheckSkipped) -> CheckOutcome | None:
     """Give the check back to the queue (the store's turn is seconds away). Nothing is recorded;
     the same check runs again, so it can still record only once."""
-    if not CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
-        outcome=CheckLog.Outcome.QUEUED, queued_at=timezone.now(), error=skipped.reason[:2000]
-    ):
+    queued = {"outcome": CheckLog.Outcome.QUEUED, "queued_at": timezone.now(), "error": skipped.reason[:2000]}
+    if not CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(**queued):
         return None
-    check.refresh_from_db()
+    for field, value in queued.items():
+        setattr(check, field, value)
     return CheckOutcome(check=check, result=None, price_point=None, requeue_in=skipped.retry_in)
 
 
