@@ -1,14 +1,21 @@
-"""Extraction precision/recall for the price, per layer, and time per page.
+"""Extraction precision/recall for the price, per layer, and time per page; LLM off and on.
 
-    .venv/bin/python bench/extraction.py [--corpus DIR] [--templates DIR] [--llm URL] [-v]
+    .venv/bin/python bench/extraction.py [--corpus DIR] [--templates DIR] [--llm URL | --llm-scripted] [-v]
 
 Corpus: a folder of `<name>.html.gz` pages with a `truth.json` beside it (the shared real-page
 corpus or `tests/fixtures/pages`). Templates: `tests/fixtures/templates/*.html`, each with its
 expected values in `expected.json`. A price counts as right only if it equals the page's real
 price; a price returned for a page with no price (or a different one) is a false positive.
-LLM off by default; `--llm URL` runs H5's agent against an OpenAI-compatible server (the
-scripted local one in the tests) when `tracker.llm` provides `llm_extract` — the hook is
-`_llm_layer` below.
+
+LLM off by default. `--llm-scripted` starts `bench/scripted_llm.py` (an OpenAI-compatible server
+on 127.0.0.1 whose scripted "model" ranks the price-like elements of the trimmed page it is sent,
+never reading the truth) and prints LLM off and LLM on side by side; `--llm URL` does the same
+against any OpenAI-compatible server. LLM on = the same extraction, then `tracker.llm.llm_extract`
+(the agent: up to 3 rounds, each answer validated by `tracker.patterns.spec_problems`) for the
+pages no other layer priced or flagged. Printed for the LLM layer: the pages it was asked about,
+its calls and tokens (the usage the agent recorded), its time, and each page whose outcome it
+changed with every round's selector and what validation said (-v: every page it was asked about).
+No database is needed.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,53 +46,132 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
-def _llm_layer(url: str | None):
-    """Returns a callable(html, result) -> result that asks the LLM agent, or None."""
+@dataclass
+class Asked:
+    """One page the LLM layer was asked about, with the agent's own record of it."""
+
+    name: str
+    before: str
+    after: str
+    price: Decimal | None
+    answer: object | None  # tracker.llm.AgentResult: rounds, spec, problems, calls (tokens)
+    rounds: list[tuple[str, list[str]]]  # each parsed answer's price selector, validation's problems
+    error: str | None
+    wall_ms: float
+    cpu_ms: float
+
+
+def _llm_layer(url: str | None, *, force_key: bool = False):
+    """Returns a callable(html, result) -> (result, AgentResult | None, rounds, error) that asks
+    the LLM agent for pages no other layer answered (nor flagged), or None. `rounds` lists each
+    parsed answer's price selector and the problems validation found with it."""
     if not url:
         return None
     os.environ["OPENAI_BASE_URL"] = url
+    if force_key:
+        os.environ["OPENAI_API_KEY"] = "bench-key"  # never send a real key, even to loopback
     os.environ.setdefault("OPENAI_API_KEY", "bench-key")  # a local scripted server takes any key
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a log line per HTTP request
     import django
 
     django.setup()
     try:
-        from tracker.llm import llm_extract  # the LLM agent's page-level entry point
+        from tracker import llm as agent_module
+        from tracker.llm import LLMUnavailable, llm_extract  # the LLM agent's page-level entry point
     except ImportError:
         print("the LLM agent is not available (tracker.llm.llm_extract missing)", file=sys.stderr)
         return None
 
+    # llm_extract returns only the page's result; the agent's own record of the rounds, calls
+    # and tokens (what pattern_learn saves as LLMCall rows), and what each round proposed and
+    # what validation said of it, are kept here.
+    answers: list = []
+    rounds: list[tuple[str, list[str]]] = []
+    make_agent = agent_module.agent_from_settings
+
+    def recording_agent():
+        agent = make_agent()
+        if agent is not None:
+            propose = agent.propose
+
+            def recorded(*, pages, validate, on_call=None):
+                def judged(spec):
+                    problems = validate(spec)
+                    rule = spec.price
+                    rounds.append((rule.selector + (f" @{rule.attribute}" if rule.attribute else ""), problems))
+                    return problems
+
+                answers.append(propose(pages=pages, validate=judged, on_call=on_call))
+                return answers[-1]
+
+            agent.propose = recorded
+        return agent
+
+    agent_module.agent_from_settings = recording_agent
+    import openai  # noqa: F401  # once, here: not in the first page's time
+
     def run(html: bytes, result):
         if result.price is not None or result.flagged:
-            return result
-        return llm_extract(html=html, result=result)
+            return result, None, [], None
+        answers.clear()
+        rounds.clear()
+        try:
+            # no url: a fixture's name ("no-price.html") would tell a real model the answer
+            result = llm_extract(html=html, result=result)
+        except LLMUnavailable as exc:
+            return result, None, list(rounds), str(exc)
+        return result, (answers[-1] if answers else None), list(rounds), None
 
     return run
 
 
+def _status(got: Decimal | None, expected: Decimal | None) -> str:
+    if got is None:
+        return "FN" if expected is not None else "TN"
+    return "TP" if got == expected else "FP"
+
+
+def _layer(result) -> str:
+    return result.method or ("flagged" if result.flagged else "none")
+
+
+def _tally(outcome: dict, name: str, expected, result, ms: float, cpu_ms: float, verbose: bool) -> None:
+    status = _status(result.price, expected)
+    layer = _layer(result)
+    outcome["counts"][status] += 1
+    outcome["per_layer"].setdefault(layer, Counter())[status] += 1
+    outcome["times"].append(ms)
+    outcome["cpu"].append(cpu_ms)
+    if verbose and status in ("FP", "FN"):
+        print(f"  {status} {name:30} expected={expected} got={result.price} layer={layer} :: {result.reason or ''}"[:220])
+
+
+def _empty() -> dict:
+    return {"counts": Counter(), "per_layer": {}, "times": [], "cpu": []}
+
+
 def evaluate(cases: list[tuple[str, bytes, Decimal | None]], *, llm=None, verbose=False) -> dict:
-    counts = Counter()
-    per_layer: dict[str, Counter] = {}
-    times: list[float] = []
-    cpu_times: list[float] = []
+    """LLM off for every page; with `llm`, also LLM on (the same extraction, then the LLM layer
+    for the pages it left without a price)."""
+    off, on, asked = _empty(), _empty(), []
     for name, html, expected in cases:
         started, cpu = time.perf_counter(), time.process_time()
         result = extract(html, use_heuristics=True)
-        times.append((time.perf_counter() - started) * 1000)
-        cpu_times.append((time.process_time() - cpu) * 1000)
-        if llm is not None:
-            result = llm(html, result)
-        got = result.price
-        layer = result.method or ("flagged" if result.flagged else "none")
-        if got is None:
-            status = "FN" if expected is not None else "TN"
-        else:
-            status = "TP" if got == expected else "FP"
-        counts[status] += 1
-        per_layer.setdefault(layer, Counter())[status] += 1
-        if verbose and status in ("FP", "FN"):
-            print(f"  {status} {name:30} expected={expected} got={got} layer={layer} :: {result.reason or ''}"[:220])
-    return {"counts": counts, "per_layer": per_layer, "times": times, "cpu": cpu_times}
+        ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+        before = _status(result.price, expected)
+        _tally(off, name, expected, result, ms, cpu_ms, verbose)
+        if llm is None:
+            continue
+        # thread_time: this thread's CPU (agent, client, validation), not the scripted server's
+        started, cpu = time.perf_counter(), time.thread_time()
+        result, answer, rounds, error = llm(html, result)
+        llm_ms, llm_cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
+        if answer is not None or error is not None:
+            after = _status(result.price, expected)
+            asked.append(Asked(name, before, after, result.price, answer, rounds, error, llm_ms, llm_cpu))
+        _tally(on, name, expected, result, ms + llm_ms, cpu_ms + llm_cpu, False)
+    return {"off": off, "on": on if llm is not None else None, "asked": asked}
 
 
 def _report(title: str, outcome: dict) -> None:
@@ -104,6 +191,36 @@ def _report(title: str, outcome: dict) -> None:
         lt, lf = counter["TP"], counter["FP"]
         print(f"  layer {layer:24} TP {lt:3} FP {lf:3} FN {counter['FN']:3} TN {counter['TN']:3}"
               f"  precision {lt / (lt + lf) if lt + lf else 1.0:.3f}")
+
+
+def _asked_report(asked: list[Asked], pages: int, verbose: bool) -> None:
+    """The LLM layer's cost, and every page whose outcome it changed (-v: every page it saw)."""
+    calls = [call for a in asked if a.answer is not None for call in a.answer.calls]
+    prompt = sum(call.prompt_tokens for call in calls)
+    completion = sum(call.completion_tokens for call in calls)
+    validated = sum(1 for a in asked if a.answer is not None and a.answer.spec is not None)
+    errors = sum(1 for a in asked if a.error)
+    print(f"  LLM layer: asked on {len(asked)} of {pages} pages, {validated} validated answers, "
+          f"{len(calls)} calls ({len(calls) / max(len(asked), 1):.1f} a page), tokens {prompt} prompt + "
+          f"{completion} completion = {prompt + completion} ({(prompt + completion) / max(len(calls), 1):.0f} a call)"
+          + (f", {errors} pages the server could not answer" if errors else ""))
+    if asked:
+        print(f"  LLM layer per asked page: wall mean {statistics.mean(a.wall_ms for a in asked):.1f} ms, CPU mean "
+              f"{statistics.mean(a.cpu_ms for a in asked):.1f} ms (agent, client and validation; a real model "
+              f"adds seconds of its own)")
+    for a in asked:
+        if a.before == a.after and not verbose:
+            continue
+        answer = a.answer
+        calls = len(answer.calls) if answer is not None else 0
+        print(f"  LLM {a.before} -> {a.after} {a.name:28} got={a.price} ({calls} calls)"
+              + (f" server error: {a.error}" if a.error else ""))
+        for selector, problems in a.rounds:
+            problems = sorted(problems, key=lambda problem: not problem.startswith("price"))
+            print(f"      {selector} :: {'; '.join(problems)[:160] if problems else 'validated'}")
+        unparsed = calls - len(a.rounds)
+        if unparsed:
+            print(f"      {unparsed} answers without a price selector")
 
 
 def size_report(cases: list[tuple[str, bytes, Decimal | None]], low: int = 150_000, high: int = 260_000) -> None:
@@ -152,17 +269,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES)
-    parser.add_argument("--llm", metavar="URL", help="OpenAI-compatible server for the LLM layer")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--llm", metavar="URL", help="OpenAI-compatible server for the LLM layer")
+    source.add_argument("--llm-scripted", action="store_true",
+                        help="LLM off and on, the LLM a scripted local server (bench/scripted_llm.py)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     args = parser.parse_args()
-    llm = _llm_layer(args.llm)
-    mode = "LLM on" if llm else "LLM off"
-    if args.corpus.exists():
-        cases = corpus_cases(args.corpus)
-        _report(f"real pages ({args.corpus}, {mode})", evaluate(cases, llm=llm, verbose=args.verbose))
-        size_report(cases)
-    if (args.templates / "expected.json").exists():
-        _report(f"templates ({mode})", evaluate(template_cases(args.templates), llm=llm, verbose=args.verbose))
+    server = None
+    url = args.llm
+    if args.llm_scripted:
+        from scripted_llm import MODEL_NAME, ScriptedLLM
+
+        server = ScriptedLLM().start()
+        url = server.base_url
+        os.environ["OPENAI_MODEL"] = MODEL_NAME
+        print(f"LLM: scripted local server {url} (model {MODEL_NAME!r}: ranks price-like elements of the "
+              "trimmed page, no truth file)")
+    try:
+        llm = _llm_layer(url, force_key=args.llm_scripted)
+        if args.corpus.exists():
+            cases = corpus_cases(args.corpus)
+            _run(f"real pages ({args.corpus})", cases, llm=llm, verbose=args.verbose)
+            size_report(cases)
+        if (args.templates / "expected.json").exists():
+            _run("templates", template_cases(args.templates), llm=llm, verbose=args.verbose)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(title: str, cases: list[tuple[str, bytes, Decimal | None]], *, llm, verbose: bool) -> None:
+    outcome = evaluate(cases, llm=llm, verbose=verbose)
+    _report(f"{title}, LLM off", outcome["off"])
+    if outcome["on"] is not None:
+        _report(f"{title}, LLM on", outcome["on"])
+        _asked_report(outcome["asked"], len(cases), verbose)
 
 
 if __name__ == "__main__":
