@@ -24,7 +24,7 @@ from django.utils import timezone
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from .extraction.heuristics import heuristic_price
+from .extraction.heuristics import heuristic_price, not_one_price
 from .extraction.parsing import parse_html
 from .extraction.patterns import (
     PatternSpec,
@@ -130,6 +130,10 @@ def spec_problems(spec: PatternSpec, pages: Sequence[SamplePage]) -> list[str]:
                 f"price on {page.url}: {spec.price.selector!r} picks a crossed-out 'was' price "
                 f"({match.price}), not the current price"
             )
+        for node in nodes[:1]:
+            why = not_one_price(node, match.price)
+            if why:
+                problems.append(f"price on {page.url}: {spec.price.selector!r} picks {why} ({match.price})")
         if structured is not None and structured.price != match.price:
             problems.append(
                 f"price on {page.url}: the selector reads {match.price} but the page's "

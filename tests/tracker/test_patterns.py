@@ -47,6 +47,28 @@ def test_a_price_disagreeing_with_structured_data_does_not_validate():
     assert problems == ["price on https://shop.test/p/0: the selector reads 149.00 but the page's structured data says 129.00"]
 
 
+def _page(body: str) -> SamplePage:
+    return SamplePage("https://shop.test/p/1", f"<html><body><h1>Wool jumper</h1>{body}</body></html>")
+
+
+def test_one_end_of_a_price_range_does_not_validate():
+    page = _page('<div class="prices"><span class="low">$12.97</span> - <span class="high">$24.99</span></div>')
+    problems = patterns.spec_problems(spec(".low"), [page])
+    assert problems == ["price on https://shop.test/p/1: '.low' picks one end of a price range (12.97)"]
+
+
+def test_a_from_price_over_options_with_their_own_prices_does_not_validate():
+    options = "".join(f"<option>{size} - £{price}</option>" for size, price in [("Single", "1,049"), ("Double", "1,249")])
+    page = _page(f'<div class="buy"><p id="price">From £1,049.00</p><select>{options}</select></div>')
+    problems = patterns.spec_problems(spec("#price"), [page])
+    assert problems == ["price on https://shop.test/p/1: '#price' picks a 'from' price, the lowest of several options (1049.00)"]
+
+
+def test_a_from_price_with_no_options_beside_it_validates():
+    page = _page('<div class="buy"><p id="price">Starting from $999.00</p><button>Add to cart</button></div>')
+    assert patterns.spec_problems(spec("#price"), [page]) == []
+
+
 def test_xpath_that_reads_files_is_refused_before_any_page_is_read():
     problems = patterns.spec_problems(spec("document('/etc/passwd')", kind="xpath"), pages())
     assert len(problems) == 1 and "not allowed" in problems[0]

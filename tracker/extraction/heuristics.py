@@ -409,7 +409,7 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
             )
             return result
         best = picked
-    if "from" in best.reasons and _lists_option_prices(best):
+    if "from" in best.reasons and lists_option_prices(best.element):
         result.reason = f"the page shows a price range ({best.text[:30]!r} over a list of options)"
         return result
     result.price = best.amount
@@ -446,10 +446,10 @@ def price_among(found: HeuristicResult, values: Iterable[Decimal]) -> Candidate 
     return best
 
 
-def _lists_option_prices(c: Candidate) -> bool:
+def lists_option_prices(element: etree._Element) -> bool:
     """True when a choice list (sizes, models) beside a "From" price prints several prices:
     "From" is then the lower bound of that list, and no option is chosen yet."""
-    for node in list(ancestors(c.element, 6))[1:]:
+    for node in list(ancestors(element, 6))[1:]:
         if bounded_text(node, 3000) is None:
             return False
         amounts = set()
@@ -490,6 +490,34 @@ _TEXT_WITH = etree.XPath("//body//text()[contains(., $needle)]", smart_strings=T
 _STRONG_NEG = frozenset({"old", "was", "list", "listprice", "compare", "compareat", "rrp", "msrp", "strike",
                          "strikethrough", "strikeout", "crossed", "crossedout", "original", "uvp",
                          "oldprice", "wasprice", "strikeprice", "linethrough", "nonsale", "prev", "previous"})
+
+
+_RANGE_AFTER = re.compile(r"^\s*(?:-|–|—|to\b|bis\b)")
+_RANGE_BEFORE = re.compile(r"(?:-|–|—|\bto|\bbis)\s*$")
+
+
+def not_one_price(element: etree._Element, price: Decimal) -> str | None:
+    """Why the amount an element shows is not the product's one price, or None: one end of a
+    price range ("$12.97 - $24.99"), or a "From" price over options that print their own.
+    Judged on the element's text and, when short, its parent's (ranges are often split)."""
+    for scope in (element, element.getparent()):
+        if scope is None or not isinstance(scope.tag, str):
+            continue
+        text = " ".join(scope.text_content().split())
+        if len(text) > 200:
+            break
+        amounts = find_amounts(text, limit=6)
+        for index, token in enumerate(amounts):
+            if token.amount != price:
+                continue
+            before = text[max(0, token.start - 25):token.start]
+            if (index + 1 < len(amounts) and _RANGE_AFTER.match(text[token.end:amounts[index + 1].start])) or (
+                index > 0 and _RANGE_BEFORE.search(text[amounts[index - 1].end:token.start])
+            ):
+                return "one end of a price range"
+            if _LOWER_BOUND.search(before) and lists_option_prices(element):
+                return "a 'from' price, the lowest of several options"
+    return None
 
 
 def price_struck_everywhere(tree: etree._Element, price: Decimal, *, shown) -> bool:
