@@ -5,8 +5,12 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 from kombu import Queue
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# `redis://` brokers use kombu's Redis transport with its client reused (config/broker.py). The
+# URLs stay `redis://`, so tools that read the scheme (Flower's broker page) see what they expect.
+TRANSPORT_ALIASES["redis"] = "config.broker:Transport"
 
 app = Celery("pricetracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
