@@ -27,8 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import blocking
-from .fetching import FetchError, FetchResult, safe_request, validate_url
+from .fetching import FetchError, FetchResult, refuse_block_page, safe_request, validate_url
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +269,7 @@ def _render(url: str) -> FetchResult:
         raise FetchError(f"the shop answered HTTP {status}", kind="http", http_status=status, transient=status in (429, 500, 502, 503, 504))
     if len(html.encode("utf-8", "replace")) > settings.FETCH_MAX_BYTES:
         raise FetchError("the rendered page is larger than the size limit", kind="too_large")
-    reason = blocking.block_reason(status=status, headers=headers, text=html)
-    if reason:
-        raise FetchError(f"blocked by the shop: {reason}", kind="blocked", http_status=status)
+    refuse_block_page(status=status, headers=headers, text=html)
     return FetchResult(
         url,
         final_url,

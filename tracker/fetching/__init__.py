@@ -25,7 +25,7 @@ redirects and limits), `results` (FetchResult, FetchError).
 
 from .addresses import GateRefused, address_refusal, resolve_checked, validate_url
 from .body import decode_body
-from .client import fetch_page, parse_retry_after, safe_get, safe_request
+from .client import fetch_page, parse_retry_after, refuse_block_page, safe_get, safe_request
 from .gate import GateAdapter, gate_session
 from .results import FetchError, FetchResult
 
@@ -39,6 +39,7 @@ __all__ = [
     "fetch_page",
     "gate_session",
     "parse_retry_after",
+    "refuse_block_page",
     "resolve_checked",
     "safe_get",
     "safe_request",

@@ -195,9 +195,7 @@ def _finish(
                 text, _ = decode_body(read_body(response, limit=min(limit, 512 * 1024), deadline=guard), content_type=raw_type)
             except FetchError:
                 text = ""
-            reason = blocking.block_reason(status=status, headers=headers, text=text)
-            if reason:
-                raise FetchError(f"blocked by the shop: {reason}", kind="blocked", http_status=status)
+            refuse_block_page(status=status, headers=headers, text=text)
         raise FetchError(
             f"the shop answered HTTP {status}",
             kind="http",
@@ -211,9 +209,7 @@ def _finish(
     body = read_body(response, limit=limit, deadline=guard)
     text, encoding = decode_body(body, content_type=raw_type)
     if detect_blocks:
-        reason = blocking.block_reason(status=status, headers=headers, text=text)
-        if reason:
-            raise FetchError(f"blocked by the shop: {reason}", kind="blocked", http_status=status)
+        refuse_block_page(status=status, headers=headers, text=text)
     return FetchResult(
         url,
         final_url,
@@ -226,6 +222,14 @@ def _finish(
         redirects=redirects,
         content=bytes(body) if accept == "any" else b"",  # kept only for callers that pass bytes on
     )
+
+
+def refuse_block_page(*, status: int, headers, text: str) -> None:
+    """Raise FetchError (kind "blocked", with the reason) when the page is a captcha, a bot
+    challenge or an access-denied page: such a page is never read for a price."""
+    reason = blocking.block_reason(status=status, headers=headers, text=text)
+    if reason:
+        raise FetchError(f"blocked by the shop: {reason}", kind="blocked", http_status=status)
 
 
 def _ms(started: float) -> int:
