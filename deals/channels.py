@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from email.mime.image import MIMEImage
 from urllib.parse import urlsplit
 
-import apprise
-from apprise.attachment.memory import AttachMemory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -68,6 +66,8 @@ def _logs_redacted(secrets: list[str]) -> Iterator[None]:
 
 
 def _plugin(url: str):
+    import apprise  # here, not at module level: about 17 MB a process that never notifies
+
     plugin = apprise.Apprise.instantiate(url, asset=apprise.AppriseAsset(async_mode=False))
     if plugin is None:
         raise ChannelError("Apprise does not understand this URL (see the Apprise wiki for the formats)")
@@ -91,7 +91,12 @@ def channel_url_validate(url: str) -> str:
 
 
 def channel_add(
-    *, owner, name: str, kind: str = Channel.Kind.APPRISE, url: str = "", email_to: str = "",
+    *,
+    owner,
+    name: str,
+    kind: str = Channel.Kind.APPRISE,
+    url: str = "",
+    email_to: str = "",
     mode: str = Channel.Mode.IMMEDIATE,
 ) -> Channel:
     """Save a new channel, its URL encrypted. Raises ChannelError with a message to show."""
@@ -130,6 +135,9 @@ def _classify(text: str) -> bool:
 
 
 def _send_apprise(*, url: str, message: Message) -> None:
+    import apprise
+    from apprise.attachment.memory import AttachMemory
+
     secrets = url_secret_parts(url)
     with _logs_redacted(secrets):
         plugin = _plugin(url)
@@ -139,14 +147,20 @@ def _send_apprise(*, url: str, message: Message) -> None:
         attach = None
         if message.attachments and plugin.attachment_support:
             attach = apprise.AppriseAttachment(
-                [AttachMemory(content=a.content, name=a.name, mimetype=a.mimetype) for a in message.attachments]
+                [
+                    AttachMemory(content=a.content, name=a.name, mimetype=a.mimetype)
+                    for a in message.attachments
+                ]
             )
         notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         notifier.add(plugin)
         try:
             with outbound_guard() as refusals:
                 result = notifier.notify(
-                    body=body, title=message.title, body_format=body_format, attach=attach,
+                    body=body,
+                    title=message.title,
+                    body_format=body_format,
+                    attach=attach,
                     timeout=settings.CHANNEL_SEND_TIMEOUT,
                 )
         except OutboundRefused as exc:
@@ -156,7 +170,9 @@ def _send_apprise(*, url: str, message: Message) -> None:
         if result:
             return
         problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
-        text = text_redact(" ".join(problems) or f"the channel did not accept the message ({result.status.name})", secrets)
+        text = text_redact(
+            " ".join(problems) or f"the channel did not accept the message ({result.status.name})", secrets
+        )
         raise ChannelError(text[:1000], transient=_classify(text))
 
 
@@ -204,10 +220,20 @@ def channel_test(*, channel: Channel) -> tuple[bool, str]:
         ok, error = True, ""
     except ChannelError as exc:
         ok, error = False, str(exc)
-    Channel.objects.filter(pk=channel.pk).update(last_test_at=timezone.now(), last_test_ok=ok, last_test_error=error)
+    Channel.objects.filter(pk=channel.pk).update(
+        last_test_at=timezone.now(), last_test_ok=ok, last_test_error=error
+    )
     channel.last_test_ok, channel.last_test_error = ok, error
     log.info("channel test", extra={"channel_id": channel.pk, "ok": ok})
     return ok, error
 
 
-__all__ = ["MASK", "ChannelError", "channel_add", "channel_send", "channel_set_target", "channel_test", "channel_url_validate"]
+__all__ = [
+    "MASK",
+    "ChannelError",
+    "channel_add",
+    "channel_send",
+    "channel_set_target",
+    "channel_test",
+    "channel_url_validate",
+]

@@ -11,7 +11,12 @@ from django.db import transaction
 
 from . import alerts, delivery
 
-ALERT_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_limit": 60, "time_limit": 90}
+ALERT_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
 
 
 @shared_task(name="deals.tasks.evaluate_price_point", **ALERT_TASK_OPTIONS)
@@ -44,8 +49,13 @@ def deliver_notification(self, notification_id: int) -> str:
     return delivery.notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="deals.tasks.deliver_digest", acks_late=True, reject_on_worker_lost=True,
-             soft_time_limit=120, time_limit=180)
+@shared_task(
+    name="deals.tasks.deliver_digest",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=120,
+    time_limit=180,
+)
 def deliver_digest(channel_id: int) -> int:
     return delivery.digest_deliver(channel_id=channel_id)
 
@@ -60,7 +70,12 @@ def send_notifications() -> dict:
         deliver_notification.delay(notification_id)
     for channel_id in digest_channels:
         deliver_digest.delay(channel_id)
-    return {"immediate": len(immediate), "digests": len(digest_channels), "requeued": requeued, "given_up": given_up}
+    return {
+        "immediate": len(immediate),
+        "digests": len(digest_channels),
+        "requeued": requeued,
+        "given_up": given_up,
+    }
 
 
 def enqueue_delivery(*, notification_id: int) -> None:
@@ -77,8 +92,10 @@ def on_check_finished(sender, *, product_id: int, price_point_id: int | None, ou
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
+    from tracker import rows
+
     from .models import AlertRule
 
-    if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
+    if not rows.row_exists(AlertRule, where={"product": product_id, "enabled": True}):
         return
     enqueue_evaluation(price_point_id=price_point_id)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from . import rows
 from .extraction.heuristics import heuristic_price, not_one_price
 from .extraction.parsing import parse_html
 from .extraction.patterns import (
@@ -42,7 +43,9 @@ FIELDS = ("price", "currency", "availability", "title", "image")
 # A price this many times higher or lower than the listing's recent prices is not believed.
 JUMP_FACTOR = Decimal(10)
 _WAS_TAGS = {"del", "s", "strike"}
-_WAS_CLASS = re.compile(r"(^|[\s_-])(was|old|strike|striked|crossed|compare|before|rrp|msrp|original)([\s_-]|$)", re.I)
+_WAS_CLASS = re.compile(
+    r"(^|[\s_-])(was|old|strike|striked|crossed|compare|before|rrp|msrp|original)([\s_-]|$)", re.I
+)
 
 
 # --- pure checks -----------------------------------------------------------------------------
@@ -169,19 +172,24 @@ def listing_page_save(*, listing: Listing, url: str, html: str) -> None:
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     now = timezone.now()
     # Most checks find the page as it was: one small UPDATE instead of rewriting the HTML.
-    if ListingPage.objects.filter(listing=listing, html_hash=digest).update(url=url[:2000], fetched_at=now):
+    if rows.row_update(
+        ListingPage,
+        where={"listing": listing.pk, "html_hash": digest},
+        values={"url": url[:2000], "fetched_at": now},
+    ):
         return
     # A new or changed page: one upsert.
-    ListingPage.objects.bulk_create(
-        [
-            ListingPage(
-                listing=listing, url=url[:2000], html=text, html_hash=digest,
-                truncated=len(html or "") > cap, fetched_at=now,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["listing"],
-        update_fields=["url", "html", "html_hash", "truncated", "fetched_at"],
+    rows.row_upsert(
+        ListingPage(
+            listing=listing,
+            url=url[:2000],
+            html=text,
+            html_hash=digest,
+            truncated=len(html or "") > cap,
+            fetched_at=now,
+        ),
+        unique="listing",
+        update=("url", "html", "html_hash", "truncated", "fetched_at"),
     )
 
 
@@ -266,12 +274,18 @@ def pattern_learn(
     if current is not None and pages and not spec_problems(PatternSpec.from_dict(current.spec), pages):
         return LearnOutcome(pattern=current)
     outcome = LearnOutcome(pattern=None)
-    on_probation = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.PROBATION).first()
+    on_probation = ExtractionPattern.objects.filter(
+        store=store, status=ExtractionPattern.Status.PROBATION
+    ).first()
     if current is None and on_probation is not None and pages:
         if not spec_problems(PatternSpec.from_dict(on_probation.spec), pages):
             # The failures were the pages', not the pattern's (e.g. a product page taken down).
-            ExtractionPattern.objects.filter(pk=on_probation.pk, status=ExtractionPattern.Status.PROBATION).update(
-                status=ExtractionPattern.Status.ACTIVE, consecutive_failures=0, last_validated_at=timezone.now()
+            ExtractionPattern.objects.filter(
+                pk=on_probation.pk, status=ExtractionPattern.Status.PROBATION
+            ).update(
+                status=ExtractionPattern.Status.ACTIVE,
+                consecutive_failures=0,
+                last_validated_at=timezone.now(),
             )
             on_probation.refresh_from_db()
             outcome.pattern = on_probation
@@ -303,7 +317,10 @@ def pattern_learn(
             outcome.llm_tokens = answer.tokens
             if answer.spec is not None:
                 outcome.pattern = pattern_activate(
-                    store=store, spec=answer.spec, source=ExtractionPattern.Source.LLM, pages=pages,
+                    store=store,
+                    spec=answer.spec,
+                    source=ExtractionPattern.Source.LLM,
+                    pages=pages,
                     notes=f"learned in {answer.rounds} round(s), {answer.tokens} tokens",
                 )
                 return outcome
@@ -410,14 +427,18 @@ def pattern_probation(*, pattern: ExtractionPattern, reason: str) -> bool:
 
 def _jump_problems(*, store: Store, spec: PatternSpec) -> list[str]:
     problems: list[str] = []
-    for page in ListingPage.objects.filter(listing__store=store).select_related("listing").order_by(
-        "-fetched_at"
-    )[: settings.PATTERN_SAMPLE_PAGES]:
+    for page in (
+        ListingPage.objects.filter(listing__store=store)
+        .select_related("listing")
+        .order_by("-fetched_at")[: settings.PATTERN_SAMPLE_PAGES]
+    ):
         tree = parse_html(page.html)
         if tree is None:
             continue
         price = apply_pattern(tree, spec).price
-        if price is not None and price_jump(price=price, reference=listing_reference_price(listing=page.listing)):
+        if price is not None and price_jump(
+            price=price, reference=listing_reference_price(listing=page.listing)
+        ):
             problems.append(f"price on {page.url}: {price} is implausible against the listing's history")
     return problems
 
@@ -529,7 +550,9 @@ def pattern_after_check(*, store: Store, pattern: ExtractionPattern | None, resu
     method = result.method or ""
     structured = bool(method) and method.split("+")[0] in _STRUCTURED_METHODS
     if pattern is not None:
-        disagreed = any(isinstance(d, dict) and d.get("layer") == "pattern" for d in result.disagreements or [])
+        disagreed = any(
+            isinstance(d, dict) and d.get("layer") == "pattern" for d in result.disagreements or []
+        )
         if method == "pattern" and outcome == CheckLog.Outcome.OK and not disagreed:
             pattern_record_use(pattern_id=pattern.pk, ok=True)
             return False

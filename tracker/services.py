@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from . import patterns, politeness, scheduling, signals
+from . import patterns, politeness, rows, scheduling, signals
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
@@ -87,10 +86,12 @@ def check_create(*, listing: Listing) -> CheckLog:
 
 def _claim(check_id: int) -> bool:
     """Take a queued check for this worker. A check already running or done is not taken."""
-    now = timezone.now()
     return bool(
-        CheckLog.objects.filter(id=check_id, outcome=CheckLog.Outcome.QUEUED).update(
-            outcome=CheckLog.Outcome.RUNNING, started_at=now, attempts=F("attempts") + 1
+        rows.row_update(
+            CheckLog,
+            where={"id": check_id, "outcome": CheckLog.Outcome.QUEUED},
+            values={"outcome": CheckLog.Outcome.RUNNING, "started_at": timezone.now()},
+            add={"attempts": 1},
         )
     )
 
@@ -113,7 +114,9 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     """
     if not _claim(check_id):
         return None
-    check = CheckLog.objects.select_related("listing", "listing__store", "listing__product").get(id=check_id)
+    check = rows.check_load(check_id=check_id)
+    if check is None:
+        return None  # deleted with its listing since it was queued
     listing = check.listing
     started = time.monotonic()
     result: ExtractionResult | None = None
@@ -186,7 +189,9 @@ def _requeue(*, check: CheckLog, skipped: politeness.CheckSkipped) -> CheckOutco
     return CheckOutcome(check=check, result=None, price_point=None, requeue_in=skipped.retry_in)
 
 
-def _record_skipped(*, check: CheckLog, skipped: politeness.CheckSkipped, started: float) -> CheckOutcome | None:
+def _record_skipped(
+    *, check: CheckLog, skipped: politeness.CheckSkipped, started: float
+) -> CheckOutcome | None:
     """A check not made now (circuit open, robots.txt, the store's pace): nothing recorded
     but the reason, and the listing's next check moved to when it may go ahead."""
     now = timezone.now()
@@ -261,7 +266,9 @@ def _record(
         "error": error[:2000],
     }
     with transaction.atomic():
-        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(**finished)
+        taken = rows.row_update(
+            CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
+        )
         if not taken:
             return None  # another run of this check finished it first
         if page is not None:
@@ -273,10 +280,11 @@ def _record(
             "status_reason": error[:500],
             "last_checked_at": now,
         }
+        failures: dict[str, int] = {}
         if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
             updates["consecutive_failures"] = 0
         else:
-            updates["consecutive_failures"] = F("consecutive_failures") + 1
+            failures["consecutive_failures"] = 1
         if etag is not None:
             updates["etag"] = (etag or "")[:300]
             updates["last_modified"] = (last_modified or "")[:100]
@@ -289,17 +297,19 @@ def _record(
             currency = result.currency or listing.currency or ""
             # No savepoint: this run holds the check (the UPDATE above), so the one-to-one link
             # cannot clash; if it ever did, the whole transaction rolls back and nothing is recorded.
-            price_point = PricePoint.objects.create(
-                listing=listing,
-                check_log=check,
-                price=result.price,
-                currency=currency,
-                in_stock=result.in_stock,
-                checked_at=now,
-                method=result.method or "",
+            price_point = rows.row_insert(
+                PricePoint(
+                    listing=listing,
+                    check_log=check,
+                    price=result.price,
+                    currency=currency,
+                    in_stock=result.in_stock,
+                    checked_at=now,
+                    method=result.method or "",
+                )
             )
             updates.update(last_price=result.price, currency=currency, in_stock=result.in_stock)
-        Listing.objects.filter(id=listing.pk).update(**updates)
+        rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
         product = listing.product
         product_updates = {}
         if result is not None and result.title and product.name == listing.url[:300]:
@@ -307,7 +317,7 @@ def _record(
         if result is not None and result.image and not product.image_url and updates.get("image_url"):
             product_updates["image_url"] = updates["image_url"]
         if product_updates:
-            type(product).objects.filter(id=product.pk).update(**product_updates)
+            rows.row_update(Product, where={"id": product.pk}, values=product_updates)
         _send_check_finished(check=check, price_point=price_point)
     log.info(
         "check finished",

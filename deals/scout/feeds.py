@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urljoin
 
-import feedparser
 import lxml.html
 from lxml.cssselect import CSSSelector, SelectorError
 
@@ -38,9 +37,18 @@ class FeedItem:
 
 
 _CONDITIONS = {
-    "new": "new", "brand new": "new", "neu": "new", "nuevo": "new",
-    "used": "used", "pre-owned": "used", "preowned": "used", "second hand": "used", "gebraucht": "used",
-    "refurbished": "refurbished", "renewed": "refurbished", "open box": "used",
+    "new": "new",
+    "brand new": "new",
+    "neu": "new",
+    "nuevo": "new",
+    "used": "used",
+    "pre-owned": "used",
+    "preowned": "used",
+    "second hand": "used",
+    "gebraucht": "used",
+    "refurbished": "refurbished",
+    "renewed": "refurbished",
+    "open box": "used",
 }
 # A currency before the amount ("$499.99", "£1,299") is read first: in "RTX 4070 £1,299" the
 # model number must not be taken for a price with the pound sign after it.
@@ -69,14 +77,25 @@ def price_from_text(text: str) -> tuple[Decimal | None, str | None]:
 
 
 def _item(
-    *, external_id: str, url: str, title: str, price: object, currency: object, default_currency: str | None,
-    image: str = "", condition: str | None = None, seller: str = "", text_for_price: str = "",
+    *,
+    external_id: str,
+    url: str,
+    title: str,
+    price: object,
+    currency: object,
+    default_currency: str | None,
+    image: str = "",
+    condition: str | None = None,
+    seller: str = "",
+    text_for_price: str = "",
 ) -> FeedItem | None:
     title = " ".join((title or "").split())[:500]
     if not title or not (url or external_id):
         return None
     amount = parse_amount(price) if price not in (None, "") else None
-    cur = parse_currency(currency) if currency else (parse_currency(price) if isinstance(price, str) else None)
+    cur = (
+        parse_currency(currency) if currency else (parse_currency(price) if isinstance(price, str) else None)
+    )
     if amount is None:
         amount, found = price_from_text(title)
         if amount is None and text_for_price:
@@ -95,6 +114,8 @@ def _item(
 
 
 def parse_rss(content: str | bytes, *, base_url: str, default_currency: str | None = None) -> list[FeedItem]:
+    import feedparser  # here, not at module level: about 10 MB a process that never reads a feed
+
     parsed = feedparser.parse(content)
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')!s:.200}")
@@ -205,13 +226,17 @@ def parse_html_list(
         href = _value(node, pattern.get("url") or "a", "href")
         url = urljoin(base_url, href) if href else ""
         item = _item(
-            external_id=_value(node, pattern.get("id"), pattern.get("id_attribute") or "data-id") if pattern.get("id") else url,
+            external_id=_value(node, pattern.get("id"), pattern.get("id_attribute") or "data-id")
+            if pattern.get("id")
+            else url,
             url=url,
             title=_value(node, pattern["title"]),
             price=_value(node, pattern.get("price")),
             currency=None,
             default_currency=default_currency,
-            image=urljoin(base_url, _value(node, pattern.get("image"), "src")) if pattern.get("image") else "",
+            image=urljoin(base_url, _value(node, pattern.get("image"), "src"))
+            if pattern.get("image")
+            else "",
             condition=_value(node, pattern.get("condition")),
             seller=_value(node, pattern.get("seller")),
         )

@@ -1,0 +1,133 @@
+"""The SQL written out for the check path (tracker.rows) reads and writes exactly what the ORM
+would, on SQLite and on PostgreSQL (CI runs this file on both)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tracker import rows, services
+from tracker.models import CheckLog, Listing, ListingPage, PricePoint, Store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def check(user):
+    listing = services.listing_add(owner=user, url="http://127.0.0.1:9/p/kettle", name="Kettle")
+    Listing.objects.filter(pk=listing.pk).update(
+        last_price=Decimal("1299.99"),
+        currency="PLN",
+        in_stock=False,
+        last_checked_at=datetime(2026, 3, 1, 12, 30, tzinfo=UTC),
+    )
+    Store.objects.filter(pk=listing.store_id).update(
+        robots_txt="User-agent: *\nDisallow: /cart", render_js=True
+    )
+    return services.check_create(listing=listing)
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_the_check_loads_with_its_listing_store_and_product_as_the_orm_reads_them(
+    check, django_assert_num_queries
+):
+    expected = CheckLog.objects.select_related("listing", "listing__store", "listing__product").get(
+        pk=check.pk
+    )
+
+    with django_assert_num_queries(1):
+        loaded = rows.check_load(check_id=check.pk)
+        # The related rows came with it: reading them costs no query.
+        related = (loaded.listing, loaded.listing.store, loaded.listing.product)
+
+    assert _fields(loaded) == _fields(expected)
+    assert _fields(related[0]) == _fields(expected.listing)
+    assert _fields(related[1]) == _fields(expected.listing.store)
+    assert _fields(related[2]) == _fields(expected.listing.product)
+    assert related[0].last_price == Decimal("1299.99") and related[0].in_stock is False
+    assert related[0].last_checked_at == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    assert loaded._state.adding is False
+
+
+def test_a_missing_check_loads_as_none(db):
+    assert rows.check_load(check_id=987654) is None
+
+
+def test_a_conditional_update_changes_only_the_matching_row_and_says_so(check):
+    claim = {
+        "where": {"id": check.pk, "outcome": CheckLog.Outcome.QUEUED},
+        "values": {"outcome": CheckLog.Outcome.RUNNING},
+    }
+
+    assert rows.row_update(CheckLog, **claim, add={"attempts": 1}) == 1
+    assert rows.row_update(CheckLog, **claim, add={"attempts": 1}) == 0  # already taken
+
+    check.refresh_from_db()
+    assert (check.outcome, check.attempts) == (CheckLog.Outcome.RUNNING, 1)
+
+
+def test_an_update_writes_decimals_and_datetimes_that_read_back_equal(check):
+    when = datetime(2026, 11, 24, 8, 15, 30, 123456, tzinfo=UTC)
+
+    rows.row_update(
+        Listing,
+        where={"id": check.listing_id},
+        values={"last_price": Decimal("12.50"), "last_checked_at": when, "title": "Żółw ‘quoted’"},
+        add={"consecutive_failures": 2},
+    )
+
+    listing = Listing.objects.get(pk=check.listing_id)
+    assert (listing.last_price, listing.last_checked_at, listing.title) == (
+        Decimal("12.50"),
+        when,
+        "Żółw ‘quoted’",
+    )
+    assert listing.consecutive_failures == 2
+
+
+def test_an_insert_returns_the_saved_row_with_its_new_key(check):
+    point = rows.row_insert(
+        PricePoint(
+            listing_id=check.listing_id,
+            check_log=check,
+            price=Decimal("1039.99"),
+            currency="USD",
+            in_stock=True,
+            checked_at=datetime(2026, 11, 24, tzinfo=UTC),
+            method="json-ld",
+        )
+    )
+
+    assert point.pk is not None and point._state.adding is False
+    stored = PricePoint.objects.get(pk=point.pk)
+    assert (stored.price, stored.check_log_id, stored.method) == (Decimal("1039.99"), check.pk, "json-ld")
+
+
+def test_an_upsert_inserts_once_then_updates_the_same_row(check):
+    def page(html: str) -> ListingPage:
+        return ListingPage(
+            listing_id=check.listing_id,
+            url="http://127.0.0.1:9/p/kettle",
+            html=html,
+            html_hash=html,
+            truncated=False,
+            fetched_at=datetime(2026, 11, 24, tzinfo=UTC),
+        )
+
+    rows.row_upsert(page("<p>one</p>"), unique="listing", update=("html", "html_hash"))
+    rows.row_upsert(page("<p>two</p>"), unique="listing", update=("html", "html_hash"))
+
+    assert list(ListingPage.objects.filter(listing_id=check.listing_id).values_list("html", flat=True)) == [
+        "<p>two</p>"
+    ]
+
+
+def test_exists_is_true_only_for_a_matching_row(check):
+    assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED}) is True
+    assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.OK}) is False
+    assert rows.row_exists(Listing, where={"id": check.listing_id, "in_stock": False}) is True
