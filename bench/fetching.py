@@ -231,7 +231,7 @@ def bench_checks(args) -> None:
     from django.conf import settings
 
     from demoshop.catalogue import PRODUCTS
-    from tracker import politeness
+    from tracker import pacing, politeness
     from tracker.models import CheckLog, Listing, PricePoint, Store
 
     parent, child = multiprocessing.Pipe()
@@ -275,7 +275,7 @@ def bench_checks(args) -> None:
         print(f"(a) CPU a check (holds on a busy machine): foundation {cpu_base:.2f} ms, with the safety layer "
               f"{cpu_safe:.2f} ms: cost {100 * (cpu_safe - cpu_base) / cpu_base:+.1f}%")
         print(f"(a) best of {args.rounds} rounds each: foundation {base:.1f} checks/s, with the safety layer {safe:.1f} checks/s: "
-              f"cost {100 * (base - safe) / base:+.1f}% (target < 10%); limiter: {type(politeness.limiter()).__name__}")
+              f"cost {100 * (base - safe) / base:+.1f}% (target < 10%); limiter: {type(pacing.limiter()).__name__}")
 
         Store.objects.update(rate_limit_per_minute=60, max_concurrency=2)
         subset = _ordered(list(Listing.objects.select_related("store").order_by("id")[: args.realistic_listings]), args.order)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import random
-import signal
 import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from tracker import politeness, scheduling, services
+from tracker import pacing, politeness, scheduling, services
 from tracker.models import CheckLog, Listing, PricePoint, Store
 
 from .misbehaving_server import NetGuard, Shop, page, product_html, send
+from .test_pacing import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -119,79 +117,10 @@ def test_crawl_delay_and_request_rate_slow_the_store_down(shop, user):
 # --- Pace and concurrency shared by workers ---------------------------------------------
 
 
-def _backends(settings):
-    names = ["file"]
-    if os.environ.get("REDIS_URL"):
-        names.append("redis")
-    return names
-
-
-@pytest.fixture(params=["file", "redis"])
-def backend(request, settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    if request.param == "redis":
-        if not os.environ.get("REDIS_URL"):
-            pytest.skip("REDIS_URL not set: the Redis limiter runs in the PostgreSQL + Redis pass")
-        settings.REDIS_URL = os.environ["REDIS_URL"]
-    else:
-        settings.REDIS_URL = ""
-    politeness._limiter = None
-    yield politeness.limiter()
-    politeness._limiter = None
-
-
-def _turn_in_child(key, interval, queue):  # runs in another process
-    politeness._limiter = None
-    queue.put(politeness.limiter().turn(key, interval))
-
-
-def _hold_slot_in_child(key, ready, release):
-    politeness._limiter = None
-    with politeness.limiter().slot(key, 1, 0.0) as got:
-        ready.put(got is not None)
-        release.wait(10)
-
-
-def test_the_pace_is_shared_between_processes(backend):
-    key = f"pace-{random.random()}"
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_turn_in_child, args=(key, 5.0, queue))
-    child.start()
-    assert queue.get(timeout=10) == 0.0
-    child.join(10)
-    wait = backend.turn(key, 5.0)
-    assert 4.0 < wait <= 5.0, "the other process's request was not counted"
-    assert backend.turn(key, 5.0) > 4.0, "asking took a turn in the future"
-
-
-def test_a_concurrency_slot_is_shared_between_processes_and_freed_when_its_holder_dies(backend):
-    key = f"slots-{random.random()}"
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Queue(), ctx.Event()
-    child = ctx.Process(target=_hold_slot_in_child, args=(key, ready, release))
-    child.start()
-    try:
-        assert ready.get(timeout=10) is True
-        with backend.slot(key, 1, 0.0) as got:
-            assert got is None
-        with backend.slot(key, 2, 0.0) as got:
-            assert got == 0.0
-        if isinstance(backend, politeness._FileLimiter):
-            os.kill(child.pid, signal.SIGKILL)
-            child.join(10)
-            with backend.slot(key, 1, 0.0) as got:
-                assert got is not None, "a killed worker kept its slot"
-    finally:
-        if child.is_alive():
-            release.set()  # (never after the kill: a dead waiter would block Event.set)
-            child.join(10)
-
-
 def test_a_check_whose_store_is_busy_goes_back_to_the_queue(shop, user):
     listing = services.listing_add(owner=user, url=shop.url("/p/1"))
     store = fast_store(listing, max_concurrency=1)
-    with politeness.limiter().slot(politeness._key(store), 1, 0.0):
+    with pacing.limiter().slot(pacing.store_key(store), 1, 0.0):
         outcome = check(listing)
     assert outcome.requeue_in is not None and 0 < outcome.requeue_in <= 120
     assert outcome.check.outcome == CheckLog.Outcome.QUEUED
@@ -209,40 +138,12 @@ def test_the_store_pace_spaces_requests(shop, user, settings):
     assert time.monotonic() - started >= 0.9
 
 
-class _Clock:
-    """Stands in for `time` in politeness: sleeping moves the clock, by a little more than asked
-    (a busy machine wakes threads late)."""
-
-    def __init__(self, rng: random.Random, oversleep: float) -> None:
-        self.now, self.rng, self.oversleep = 1_000_000.0, rng, oversleep
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds + self.rng.uniform(0, self.oversleep)
-
-
-def test_a_turn_that_starts_late_pushes_the_next_one_back(settings, tmp_path, monkeypatch):
-    settings.DATA_DIR, settings.REDIS_URL = tmp_path, ""
-    politeness._limiter = None
-    clock = _Clock(random.Random(1), 0.0)
-    monkeypatch.setattr(politeness, "time", clock)
-    backend = politeness.limiter()
-    assert backend.turn("late", 1.0) == 0.0
-    clock.now += 0.5
-    assert backend.turn("late", 1.0) == pytest.approx(0.5)  # nothing taken
-    clock.now += 0.8  # the waiter woke 0.3 s after its turn came
-    assert backend.turn("late", 1.0) == 0.0
-    clock.now += 0.7
-    assert backend.turn("late", 1.0) == pytest.approx(0.3), "the next request would crowd the late one"
-
-
 def test_no_window_sees_more_than_the_store_limit_even_when_waiters_wake_late(user, settings, tmp_path, monkeypatch):
     settings.DATA_DIR, settings.REDIS_URL, settings.FETCH_PACING_ENABLED = tmp_path, "", True
     settings.FETCH_PACE_WAIT_MAX = 10.0
-    politeness._limiter = None
-    clock = _Clock(random.Random(7), 0.4)
+    pacing._limiter = None
+    clock = Clock(random.Random(7), 0.4)
+    monkeypatch.setattr(pacing, "time", clock)
     monkeypatch.setattr(politeness, "time", clock)
     listing = services.listing_add(owner=user, url="http://shop.test/p/1")
     store = fast_store(listing, rate_limit_per_minute=60)
