@@ -11,6 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # `redis://` brokers use kombu's Redis transport with its client reused (config/broker.py). The
 # URLs stay `redis://`, so tools that read the scheme (Flower's broker page) see what they expect.
 TRANSPORT_ALIASES["redis"] = "config.broker:Transport"
+# The embedded broker writes each message under a temporary name and renames it into place, so
+# a worker never reads one half-written (config/filesystem_broker.py).
+TRANSPORT_ALIASES["filesystem"] = "config.filesystem_broker:Transport"
 
 app = Celery("pricetracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
