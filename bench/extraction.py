@@ -11,7 +11,7 @@ LLM off by default. `--llm-scripted` starts `bench/scripted_llm.py` (an OpenAI-c
 on 127.0.0.1 whose scripted "model" ranks the price-like elements of the trimmed page it is sent,
 never reading the truth) and prints LLM off and LLM on side by side; `--llm URL` does the same
 against any OpenAI-compatible server. LLM on = the same extraction, then `tracker.llm.llm_extract`
-(the agent: up to 3 rounds, each answer validated by `tracker.patterns.spec_problems`) for the
+(the agent: up to 3 rounds, each answer validated by `tracker.extraction.validation.spec_problems`) for the
 pages no other layer priced or flagged. Printed for the LLM layer: the pages it was asked about,
 its calls and tokens (the usage the agent recorded), its time, and each page whose outcome it
 changed with every round's selector and what validation said (-v: every page it was asked about).

@@ -371,7 +371,7 @@ def llm_extract(*, html: str | bytes, result, url: str | None = None):
         return result
     from .extraction.parsing import parse_html
     from .extraction.patterns import apply_pattern
-    from .patterns import spec_problems
+    from .extraction.validation import spec_problems
 
     text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
     page = SamplePage(url=url or "", html=text)
