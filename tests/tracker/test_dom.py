@@ -42,3 +42,22 @@ def test_carousel_slides_hidden_from_screen_readers_stay_hidden():
         '<ul aria-label="Recommended products"><li>Mug $9.00</li><li aria-hidden="true">Jug $19.00</li></ul>'
     )
     assert price_text(el) == "Mug $9.00"
+
+
+def test_the_zone_test_answers_as_its_regex_on_every_class_and_id_of_the_real_pages():
+    """`names_a_zone` skips the regex when no hint word is present: the shortcut must never
+    change an answer."""
+    import gzip
+    from pathlib import Path
+
+    from tracker.extraction.dom import _ZONE_WORDS, names_a_zone
+
+    names = {"Related-Products", "js-tooltip", "has-popover", "popover-trigger", "TopSeller", "top-seller", "owl-stage"}
+    for path in sorted((Path(__file__).parents[1] / "fixtures" / "pages").glob("*.html.gz")):
+        tree = parse_html(gzip.decompress(path.read_bytes()))
+        for el in tree.iter():
+            if isinstance(el.tag, str):
+                names.update(value for value in (el.get("class"), el.get("id")) if value)
+    assert len(names) > 10_000
+    assert [n for n in names if names_a_zone(n) != bool(_ZONE_WORDS.search(n))] == []
+    assert sum(names_a_zone(n) for n in names) > 500

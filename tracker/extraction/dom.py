@@ -77,6 +77,24 @@ _ZONE_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+# Every alternative of _ZONE_WORDS holds one of these: a class or id without any (most of
+# them) is answered by one search for plain words instead of the regex (1 us against 20).
+_ZONE_HINTS = (
+    "related", "recommend", "similar", "upsell", "up-sell", "crosssell", "cross-sell", "also", "youmay",
+    "you-may", "you_may", "recently", "carousel", "frequently", "bought", "fbt", "sponsor", "breadcrumb",
+    "review", "newsletter", "accessor", "warrant", "protection-plan", "sidebar", "suggest", "look",
+    "cart", "megamenu", "mega-menu", "p13n", "sims-", "rvi-", "comparison", "bulk", "compare", "seller",
+    "more-buying", "mbc", "bundle", "wishlist", "quickview", "quick-view", "product", "tile", "slick",
+    "swiper", "owl-", "cookie", "modal", "popover", "tooltip",
+)
+_ZONE_HINT = re.compile("|".join(re.escape(hint) for hint in _ZONE_HINTS))
+
+
+def names_a_zone(text: str) -> bool:
+    """Whether a class or id names a container of other products or offers (_ZONE_WORDS)."""
+    return _ZONE_HINT.search(text.lower()) is not None and _ZONE_WORDS.search(text) is not None
+
+
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -222,10 +240,10 @@ def page_scan(
                 if classes:
                     flag = zone_cache.get(classes)
                     if flag is None:
-                        flag = zone_cache[classes] = bool(_ZONE_WORDS.search(classes))
+                        flag = zone_cache[classes] = names_a_zone(classes)
                     in_zone = flag
                 if ident and not in_zone:
-                    in_zone = bool(_ZONE_WORDS.search(ident))
+                    in_zone = names_a_zone(ident)
         if not is_struck and (
             tag in STRUCK_TAGS or (style and "line" in style and STRIKE_STYLE.search(style))
         ):
@@ -286,7 +304,7 @@ def _rezone(body, anchor, hidden, zone) -> None:
                 in_zone = True
             else:
                 attrs = attr_text(el)
-                in_zone = bool(attrs.strip() and _ZONE_WORDS.search(attrs))
+                in_zone = bool(attrs.strip()) and names_a_zone(attrs)
         if in_zone:
             zone.add(id(el))
         stack.extend((child, in_zone) for child in el)
