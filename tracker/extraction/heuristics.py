@@ -19,8 +19,6 @@ from itertools import islice
 from lxml import etree
 
 from .dom import (
-    STRIKE_STYLE,
-    STRUCK_TAGS,
     Page,
     ancestors,
     attr_text,
@@ -30,7 +28,6 @@ from .dom import (
     price_text,
     visible_availability,
     visible_bounded_text,
-    words_of,
 )
 from .parsing import (
     _CUR_SIGN,
@@ -43,86 +40,28 @@ from .parsing import (
 from .patterns import FieldRule
 from .result import Availability
 from .selectors import derive_selector
+from .wording import (
+    AFTER_BAD,
+    BEFORE_BAD,
+    BEFORE_GOOD,
+    EMPHASIS_WORDS,
+    FAR_LABELS,
+    GROSS_WORDS,
+    LOWER_BOUND,
+    NEG_WORDS,
+    OTHER_OFFER_WORDS,
+    POS_WORDS,
+    SOFT_NEG_WORDS,
+)
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
-           "price_among", "price_struck_everywhere"]
+           "price_among"]
 
 MAX_CANDIDATES = 400
 MIN_SCORE = 4.0
 MARGIN = 2.0
 
 
-_NEG_WORDS = frozenset(
-    {"old", "was", "list", "listprice", "compare", "compareat", "rrp", "msrp", "strike",
-     "strikethrough", "strikeout", "crossed", "crossedout", "original", "before", "retail",
-     "uvp", "reg", "save", "saving", "savings", "yousave", "instalment", "installment",
-     "installments", "instalments", "klarna", "afterpay", "affirm", "sezzle", "unit",
-     "unitprice", "baseprice", "shipping", "delivery", "linethrough", "nonsale", "prev",
-     "previous", "de", "antes", "parcela", "parcelas", "parcelado", "tax",
-     "excl", "net", "netto", "coupon", "subscription", "subscribe", "member", "club",
-     "ship", "emi", "monthly", "per", "strikeprice", "oldprice", "wasprice",
-     "marketplace", "outlet", "openbox", "giftcard", "egift", "minimal", "tier", "tierprice",
-     "used", "refurbished", "seller", "sellers", "rewards", "points", "financing", "finance"}
-)
-_OTHER_OFFER_WORDS = frozenset({"seller", "sellers", "marketplace", "otheroffers", "moreoffers", "offerlisting"})
-_GROSS_WORDS = frozenset({"including", "incl", "inkl", "inc", "gross", "brutto", "withtax", "intax"})
-_SOFT_NEG_WORDS = frozenset({"regular", "from", "min", "max", "range", "total"})
-_POS_WORDS = frozenset(
-    {"sale", "special", "current", "final", "now", "our", "actual", "offer", "selling",
-     "deal", "your", "pay", "buy", "main", "new", "promo", "discounted", "reduced", "today",
-     "priceblock", "ourprice", "saleprice", "dealprice", "finalprice", "currentprice",
-     "productprice", "pdp", "buybox", "purchase"}
-)
-_EMPHASIS_WORDS = frozenset({"big", "large", "lg", "xl", "xxl", "bold", "strong", "highlight",
-                             "primary", "headline", "hero", "main"})
-
-_BEFORE_BAD = re.compile(
-    r"(?:\bwas|\breg\.?|\bregular(?: price)?|\blist(?: price)?|\brrp|\bmsrp|\buvp|\bstatt|"
-    r"\bde:?|\bbefore|\boriginally|\boriginal(?: price)?|\bcompare at|\bretail(?: price)?|"
-    r"\bvalue|\bsave|\byou save|\bsavings?|\beconomiz\w*|\bahorr\w*|\bsparen|\bspar\w*|"
-    r"\bshipping(?: cost)?|\bdelivery|\bentrega|\benv[ií]o|\bfrete|\bversand\w*|\bs&h|"
-    r"\bover|\bunder|\babove|\bevery|\bfor each|\borders?(?: of)?|\bspend|\bmin(?:imum)?|\d+\s?x(?: de)?|\bx de|"
-    r"payments? of|\binstal+ments?(?: of)?|\bklarna|\bafterpay|\baffirm|\bas low as|"
-    r"\bpay in \w+|\bparcelas?|\bzzgl\.?(?: mwst\.?)?|\bnet(?:to)?|\bohne mwst\.?|\bhors taxes?|"
-    r"\bex[ck]l\.?(?: vat| tax| btw| mwst\.?| ust\.?| gst| iva| tva)?|"
-    r"\bmember(?:s)? price|\bprime|\bstudents?|\bsubscribe|\bauto-?restock|\bclub|"
-    r"\bwarranty|\bprotection|\bcoupon|\bgift card|\bcredit|\bplus|\+|\bimport|\bdeposit|"
-    r"\bfinanc\w*|\bmonthly|\bper month|\bbonus|\bcashback|\brewards?|"
-    r"\bused(?: from)?|\bnew from|\brefurbished|\bother sellers?|\bsellers? from|\bvon|"
-    r"\boffers? from|\bopen box(?: outlet)?(?: price)?(?: from)?|\boutlet(?: price)?|"
-    r"\bmarketplace|\bgift ?cards?|\begift|\bas low as|\bpvpr?:?|\bantes)"
-    r"(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-_AFTER_BAD = re.compile(
-    r"^\W{0,2}(?:/\s?\w|per\b|pro\b|each\s*\(reg|a month|/mo\b|mo\.|month|monthly|x\b|"
-    r"off\b|% off|savings|shipping\b(?!\s*:)|delivery\b(?!\s*:)|versand\b|frete\b|s/ juros|sem juros|"
-    r"interest|for eligible|with prime|prime\b|with code|back\b|cashback|credit|"
-    r"in rewards|reward|import|deposit|spent|spend|or more|and up|& under|and under|or less|"
-    r"ex\.? vat|exc\.?(?:l\.?|luding)? (?:vat|tax|mwst)|ex[ck]l\.?\b|zzgl|netto|net\b|\+ ?vat|plus vat|\+ ?tax|"
-    r"h\.?t\.?(?!\w)|hors taxes?)",
-    re.IGNORECASE,
-)
-_BEFORE_GOOD = re.compile(
-    r"(?:\bnow|\bsale|\bprice|\bpreis|\bpreço|\bprecio|\bprix|\bcena|\bour price|\byour price|"
-    r"\btoday|\bpor|\bjetzt|\bonly|\bdeal|\bspecial|\bbuy|\bkindle price|\byou pay|"
-    r"\bstarts? at|\bstarting (?:at|from)|\bfrom|inkl\.?(?: mwst)?)\W{0,3}$",
-    re.IGNORECASE,
-)
-# "From £1,049": the cheapest of several sizes or options when the page lists others.
-_LOWER_BOUND = re.compile(
-    r"(?:\bfrom|\bstarts? at|\bstarting (?:at|from)|\bab|\bà partir de|\ba partir de|\bdesde|\bvanaf)"
-    r"(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-# Labels that may stand a few words before the amount: EU "lowest price in 30 days" notices,
-# "was" wording in other languages.
-FAR_LABELS = re.compile(
-    r"(?:lowest price|niedrigste[rn]? preis|tiefstpreis|najniższa cena|prix le plus bas|"
-    r"prezzo più basso|precio más bajo|laagste prijs|au lieu de|prix barré|économisez|"
-    r"invece di|risparmi|było|streichpreis|statt|ursprünglich|originalpreis)[^\d]{0,40}$",
-    re.IGNORECASE,
-)
 _DOLLAR_LIKE = frozenset({"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"})
 _DIGIT = re.compile(r"\d")
 # "$17.01 (61%)" is what you save, not what you pay.
@@ -213,30 +152,30 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         if node.get("itemprop") in ("price", "lowPrice"):
             c.score += 6 if depth <= 1 else 3
             c.reasons.append("itemprop=price")
-        bad = words & _NEG_WORDS
-        if "tax" in bad and words & _GROSS_WORDS:
+        bad = words & NEG_WORDS
+        if "tax" in bad and words & GROSS_WORDS:
             bad = bad - {"tax"}  # "price-including-tax" is what the shopper pays
         if bad and depth <= 2:
             c.rejected = f"named {sorted(bad)[0]!r}"
             return
-        if words & _SOFT_NEG_WORDS and depth <= 2:
+        if words & SOFT_NEG_WORDS and depth <= 2:
             c.score -= 1.5
         if any("price" in w or "preis" in w or "preco" in w or "precio" in w or "prix" in w or "amount" in w for w in words):
             c.score += 3 if depth <= 1 else 1.5
             c.reasons.append("price-named")
-        if words & _POS_WORDS:
+        if words & POS_WORDS:
             c.score += 1.5
-        if depth <= 1 and words & _EMPHASIS_WORDS:
+        if depth <= 1 and words & EMPHASIS_WORDS:
             c.score += 0.5
         if node.tag in ("strong", "b", "h2", "h3", "h1") and depth <= 1:
             c.score += 0.5
-    if _BEFORE_BAD.search(before) or FAR_LABELS.search(before):
+    if BEFORE_BAD.search(before) or FAR_LABELS.search(before):
         c.rejected = f"label {before.strip()[-20:]!r}"
         return
     if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):
         c.rejected = "a saving with its percentage"
         return
-    if _AFTER_BAD.search(after):
+    if AFTER_BAD.search(after):
         c.rejected = f"followed by {after.strip()[:20]!r}"
         return
     if _RANGE_JOIN.match(after[:4] or "") or re.match(r"^\s*(?:-|–|—|to|bis)\s*\S{0,4}\s?\d", after):
@@ -247,9 +186,9 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         c.rejected = "price range"
         c.reasons.append("range")
         return
-    if _LOWER_BOUND.search(before):
+    if LOWER_BOUND.search(before):
         c.reasons.append("from")
-    if _BEFORE_GOOD.search(before):
+    if BEFORE_GOOD.search(before):
         c.score += 1.5
         c.reasons.append("labelled")
     if before.rstrip().endswith("+"):
@@ -277,7 +216,7 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         c.score -= 2  # links lead to other products and offers
         c.reasons.append("link")
     # Deeper than the names read above: a block named for other sellers' offers.
-    if any(page.words_of(node) & _OTHER_OFFER_WORDS for node in islice(el.iterancestors(), 3, 10)):
+    if any(page.words_of(node) & OTHER_OFFER_WORDS for node in islice(el.iterancestors(), 3, 10)):
         c.score -= 3
         c.reasons.append("other offer")
     if c.currency:
@@ -484,78 +423,6 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
                  text, re.IGNORECASE):
         return a if a.amount < b.amount else b
     return None
-
-
-# descendant:: from body, not //: no node-set of every node is built first (a fifth faster).
-_TEXT_WITH = etree.XPath("//body/descendant::text()[contains(., $needle)]", smart_strings=True)
-_STRONG_NEG = frozenset({"old", "was", "list", "listprice", "compare", "compareat", "rrp", "msrp", "strike",
-                         "strikethrough", "strikeout", "crossed", "crossedout", "original", "uvp",
-                         "oldprice", "wasprice", "strikeprice", "linethrough", "nonsale", "prev", "previous"})
-
-
-_RANGE_AFTER = re.compile(r"^\s*(?:-|–|—|to\b|bis\b)")
-_RANGE_BEFORE = re.compile(r"(?:-|–|—|\bto|\bbis)\s*$")
-
-
-def not_one_price(element: etree._Element, price: Decimal) -> str | None:
-    """Why the amount an element shows is not the product's one price, or None: one end of a
-    price range ("$12.97 - $24.99"), or a "From" price over options that print their own.
-    Judged on the element's text and, when short, its parent's (ranges are often split)."""
-    for scope in (element, element.getparent()):
-        if scope is None or not isinstance(scope.tag, str):
-            continue
-        text = " ".join(scope.text_content().split())
-        if len(text) > 200:
-            break
-        amounts = find_amounts(text, limit=6)
-        for index, token in enumerate(amounts):
-            if token.amount != price:
-                continue
-            before = text[max(0, token.start - 25):token.start]
-            if (index + 1 < len(amounts) and _RANGE_AFTER.match(text[token.end:amounts[index + 1].start])) or (
-                index > 0 and _RANGE_BEFORE.search(text[amounts[index - 1].end:token.start])
-            ):
-                return "one end of a price range"
-            if _LOWER_BOUND.search(before) and lists_option_prices(element):
-                return "a 'from' price, the lowest of several options"
-    return None
-
-
-def price_struck_everywhere(tree: etree._Element, price: Decimal, *, shown) -> bool:
-    """True when every place the page prints this amount is a crossed-out or "was"-named
-    element (structured data carrying the regular price of a product on sale).
-    `shown(text, price)` tells whether a text prints the amount."""
-    whole = f"{price:.2f}".split(".")[0]
-    needle = whole[-3:]
-    found = 0
-    for text in _TEXT_WITH(tree, needle=needle)[:40]:
-        owner = text.getparent()
-        if owner is None:
-            continue
-        if text.is_tail:
-            owner = owner.getparent()
-            if owner is None:
-                continue
-        block = price_text(owner, 200)
-        if shown(block, price) == "absent":
-            continue
-        found += 1
-        struck = False
-        for node in ancestors(owner, 3):
-            if not isinstance(node.tag, str):
-                continue
-            style = node.get("style") or ""
-            if node.tag.lower() in STRUCK_TAGS or ("line" in style and STRIKE_STYLE.search(style)):
-                struck = True
-                break
-            if words_of(node) & _STRONG_NEG:
-                struck = True
-                break
-        if not struck:
-            return False
-    return found > 0
-
-
 
 
 def currency_from_symbol(symbol: str | None) -> str | None:

@@ -15,17 +15,17 @@ from decimal import Decimal
 from lxml import etree
 
 from .heuristics import (
-    FAR_LABELS,
     HeuristicResult,
     availability_near_title,
     heuristic_price,
     price_among,
-    price_struck_everywhere,
 )
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
+from .price_checks import price_struck_everywhere
 from .result import ExtractionResult
 from .structured import StructuredVerdict, structured_verdict
+from .wording import FAR_LABELS
 
 MAX_HTML_CHARS = 5_000_000
 

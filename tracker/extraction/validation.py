@@ -15,9 +15,10 @@ from typing import Protocol
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from .heuristics import heuristic_price, not_one_price
+from .heuristics import heuristic_price
 from .parsing import parse_html
 from .patterns import PatternSpec, SelectorError, apply_pattern, validate_selector
+from .price_checks import not_one_price
 from .structured import first_with_price, structured_offers
 
 
