@@ -18,15 +18,14 @@ from itertools import islice
 
 from lxml import etree
 
+from .availability import availability_near_title, visible_availability
 from .dom import (
     Page,
     ancestors,
     attr_text,
-    availability_near_title,
     bounded_text,
     page_scan,
     price_text,
-    visible_availability,
     visible_bounded_text,
 )
 from .parsing import (
