@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services, tasks
+from . import selectors, tasks
 from .forms import DealFilterForm, DealSourceForm, WatchForm
 from .models import DealSource, Watch
 
@@ -14,7 +14,7 @@ from .models import DealSource, Watch
 def deal_list(request):
     form = DealFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    deals = services.deals_for(
+    deals = selectors.deals_for(
         owner=request.user,
         watch_id=filters.get("watch"),
         source_id=filters.get("source"),
@@ -31,7 +31,7 @@ def deal_list(request):
             "form": form,
             "deals": deals,
             "watches": Watch.objects.filter(owner=request.user),
-            "sources": services.sources_visible_to(request.user),
+            "sources": selectors.sources_visible_to(request.user),
         },
     )
 
@@ -67,14 +67,14 @@ def source_list(request):
         messages.success(request, f"Source “{source.name}” added; the first scan is on its way.")
         return redirect("scout:sources")
     return render(
-        request, "scout/sources.html", {"form": form, "sources": services.sources_visible_to(request.user)}
+        request, "scout/sources.html", {"form": form, "sources": selectors.sources_visible_to(request.user)}
     )
 
 
 @login_required
 @require_POST
 def source_scan_now(request, pk: int):
-    source = get_object_or_404(services.sources_visible_to(request.user), pk=pk)
+    source = get_object_or_404(selectors.sources_visible_to(request.user), pk=pk)
     tasks.scan_source.delay_on_commit(source.pk)
     messages.success(request, f"Scanning “{source.name}” now.")
     return redirect("scout:sources")

@@ -4,7 +4,7 @@ import pytest
 
 from deals.channels import channel_add
 from deals.models import Channel
-from deals.scout import notify, services
+from deals.scout import notify, selectors
 from deals.scout.models import DealListing, DealMatch, DealNotification, DealSource, Watch
 
 pytestmark = pytest.mark.django_db
@@ -100,4 +100,4 @@ def test_a_scan_notifies_a_matched_deal_through_the_task_path(user, feed_server,
     titles = [str(r["json"]) for r in received]
     # j2 at 489 is ~20 % under the usual ~600 and notified; j1 at 519 is ~14 % under: below the threshold
     assert len(received) == 1 and "RTX 4070 Founders Edition" in titles[0]
-    assert services.deals_for(owner=user).count() == 2
+    assert selectors.deals_for(owner=user).count() == 2
