@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+from tracker.extraction.patterns import FieldRule, PatternSpec
+from tracker.llm import SamplePage
+
 PRODUCTS = [
     ("Alder Desk Chair", "149.00", "199.00"),
     ("Birch Bookshelf", "89.50", "120.00"),
@@ -47,3 +50,13 @@ def shop_page(index: int, *, theme: str = "v1", structured: bool = False, price:
         f'<section class="recommendations"><h2>You may also like</h2><ul>{recs}</ul></section>'
         "<footer>Test Shop &copy; 2026 <!-- a comment --></footer></body></html>"
     )
+
+
+def spec(selector: str, kind: str = "css", attribute: str | None = None) -> PatternSpec:
+    """A pattern that reads only the price, with this selector."""
+    return PatternSpec(price=FieldRule(selector=selector, kind=kind, attribute=attribute))
+
+
+def pages(theme: str = "v1", count: int = 3) -> list[SamplePage]:
+    """The test shop's product pages of one design, as samples to validate a pattern on."""
+    return [SamplePage(f"https://shop.test/p/{i}", shop_page(i, theme=theme)) for i in range(count)]

@@ -7,18 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.tracker.shop_pages import shop_page
+from tests.tracker.shop_pages import pages, shop_page, spec
 from tracker.extraction import validation
 from tracker.extraction.patterns import FieldRule, PatternSpec
 from tracker.llm import SamplePage
-
-
-def spec(selector: str, kind: str = "css", attribute: str | None = None) -> PatternSpec:
-    return PatternSpec(price=FieldRule(selector=selector, kind=kind, attribute=attribute))
-
-
-def pages(theme: str = "v1", count: int = 3) -> list[SamplePage]:
-    return [SamplePage(f"https://shop.test/p/{i}", shop_page(i, theme=theme)) for i in range(count)]
 
 
 def test_a_selector_that_reads_each_pages_price_validates():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from tests.tracker.shop_pages import shop_page
-from tests.tracker.test_extraction_validation import pages, spec
+from tests.tracker.shop_pages import pages, shop_page, spec
 from tracker import patterns
 from tracker.models import ExtractionPattern, Listing, ListingPage, Product, Store
 
