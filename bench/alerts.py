@@ -44,11 +44,11 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
-    from deals import delivery
-    from deals.alerts import price_point_evaluate, product_quality
-    from deals.channels import channel_add
-    from deals.chart import price_chart_png
+    from deals.alerts.evaluation import price_point_evaluate, product_quality
     from deals.models import AlertRule, Notification
+    from deals.notifications import delivery
+    from deals.notifications.channels import channel_add
+    from deals.notifications.chart import price_chart_png
     from tracker.models import CheckLog, Listing, PricePoint, Product, Store
 
     owner = get_user_model().objects.create_user(username=f"bench-{time.time_ns()}", password="x")

@@ -19,8 +19,6 @@ app = Celery("pricetracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in app.conf.task_queues_names or []] or None
 app.autodiscover_tasks()
-# The deal scout keeps its tasks beside its services.
-app.autodiscover_tasks(["deals.scout"])
 
 
 @task_prerun.connect(dispatch_uid="pricetracker-db-connections-prerun")

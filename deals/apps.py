@@ -5,7 +5,7 @@ from django.apps import AppConfig
 
 def dashboard_rows_annotate(*, request, rows) -> None:
     """Deal quality of every dashboard row, judged in bulk (`row.extra["deal_quality"]`)."""
-    from .alerts import products_quality
+    from .alerts.evaluation import products_quality
 
     quality = products_quality(products=[row.product for row in rows])
     for row in rows:

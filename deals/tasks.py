@@ -9,7 +9,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from . import alerts, delivery
+from .alerts import evaluation as alerts
+from .notifications import delivery
+from .scout import tasks as scout_tasks  # noqa: F401  (the scout's tasks, found by this one autodiscover)
 
 ALERT_TASK_OPTIONS = {
     "acks_late": True,
@@ -45,7 +47,7 @@ def evaluate_price_point(price_point_id: int) -> int:
 )
 def deliver_notification(self, notification_id: int) -> str:
     """Send one notification. A redelivered or retried task never sends a second copy: the
-    row is claimed with a conditional UPDATE before sending (see deals/delivery.py)."""
+    row is claimed with a conditional UPDATE before sending (see deals/notifications/delivery.py)."""
     return delivery.notification_deliver(notification_id=notification_id)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DealListing, DealMatch, DealNotification, DealSource, Watch
+from ..models import DealListing, DealMatch, DealNotification, DealSource, Watch
 
 
 @admin.register(DealSource)

@@ -17,13 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from deals.channels import ChannelError, channel_send
-from deals.content import AlertFacts, message_for_alert, message_for_digest
-from deals.models import Channel, NotificationSettings
-from deals.quiet import quiet_until
+from deals.alerts.quiet import quiet_until
+from deals.models import Channel, DealMatch, DealNotification, NotificationSettings
+from deals.notifications.channels import ChannelError, channel_send
+from deals.notifications.content import AlertFacts, message_for_alert, message_for_digest
 
-from . import services
-from .models import DealMatch, DealNotification
+from . import match as services
 
 log = logging.getLogger(__name__)
 

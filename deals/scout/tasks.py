@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
-from .models import DealMatch, DealSource
+from ..models import DealMatch, DealSource
+from . import comparables, reconcile, scan
+from .match import match_should_notify
 from .notify import TransientDealDeliveryError
 
 SCAN_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_limit": 240, "time_limit": 300}
@@ -14,7 +15,7 @@ SCAN_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_lim
 @shared_task(name="deals.scout.tasks.scan_all", acks_late=True, soft_time_limit=50, time_limit=60)
 def scan_all() -> int:
     """Every 5 minutes: queue a scan of each source that is due (claimed, so never twice)."""
-    claimed = services.sources_claim_due()
+    claimed = scan.sources_claim_due()
     for source_id in claimed:
         scan_source.apply_async(args=[source_id], queue="default")
     return len(claimed)
@@ -26,11 +27,11 @@ def scan_source(source_id: int) -> dict | None:
     source = DealSource.objects.filter(id=source_id).first()
     if source is None:
         return None
-    report = services.source_scan(source=source)
+    report = scan.source_scan(source=source)
     for match in report.matches:
-        if services.match_should_notify(match):
+        if match_should_notify(match):
             notify_deal.apply_async(args=[match.pk], queue="default")
-    return services.scan_summary(report)
+    return scan.scan_summary(report)
 
 
 @shared_task(name="deals.scout.tasks.notify_deal", acks_late=True, reject_on_worker_lost=True,
@@ -91,10 +92,10 @@ def send_deal_notifications() -> dict:
 @shared_task(name="deals.scout.tasks.refresh_comps", acks_late=True, soft_time_limit=1700, time_limit=1800)
 def refresh_comps() -> int:
     """Nightly at 03:00: recompute comparables and scores."""
-    return services.comps_refresh()
+    return comparables.comps_refresh()
 
 
 @shared_task(name="deals.scout.tasks.reconcile_listings", acks_late=True, soft_time_limit=290, time_limit=300)
 def reconcile_listings() -> int:
     """Hourly: items that vanished from their source are marked gone/sold."""
-    return services.listings_reconcile()
+    return reconcile.listings_reconcile()

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from deals.channels import channel_add
 from deals.models import AlertEvent, AlertRule, Notification
+from deals.notifications.channels import channel_add
 from tests.integration.shop import TinyShop
 from tracker import services
 from tracker.tasks import check_now

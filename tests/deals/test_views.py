@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from deals.alerts import price_point_evaluate
+from deals.alerts.evaluation import price_point_evaluate
 from deals.models import AlertRule, Channel, Notification
 
 from .conftest import later, listing_for, record_price
@@ -96,7 +96,7 @@ def test_a_channel_secret_never_appears_in_pages_admin_or_logs(
     listing = listing_for(product)
     AlertRule.objects.create(product=product, kind="target", threshold=Decimal("100"))
     price_point_evaluate(price_point_id=record_price(listing, 89, later()).pk)
-    from deals import delivery
+    from deals.notifications import delivery
 
     http_receiver.statuses = [400]
     delivery.notification_deliver(notification_id=Notification.objects.get().pk)
@@ -140,8 +140,8 @@ def test_a_channel_secret_never_appears_in_pages_admin_or_logs(
 
 
 def test_editing_a_channel_without_a_url_keeps_the_old_one(client_in, user, http_receiver):
-    from deals.channels import channel_add
-    from deals.crypto import secret_decrypt
+    from deals.notifications.channels import channel_add
+    from deals.notifications.crypto import secret_decrypt
 
     url = f"json://127.0.0.1:{http_receiver.port}/a?token={SECRET}"
     channel = channel_add(owner=user, name="hook", url=url)
@@ -165,8 +165,8 @@ def test_a_bad_channel_url_is_explained(client_in):
 
 def test_the_retry_button_requeues_a_failed_notification(client_in, user, product, http_receiver, eager_celery,
                                                          django_capture_on_commit_callbacks):
-    from deals import delivery
-    from deals.channels import channel_add
+    from deals.notifications import delivery
+    from deals.notifications.channels import channel_add
 
     channel_add(owner=user, name="hook", url=f"json://127.0.0.1:{http_receiver.port}/a")
     listing = listing_for(product)

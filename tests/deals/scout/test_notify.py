@@ -2,10 +2,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from deals.channels import channel_add
-from deals.models import Channel
+from deals.models import Channel, DealListing, DealMatch, DealNotification, DealSource, Watch
+from deals.notifications.channels import channel_add
 from deals.scout import notify, selectors
-from deals.scout.models import DealListing, DealMatch, DealNotification, DealSource, Watch
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from deals import rules
+from deals.alerts import rules
 
 
 def run(kind: str, threshold, prices, *, stock=None, window: int = 1000) -> list[bool]:

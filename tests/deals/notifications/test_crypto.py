@@ -1,4 +1,4 @@
-from deals.crypto import secret_decrypt, secret_encrypt, text_redact, url_mask, url_secret_parts
+from deals.notifications.crypto import secret_decrypt, secret_encrypt, text_redact, url_mask, url_secret_parts
 
 URL = "json://hookuser:S3cretPassw0rd@127.0.0.1:8080/hooks/abc?token=T0kenValue123"
 

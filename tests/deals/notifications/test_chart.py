@@ -1,7 +1,7 @@
 import struct
 import zlib
 
-from deals.chart import price_chart_png
+from deals.notifications.chart import price_chart_png
 
 
 def test_the_chart_is_a_valid_png_of_the_stated_size_with_a_drawn_line():

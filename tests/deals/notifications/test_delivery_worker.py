@@ -14,13 +14,14 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from deals import delivery, tasks
-from deals.alerts import price_point_evaluate
-from deals.channels import channel_add
+from deals import tasks
+from deals.alerts.evaluation import price_point_evaluate
 from deals.models import AlertRule, Notification
+from deals.notifications import delivery
+from deals.notifications.channels import channel_add
 from tests.integration.workers import wait_until, worker_start
 
-from .conftest import later, listing_for, record_price
+from ..conftest import later, listing_for, record_price
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 

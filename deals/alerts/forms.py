@@ -1,10 +1,10 @@
-"""Forms for alert rules, channels and quiet hours."""
+"""Forms for alert rules and quiet hours."""
 
 from __future__ import annotations
 
 from django import forms
 
-from .models import AlertRule, Channel, NotificationSettings
+from ..models import AlertRule, NotificationSettings
 from .quiet import zone
 
 
@@ -30,22 +30,6 @@ class RuleForm(forms.ModelForm):
         if threshold is not None and threshold < 0:
             self.add_error("threshold", "The number cannot be negative.")
         return data
-
-
-class ChannelForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    kind = forms.ChoiceField(choices=Channel.Kind.choices, initial=Channel.Kind.APPRISE)
-    url = forms.CharField(
-        required=False,
-        max_length=2000,
-        label="Apprise URL",
-        # Never rendered back: a page must not carry the secret it was given.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "placeholder": "ntfy://… json://… tgram://…"}),
-        help_text="Stored encrypted and never shown again. Leave empty when editing to keep the current one.",
-    )
-    email_to = forms.EmailField(required=False, label="E-mail address")
-    mode = forms.ChoiceField(choices=Channel.Mode.choices, initial=Channel.Mode.IMMEDIATE)
-    enabled = forms.BooleanField(required=False, initial=True)
 
 
 class NotificationSettingsForm(forms.ModelForm):

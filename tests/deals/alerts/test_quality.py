@@ -1,7 +1,15 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from deals.quality import ABOVE_USUAL, ALL_TIME_LOW, BELOW_MEDIAN, NEAR_LOW, NOT_ENOUGH, USUAL, deal_quality
+from deals.alerts.quality import (
+    ABOVE_USUAL,
+    ALL_TIME_LOW,
+    BELOW_MEDIAN,
+    NEAR_LOW,
+    NOT_ENOUGH,
+    USUAL,
+    deal_quality,
+)
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

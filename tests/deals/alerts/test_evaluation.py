@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from deals.alerts import price_point_evaluate, product_quality
+from deals.alerts.evaluation import price_point_evaluate, product_quality
 from deals.models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from tracker import signals
 from tracker.models import CheckLog, Listing
 
-from .conftest import later, listing_for, record_price
+from ..conftest import later, listing_for, record_price
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_quiet_hours_hold_the_notification_back_until_they_end(product, listing,
     Channel.objects.create(owner=user, name="now", url_encrypted="x")
     rule(product)
     night = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
-    monkeypatch.setattr(deals.alerts.timezone, "now", lambda: night)
+    monkeypatch.setattr(deals.alerts.evaluation.timezone, "now", lambda: night)
     feed(listing, [90])
     notification = Notification.objects.get()
     assert notification.deliver_after == datetime(2026, 1, 2, 7, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 import pytest
 
-from deals.scout.matching import parse_query, title_matches
+from deals.scout.titles import parse_query, title_matches
 
 
 @pytest.mark.parametrize(

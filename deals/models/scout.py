@@ -1,7 +1,4 @@
-"""Deal scout data: sources, the items they list (deal listings), watches and matches.
-
-Imported by `deals/models.py`, so these are models of the `deals` app.
-"""
+"""Deal scout data: sources, the items they list (deal listings), watches and matches."""
 
 from __future__ import annotations
 

@@ -25,11 +25,11 @@ from django.utils import timezone
 
 from tracker.models import PricePoint
 
+from ..alerts.quiet import quiet_until
+from ..models import AlertEvent, Channel, Notification, NotificationSettings
 from .channels import ChannelError, channel_send
 from .chart import price_chart_png
 from .content import AlertFacts, Message, message_for_alert, message_for_digest
-from .models import AlertEvent, Channel, Notification, NotificationSettings
-from .quiet import quiet_until
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, time
 
-from deals.quiet import quiet_until
+from deals.alerts.quiet import quiet_until
 
 
 def utc(h, m=0, day=1):

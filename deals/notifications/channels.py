@@ -15,9 +15,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from ..models import Channel
 from .content import Message
 from .crypto import MASK, SecretError, secret_decrypt, secret_encrypt, text_redact, url_mask, url_secret_parts
-from .models import Channel
 from .netguard import OutboundRefused, host_check, outbound_guard
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.html import escape
 
-from .rules import percent_change
+from ..alerts.rules import percent_change
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from tracker.models import CheckLog, Listing, PricePoint, Product
 
+from ..models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from . import quality as quality_mod
 from . import rules
-from .models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from .quiet import quiet_until
 
 log = logging.getLogger(__name__)

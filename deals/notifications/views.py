@@ -1,4 +1,4 @@
-"""Pages for alerts: rules per product, channels, notifications, the deals feed, quiet hours.
+"""Pages for notifications: channels (add, edit, test, delete) and the outbox with its retry button.
 
 Thin: load what belongs to the person, call one service, show its errors.
 """
@@ -10,56 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from tracker.models import Product
-
-from . import alerts, tasks
+from .. import tasks
+from ..models import Channel, Notification
 from .channels import ChannelError, channel_add, channel_set_target, channel_test
 from .delivery import notification_retry
-from .forms import ChannelForm, NotificationSettingsForm, RuleForm
-from .models import AlertRule, Channel, Notification, NotificationSettings
-
-
-@login_required
-def feed(request):
-    return render(request, "deals/feed.html", {"events": alerts.deals_feed(owner=request.user, limit=100)})
-
-
-@login_required
-def rules(request, product_id: int):
-    product = get_object_or_404(Product, pk=product_id, owner=request.user)
-    form = RuleForm(request.POST or None, product=product)
-    if request.method == "POST" and form.is_valid():
-        rule = form.save(commit=False)
-        rule.product = product
-        alerts.rule_save(rule=rule)
-        messages.success(request, "Rule added. It is judged from the next price check on.")
-        return redirect("deals:rules", product_id=product.pk)
-    context = {
-        "product": product,
-        "rules": product.alert_rules.select_related("store"),
-        "form": form,
-        "quality": alerts.product_quality(product=product),
-    }
-    return render(request, "deals/rules.html", context)
-
-
-@login_required
-@require_POST
-def rule_toggle(request, pk: int):
-    rule = get_object_or_404(AlertRule, pk=pk, product__owner=request.user)
-    rule.enabled = not rule.enabled
-    alerts.rule_save(rule=rule)
-    return redirect("deals:rules", product_id=rule.product_id)
-
-
-@login_required
-@require_POST
-def rule_delete(request, pk: int):
-    rule = get_object_or_404(AlertRule, pk=pk, product__owner=request.user)
-    product_id = rule.product_id
-    rule.delete()
-    messages.success(request, "Rule deleted.")
-    return redirect("deals:rules", product_id=product_id)
+from .forms import ChannelForm
 
 
 @login_required
@@ -149,14 +104,3 @@ def notification_retry_view(request, pk: int):
             tasks.enqueue_delivery(notification_id=notification.pk)
         messages.success(request, "Sending it again.")
     return redirect("deals:notifications")
-
-
-@login_required
-def settings_view(request):
-    prefs, _ = NotificationSettings.objects.get_or_create(user=request.user)
-    form = NotificationSettingsForm(request.POST or None, instance=prefs)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Quiet hours saved.")
-        return redirect("deals:settings")
-    return render(request, "deals/settings.html", {"form": form})

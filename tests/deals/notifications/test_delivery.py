@@ -11,11 +11,12 @@ import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
-from deals import delivery, netguard, tasks
-from deals.channels import ChannelError, channel_add, channel_test
+from deals import tasks
 from deals.models import AlertRule, Channel, Notification, NotificationSettings
+from deals.notifications import delivery, netguard
+from deals.notifications.channels import ChannelError, channel_add, channel_test
 
-from .conftest import later, record_price
+from ..conftest import later, record_price
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def json_url(receiver, secret="Wh00kS3cret") -> str:
 
 def fire(product, listing, prices=(120, 100, 90)):
     """Rule 'at or below 95' and a price history ending with a dip: one alert event."""
-    from deals.alerts import price_point_evaluate
+    from deals.alerts.evaluation import price_point_evaluate
 
     AlertRule.objects.create(product=product, kind=AlertRule.Kind.TARGET, threshold=Decimal("95"))
     events = []
@@ -199,7 +200,7 @@ def test_the_retry_button_sends_a_failed_notification_again(user, product, listi
 def test_a_digest_channel_gets_one_message_for_all_alerts_of_the_hour(
     user, product, listing, http_receiver, eager_celery
 ):
-    from deals.alerts import price_point_evaluate
+    from deals.alerts.evaluation import price_point_evaluate
 
     channel_add(owner=user, name="digest", url=json_url(http_receiver), mode=Channel.Mode.DIGEST)
     AlertRule.objects.create(product=product, kind=AlertRule.Kind.TARGET, threshold=Decimal("95"))
