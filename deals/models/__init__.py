@@ -1,8 +1,8 @@
 """Models of the deals app, one module per job: alerts, notifications, the deal scout."""
 
 from .alerts import AlertEvent, AlertRule
-from .notifications import Channel, Notification, NotificationSettings
-from .scout import DealListing, DealMatch, DealNotification, DealSource, Watch
+from .notifications import Channel, DealNotification, Notification, NotificationSettings, OutboxRow
+from .scout import DealListing, DealMatch, DealSource, Watch
 
 __all__ = [
     "AlertEvent",
@@ -14,5 +14,6 @@ __all__ = [
     "DealSource",
     "Notification",
     "NotificationSettings",
+    "OutboxRow",
     "Watch",
 ]

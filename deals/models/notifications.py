@@ -42,8 +42,14 @@ class Channel(models.Model):
         return self.email_to if self.kind == self.Kind.EMAIL else self.url_masked
 
 
-class Notification(models.Model):
-    """The outbox: one row per (event, channel), delivered by a task that claims it first."""
+class OutboxRow(models.Model):
+    """One message to one channel, waiting in the outbox: alerts (`Notification`) and deals
+    (`DealNotification`) share these fields and one delivery module (deals/notifications/delivery.py).
+
+    A sender claims a row with a conditional UPDATE (pending -> sending, fresh `claim_token`,
+    `claimed_at`), records `send_started_at` just before handing the message to the channel,
+    and only the claimer sends. Stale rows are judged by `claimed_at`, never by `created_at`.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -51,8 +57,6 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    event = models.ForeignKey("deals.AlertEvent", on_delete=models.CASCADE, related_name="notifications")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     digest = models.BooleanField(default=False, help_text="Sent with the channel's hourly digest.")
     deliver_after = models.DateTimeField(default=timezone.now, help_text="Held back until then (quiet hours).")
@@ -65,7 +69,17 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+
+class Notification(OutboxRow):
+    """An alert event told to one channel."""
+
+    event = models.ForeignKey("deals.AlertEvent", on_delete=models.CASCADE, related_name="notifications")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
+
+    class Meta(OutboxRow.Meta):
         constraints = [
             models.UniqueConstraint(fields=["event", "channel"], name="notification_once_per_event_and_channel")
         ]
@@ -73,6 +87,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification {self.pk} ({self.status}) to {self.channel_id}"
+
+
+class DealNotification(OutboxRow):
+    """A matched deal told to one channel, through the same channels, message format, digest
+    and quiet hours as price alerts."""
+
+    match = models.ForeignKey("deals.DealMatch", on_delete=models.CASCADE, related_name="notifications")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deal_notifications")
+
+    class Meta(OutboxRow.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["match", "channel"], name="deal_notification_once_per_channel")
+        ]
+        indexes = [models.Index(fields=["status", "digest", "deliver_after"])]
+
+    def __str__(self) -> str:
+        return f"deal notification {self.pk} ({self.status})"
 
 
 class NotificationSettings(models.Model):

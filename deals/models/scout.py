@@ -147,37 +147,3 @@ class DealMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing} for {self.watch} ({self.score})"
-
-
-class DealNotification(models.Model):
-    """The scout's outbox: one row per (deal match, channel), sent by a task that claims it first.
-
-    Delivered through the same channels and message format as price alerts (`deals.channels`,
-    `deals.content`); immediate channels get it at once, digest channels with the hourly digest
-    of deals, and quiet hours hold it back.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    match = models.ForeignKey(DealMatch, on_delete=models.CASCADE, related_name="notifications")
-    channel = models.ForeignKey("deals.Channel", on_delete=models.CASCADE, related_name="deal_notifications")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    deliver_after = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claim_token = models.CharField(max_length=36, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["match", "channel"], name="deal_notification_once_per_channel")
-        ]
-
-    def __str__(self) -> str:
-        return f"deal notification {self.pk} ({self.status})"

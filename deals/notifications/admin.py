@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ..models import Channel, Notification, NotificationSettings
+from ..models import Channel, DealNotification, Notification, NotificationSettings
 
 
 @admin.register(Channel)
@@ -20,6 +20,14 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("id", "event", "channel", "status", "digest", "attempts", "deliver_after", "sent_at")
     list_filter = ("status", "digest")
     raw_id_fields = ("event", "channel")
+    readonly_fields = ("claim_token", "claimed_at", "send_started_at", "sent_at")
+
+
+@admin.register(DealNotification)
+class DealNotificationAdmin(admin.ModelAdmin):
+    list_display = ("id", "match", "channel", "status", "digest", "attempts", "deliver_after", "sent_at")
+    list_filter = ("status", "digest")
+    raw_id_fields = ("match", "channel")
     readonly_fields = ("claim_token", "claimed_at", "send_started_at", "sent_at")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import DealListing, DealMatch, Watch
+from ..models import Channel, DealListing, DealMatch, DealNotification, Watch
 from . import titles
 from .comparables import SCORE_FIELDS, match_values, scores_write, watch_pool
 from .scoring import deal_score
@@ -108,3 +109,28 @@ def match_claim_notification(*, match_id: int, now: datetime | None = None) -> b
     return bool(
         DealMatch.objects.filter(id=match_id, notified_at__isnull=True).update(notified_at=now or timezone.now())
     )
+
+
+def deal_notify(*, match: DealMatch) -> list[int]:
+    """Create the outbox rows for a deal worth telling, one per enabled channel of the watch's
+    owner; returns the ids to send at once (digest channels get it with the hourly digest).
+
+    Safe to run twice: the match is claimed once (`notified_at`) and rows are unique per
+    (match, channel).
+    """
+    if not match_should_notify(match):
+        return []
+    if not match_claim_notification(match_id=match.pk):
+        return []
+    created: list[int] = []
+    for channel in Channel.objects.filter(owner_id=match.watch.owner_id, enabled=True):
+        digest = channel.mode == Channel.Mode.DIGEST
+        try:
+            with transaction.atomic():
+                row = DealNotification.objects.create(match=match, channel=channel, digest=digest)
+        except IntegrityError:
+            continue
+        if not digest:
+            created.append(row.pk)
+    return created
+

@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from .. import tasks
 from ..models import DealSource, Watch
-from . import selectors, tasks
+from . import selectors
 from .forms import DealFilterForm, DealSourceForm, WatchForm
 
 
