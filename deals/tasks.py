@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .alerts import evaluation as alerts
-from .models import DealMatch, DealSource
+from .models import AlertRule, DealMatch, DealSource
 from .notifications import delivery
 from .scout import comparables, reconcile, scan
 from .scout.match import deal_notify, match_should_notify
@@ -183,10 +183,6 @@ def on_check_finished(sender, *, product_id: int, price_point_id: int | None, ou
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
-    from tracker import rows
-
-    from .models import AlertRule
-
-    if not rows.row_exists(AlertRule, where={"product": product_id, "enabled": True}):
+    if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
         return
     enqueue_evaluation(price_point_id=price_point_id)

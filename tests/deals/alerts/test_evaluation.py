@@ -165,3 +165,25 @@ def test_product_quality_needs_history_then_names_the_low(product, listing):
         record_price(listing, 100 - day, later(days=day))
     listing.refresh_from_db()
     assert product_quality(product=product, at=later(days=9)).level == "all_time_low"
+
+
+def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing, monkeypatch):
+    from deals import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue_evaluation", lambda *, price_point_id: queued.append(price_point_id))
+    point = record_price(listing, 90, later())
+
+    def check_finished() -> None:
+        signals.check_finished.send(
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=point.pk, outcome="ok",
+        )
+
+    check_finished()
+    AlertRule.objects.create(product=product, kind=AlertRule.Kind.TARGET, threshold=Decimal("95"), enabled=False)
+    check_finished()
+    assert queued == []
+    AlertRule.objects.update(enabled=True)
+    check_finished()
+    assert queued == [point.pk]
