@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.utils.html import escape
 
+from tracker.money import money_format
+
 from ..alerts.rules import percent_change
 
 
@@ -42,9 +44,8 @@ class AlertFacts:
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return "–"
-    return f"{amount:,.2f} {currency}".strip()
+    """The site's one money format (tracker/money.py), a dash when there is no amount."""
+    return money_format(amount=amount, currency=currency) or "–"
 
 
 def _stock(in_stock: bool | None) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.charts import format_money
+from tracker.money import money_format
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -126,7 +126,7 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
         from demoshop.catalogue import price_at
 
         assert listing.last_price in {price_at(SLUG, before), price_at(SLUG, after)}
-        price_text = format_money(listing.last_price, listing.currency)
+        price_text = money_format(amount=listing.last_price, currency=listing.currency)
         assert price_text in page.inner_text(".listing .current-price")
         assert page.locator(".listing .chart-box .wide svg circle").count() == 1
 
@@ -196,7 +196,7 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
         page.wait_for_selector(".listing .chart-box .wide svg circle", timeout=TIMEOUT_MS)
         assert page.locator(".check-progress").count() == 0
         listing.refresh_from_db()
-        assert format_money(listing.last_price, listing.currency) in page.inner_text(".listing .current-price")
+        assert money_format(amount=listing.last_price, currency=listing.currency) in page.inner_text(".listing .current-price")
         assert console_errors == []
     finally:
         context.close()

@@ -44,10 +44,10 @@ def test_a_json_channel_receives_the_alert_with_its_content_and_chart(user, prod
     assert delivery.notification_deliver(notification_id=notification.pk) == "sent"
     [request] = http_receiver.wait_for(1)
     body = request["json"]
-    assert "Espresso machine" in body["title"] and "90.00 EUR" in body["title"]
+    assert "Espresso machine" in body["title"] and "€90.00" in body["title"]
     message = body["message"]
-    assert "100.00 EUR → 90.00 EUR" in message
-    assert "−10.00 EUR (−10.0 %)" in message
+    assert "€100.00 → €90.00" in message
+    assert "−€10.00 (−10.0 %)" in message
     assert "shop-a.test" in message
     assert "Stock: In stock" in message
     assert "https://shop-a.test/espresso" in message
@@ -72,7 +72,7 @@ def test_an_email_channel_sends_plain_text_html_and_the_chart_over_smtp(user, pr
     assert "Espresso machine" in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "100.00 EUR → 90.00 EUR" in text and "https://shop-a.test/espresso" in text
+    assert "€100.00 → €90.00" in text and "https://shop-a.test/espresso" in text
     assert "<table>" in html and 'href="https://shop-a.test/espresso"' in html and "cid:price-chart.png" in html
     images = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(b"\x89PNG")
@@ -215,7 +215,7 @@ def test_a_digest_channel_gets_one_message_for_all_alerts_of_the_hour(
     assert "4 deals in the last hour" in request["json"]["title"]
     message = request["json"]["message"]
     assert message.count("Espresso machine:") == 4
-    assert "90.00 EUR" in message and "80.00 EUR" in message
+    assert "€90.00" in message and "€80.00" in message
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert tasks.send_notifications.apply().get()["digests"] == 0
     assert len(http_receiver.requests) == 1
