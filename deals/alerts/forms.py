@@ -6,6 +6,7 @@ from django import forms
 
 from ..models import AlertRule, NotificationSettings
 from .quiet import zone
+from .rules import NEEDS_THRESHOLD
 
 
 class RuleForm(forms.ModelForm):
@@ -24,8 +25,7 @@ class RuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind, threshold = data.get("kind"), data.get("threshold")
-        needs = {AlertRule.Kind.TARGET, AlertRule.Kind.DROP_PERCENT, AlertRule.Kind.DROP_AMOUNT, AlertRule.Kind.RISE_PERCENT}
-        if kind in needs and threshold is None:
+        if kind in NEEDS_THRESHOLD and threshold is None:
             self.add_error("threshold", "This kind of rule needs a number.")
         if threshold is not None and threshold < 0:
             self.add_error("threshold", "The number cannot be negative.")

@@ -24,10 +24,6 @@ def normalize(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
-def squash(text: str) -> str:
-    return normalize(text).replace(" ", "")
-
-
 @dataclass(frozen=True)
 class Term:
     """One required (or excluded) term: a word, a model number or a quoted phrase."""
