@@ -43,7 +43,7 @@ class AlertFacts:
     chart_png: bytes | None = field(default=None, repr=False)
 
 
-def money(amount: Decimal | None, currency: str) -> str:
+def _money(amount: Decimal | None, currency: str) -> str:
     """The site's one money format (tracker/money.py), a dash when there is no amount."""
     return money_format(amount=amount, currency=currency) or "–"
 
@@ -59,14 +59,14 @@ def change_text(facts: AlertFacts) -> str:
     pct = percent_change(facts.old_price, facts.new_price)
     sign = "+" if amount > 0 else ("−" if amount < 0 else "±")
     pct_text = f" ({sign}{abs(pct):.1f} %)" if pct is not None else ""
-    return f"{sign}{money(abs(amount), facts.currency)}{pct_text}"
+    return f"{sign}{_money(abs(amount), facts.currency)}{pct_text}"
 
 
 def _lines(facts: AlertFacts) -> list[tuple[str, str]]:
     return [
         ("Store", facts.store_name),
-        ("Price", f"{money(facts.old_price, facts.currency)} → {money(facts.new_price, facts.currency)}"
-         if facts.old_price is not None else money(facts.new_price, facts.currency)),
+        ("Price", f"{_money(facts.old_price, facts.currency)} → {_money(facts.new_price, facts.currency)}"
+         if facts.old_price is not None else _money(facts.new_price, facts.currency)),
         ("Change", change_text(facts)),
         ("Deal quality", facts.quality_label or "Not enough history yet"),
         ("Stock", _stock(facts.in_stock)),
@@ -76,7 +76,7 @@ def _lines(facts: AlertFacts) -> list[tuple[str, str]]:
 
 
 def alert_title(facts: AlertFacts) -> str:
-    return f"{facts.product_name}: {money(facts.new_price, facts.currency)} at {facts.store_name} — {facts.reason}"
+    return f"{facts.product_name}: {_money(facts.new_price, facts.currency)} at {facts.store_name} — {facts.reason}"
 
 
 def alert_text(facts: AlertFacts) -> str:
