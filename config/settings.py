@@ -380,6 +380,11 @@ CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
 DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)
 # A notification "sending" for longer than this is settled by the hourly send_notifications.
 DEALS_DELIVERY_STALE_AFTER = env_int("DEALS_DELIVERY_STALE_AFTER", 15 * 60)
+# The deal scout reads feeds written by strangers: each is bounded. Bytes per page, nesting
+# depth of a JSON/XML feed, pages followed by `next` (a source's own max_pages is capped by it).
+SCOUT_FEED_MAX_BYTES = env_int("SCOUT_FEED_MAX_BYTES", 2 * 1024 * 1024)
+SCOUT_FEED_MAX_DEPTH = env_int("SCOUT_FEED_MAX_DEPTH", 64)
+SCOUT_MAX_PAGES = env_int("SCOUT_MAX_PAGES", 10)
 # E-mail (Django's mail settings; also the "e-mail" channel type).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
