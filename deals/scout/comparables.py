@@ -70,15 +70,15 @@ def item_keys(*, url: str, title: str, price: Decimal) -> tuple[str, str]:
     return url_canonical(url), title_fingerprint(title, price)
 
 
-def product_history(*, product_id: int, since: datetime) -> list[tuple[Decimal, datetime]]:
-    """The linked product's own prices since `since`, with when each was seen. The one place
-    the scout reads tracker's price history."""
+def product_history(*, product_id: int, since: datetime) -> list[tuple[Decimal, str, datetime]]:
+    """The linked product's own prices since `since`: (price, currency, when seen). The one
+    place the scout reads tracker's price history."""
     from tracker.models import PricePoint
 
     return [
-        (Decimal(price), at)
-        for price, at in PricePoint.objects.filter(listing__product_id=product_id, checked_at__gte=since)
-        .values_list("price", "checked_at")
+        (Decimal(price), currency, at)
+        for price, currency, at in PricePoint.objects.filter(listing__product_id=product_id, checked_at__gte=since)
+        .values_list("price", "currency", "checked_at")
         .iterator()
     ]
 
@@ -135,11 +135,11 @@ def listings_group(rows: list[tuple[int, Decimal, str, str, str]]) -> list[Entry
     return entries
 
 
-def history_entries(points: list[tuple[Decimal, datetime]], *, now: datetime) -> list[Entry]:
+def history_entries(points: list[tuple[Decimal, str, datetime]], *, now: datetime) -> list[Entry]:
     """History points weighted by age; all together weigh HISTORY_MAX_WEIGHT at most."""
     entries = [
         Entry(price=price, weight=0.5 ** (max(0.0, (now - at).total_seconds()) / 86400 / HISTORY_HALF_LIFE_DAYS))
-        for price, at in points
+        for price, _currency, at in points
     ]
     total = sum(e.weight for e in entries)
     if total > HISTORY_MAX_WEIGHT:
@@ -254,20 +254,43 @@ class MatchRow:
     title: str
     source: str
     in_pool: bool
+    currency: str = ""
 
 
-def watch_pool(*, watch: Watch, rows: list[MatchRow], now: datetime) -> Pool:
+def watch_pools(*, watch: Watch, rows: list[MatchRow], now: datetime) -> dict[str, Pool]:
+    """One pool per currency: a price is only ever compared with prices in its own currency
+    (items whose feed named none are compared among themselves)."""
     history = (
         product_history(product_id=watch.product_id, since=now - timedelta(days=COMPARABLE_PRODUCT_DAYS))
         if watch.product_id
         else []
     )
-    items = listings_group([(r.listing_id, r.price, r.url, r.title, r.source) for r in rows if r.in_pool])
-    return pool_trim(items + history_entries(history, now=now))
+    currencies = {r.currency for r in rows} | {c for _, c, _ in history}
+    pools = {}
+    for currency in currencies or {""}:
+        items = listings_group(
+            [(r.listing_id, r.price, r.url, r.title, r.source) for r in rows if r.in_pool and r.currency == currency]
+        )
+        points = [p for p in history if p[1] == currency]
+        pools[currency] = pool_trim(items + history_entries(points, now=now))
+    return pools
+
+
+def pools_snapshot(pools: dict[str, Pool], *, now: datetime, seen: int) -> dict:
+    """What the deals page shows as the comparables used and left out (every currency's)."""
+    snapshot: dict = {"at": now.isoformat(), "seen": seen, "distinct": 0, "history_points": 0, "items": [], "left_out": []}
+    for currency, pool in sorted(pools.items(), key=lambda kv: -len(kv[1].kept)):
+        part = pool_snapshot(pool, now=now, seen=seen)
+        snapshot["distinct"] += part["distinct"]
+        snapshot["history_points"] += part["history_points"]
+        snapshot["items"] += [{**item, "currency": currency} for item in part["items"]]
+        snapshot["left_out"] += [{**item, "currency": currency} for item in part["left_out"]]
+        snapshot.setdefault("spread", part["spread"])
+    return snapshot
 
 
 def pool_snapshot(pool: Pool, *, now: datetime, seen: int) -> dict:
-    """What the deals page shows as the comparables used and left out."""
+    """One pool's comparables used and left out."""
 
     def entry(e: Entry) -> dict:
         return {
@@ -303,10 +326,11 @@ def _rows_of(watch_ids: list[int], now: datetime) -> dict[int, list[MatchRow]]:
         found = DealMatch.objects.filter(watch_id__in=watch_ids[start : start + 500], listing__price__isnull=False).values_list(
             "id", "watch_id", "listing_id", "listing__price", "listing__previous_price", "listing__url",
             "listing__title", "listing__source__name", "listing__status", "listing__last_seen_at",
+            "listing__currency",
         )
-        for mid, wid, lid, price, previous, url, title, source, status, seen in found.iterator():
+        for mid, wid, lid, price, previous, url, title, source, status, seen, currency in found.iterator():
             in_pool = status == DealListing.Status.ACTIVE and seen >= recent
-            rows[wid].append(MatchRow(mid, lid, price, previous, url, title, source, in_pool))
+            rows[wid].append(MatchRow(mid, lid, price, previous, url, title, source, in_pool, currency or ""))
     return rows
 
 
@@ -318,15 +342,15 @@ def watches_score(*, watches: list[Watch], now: datetime | None = None) -> int:
     changed: list[tuple] = []
     for watch in watches:
         rows = by_watch.get(watch.pk, [])
-        pool = watch_pool(watch=watch, rows=rows, now=now)
+        pools = watch_pools(watch=watch, rows=rows, now=now)
         for row in rows:
-            comparable = pool.comparable_for(row.listing_id)
+            comparable = pools[row.currency].comparable_for(row.listing_id)
             verdict = deal_score(price=row.price, comparable=comparable, previous_price=row.previous_price)
             changed.append(
                 (comparable.price, comparable.count, verdict.score, verdict.confidence, verdict.suspicious,
                  verdict.reason[:500], now, row.match_id)
             )
-        Watch.objects.filter(pk=watch.pk).update(comparables=pool_snapshot(pool, now=now, seen=len(rows)))
+        Watch.objects.filter(pk=watch.pk).update(comparables=pools_snapshot(pools, now=now, seen=len(rows)))
     scores_write(changed)
     return len(changed)
 

@@ -68,7 +68,8 @@ def parse_condition(text: str | None) -> str:
     for key, condition in _CONDITIONS.items():
         if key.replace(" ", "") == value.replace(" ", "").replace("-", "") or key == value:
             return condition
-    for key, condition in _CONDITIONS.items():
+    # "Used – like new": the word that says it is not new wins over "new".
+    for key, condition in sorted(_CONDITIONS.items(), key=lambda kv: kv[1] == "new"):
         if re.search(rf"\b{re.escape(key)}\b", value):
             return condition
     return "unknown"
@@ -82,7 +83,7 @@ def parse_availability(value: object) -> bool | None:
     """True/False from what a feed says ("in stock", schema.org/OutOfStock, a boolean), None if silent."""
     if isinstance(value, bool):
         return value
-    text = str(value or "").strip()
+    text = re.sub(r"[_-]+", " ", str(value or "")).strip()
     if not text:
         return None
     if _OUT_OF_STOCK.search(text):
@@ -207,13 +208,13 @@ def parse_rss(content: str | bytes, *, base_url: str, default_currency: str | No
         merchant = _namespaced(entry, "merchant")
         merchant = merchant if isinstance(merchant, dict) else {}
         item = _item(
-            external_id=entry.get("id") or entry.get("guid") or link,
+            external_id=_namespaced(entry, "id") or entry.get("guid") or link,
             url=link,
             title=entry.get("title") or "",
             price=_namespaced(entry, "price") or merchant.get("price"),
             currency=_namespaced(entry, "currency"),
             default_currency=default_currency,
-            image=urljoin(base_url, image or _namespaced(entry, "image_link") or ""),
+            image=_joined(base_url, image or _namespaced(entry, "image_link")),
             condition=_namespaced(entry, "condition"),
             seller=merchant.get("name") or _namespaced(entry, "brand") or entry.get("author") or "",
             text_for_price=_text(entry.get("summary") or _content(entry)),
@@ -233,6 +234,10 @@ def _namespaced(entry: dict, name: str) -> object:
         if "_" in key and key.split("_", 1)[1] == name and value not in (None, ""):
             return value
     return None
+
+
+def _joined(base_url: str, link: object) -> str:
+    return urljoin(base_url, str(link)) if link else ""
 
 
 def _content(entry: dict) -> str:
@@ -291,7 +296,7 @@ def parse_json(content: str | bytes, *, base_url: str, default_currency: str | N
             price=price,
             currency=currency,
             default_currency=default_currency,
-            image=urljoin(base_url, str(_pick(raw, "image", "image_url", "thumbnail", "banner_image") or "")),
+            image=_joined(base_url, _pick(raw, "image", "image_url", "thumbnail", "banner_image")),
             condition=str(_pick(raw, "condition") or ""),
             seller=str(seller or ""),
             text_for_price=str(_pick(raw, "content_text", "summary", "description") or "")
