@@ -39,7 +39,9 @@ SNAPSHOT_ITEMS = 12
 
 # Query parameters that say who sent the visitor, not what the page shows.
 _TRACKING = re.compile(r"^(utm_.*|ref|ref_|tag|affid|aff_id|affiliate|clickid|gclid|fbclid|msclkid|mc_[a-z]+|campaign|source|src|cmp|spm|yclid|igshid)$", re.I)
-_PRICE_TEXT = re.compile(r"(?:US\$|[$€£¥]|\b(?:USD|EUR|GBP|PLN)\b)\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|\b(?:USD|EUR|GBP|PLN|kr)\b|zł)")
+# Prefixed amounts first: in "WH-1000XM5 $289" the model number's 5 must not take the "$".
+_PRICE_PREFIXED = re.compile(r"(?:US\$|[$€£¥]|\b(?:USD|EUR|GBP|PLN)\b)\s?\d[\d.,]*")
+_PRICE_SUFFIXED = re.compile(r"\b\d[\d.,]*\s?(?:[$€£]|\b(?:USD|EUR|GBP|PLN|kr)\b|zł)")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -62,7 +64,7 @@ def url_canonical(url: str) -> str:
 
 def title_fingerprint(title: str, price: Decimal) -> str:
     """Normalised words of the title (prices in it left out, order ignored) and the price."""
-    words = sorted(set(_WORD.findall(_PRICE_TEXT.sub(" ", title).lower())))
+    words = sorted(set(_WORD.findall(_PRICE_SUFFIXED.sub(" ", _PRICE_PREFIXED.sub(" ", title)).lower())))
     return f"{' '.join(words)}|{Decimal(price).quantize(Decimal('1'))}"
 
 
