@@ -98,8 +98,12 @@ def link_safe(url: str | None, *, base_url: str = "") -> str:
     raw = (url or "").strip()
     if not raw:
         return ""
-    absolute = urljoin(base_url, raw) if base_url else raw
     try:
+        own = urlsplit(raw)
+        # "http://" or "//" alone would join to the feed's own address: no link, not the feed.
+        if (own.scheme or raw.startswith("//")) and not own.hostname:
+            return ""
+        absolute = urljoin(base_url, raw) if base_url else raw
         parts = urlsplit(absolute)
     except ValueError:
         return ""
@@ -237,7 +241,7 @@ def _namespaced(entry: dict, name: str) -> object:
 
 
 def _joined(base_url: str, link: object) -> str:
-    return urljoin(base_url, str(link)) if link else ""
+    return link_safe(str(link), base_url=base_url) if link else ""
 
 
 def _content(entry: dict) -> str:
@@ -351,9 +355,7 @@ def parse_html_list(
             price=_value(node, pattern.get("price")),
             currency=None,
             default_currency=default_currency,
-            image=urljoin(base_url, _value(node, pattern.get("image"), "src"))
-            if pattern.get("image")
-            else "",
+            image=_joined(base_url, _value(node, pattern.get("image"), "src")) if pattern.get("image") else "",
             condition=_value(node, pattern.get("condition")),
             seller=_value(node, pattern.get("seller")),
             availability=_value(node, pattern.get("availability")),
