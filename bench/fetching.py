@@ -202,8 +202,7 @@ def _fetch_cpu(listings: list, foundation_fetch, rounds: int) -> None:
     """CPU time of the fetch alone, one thread (no contention, so a steady figure): the
     foundation's fetch, the gate's `fetch_page`, and `listing_fetch` (gate, robots.txt cache,
     limiter, breaker). The difference is the safety layer's own cost."""
-    from tracker import politeness
-    from tracker.fetching import fetch_page
+    from tracker.fetching import fetch_page, politeness
 
     ways = {
         "foundation fetch": lambda listing: foundation_fetch(listing.url),
@@ -231,7 +230,7 @@ def bench_checks(args) -> None:
     from django.conf import settings
 
     from demoshop.catalogue import PRODUCTS
-    from tracker import pacing, politeness
+    from tracker.fetching import pacing, politeness
     from tracker.models import CheckLog, Listing, PricePoint, Store
 
     parent, child = multiprocessing.Pipe()

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from . import patterns, politeness, rows, scheduling, signals
+from . import patterns, rows, scheduling, signals
 from .extraction import ExtractionResult, extract
-from .fetching import FetchError, FetchResult, validate_url
+from .fetching import FetchError, FetchResult, politeness, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.blocking import block_reason, visible_text
+from tracker.fetching.blocking import block_reason, visible_text
 
 from .misbehaving_server import product_html
 

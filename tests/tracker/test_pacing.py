@@ -1,4 +1,4 @@
-"""The stores' pace and concurrency slots, shared by every worker process (tracker.pacing), on
+"""The stores' pace and concurrency slots, shared by every worker process (tracker.fetching.pacing), on
 the file limiter and, in the PostgreSQL + Redis pass, on Redis."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from tracker import pacing
+from tracker.fetching import pacing
 
 
 @pytest.fixture(params=["file", "redis"])

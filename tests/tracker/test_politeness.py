@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tracker import pacing, politeness, scheduling, services
+from tracker import scheduling, services
+from tracker.fetching import circuit, pacing, politeness
 from tracker.models import CheckLog, Listing, PricePoint, Store
 
 from .misbehaving_server import NetGuard, Shop, page, product_html, send
@@ -212,7 +213,7 @@ def test_the_circuit_opens_after_repeated_failures_skips_then_probes_and_closes(
         assert check(listing).check.outcome == CheckLog.Outcome.ERROR
     store = Store.objects.get(pk=listing.store_id)
     assert store.circuit_state == Store.CircuitState.OPEN and store.circuit_failures == 3
-    assert politeness.circuit_snapshot()["counts"]["open"] == 1
+    assert circuit.circuit_snapshot()["counts"]["open"] == 1
 
     requests_before = len(shop.requests)
     outcome = check(listing)

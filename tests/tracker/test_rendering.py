@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker import rendering, services
-from tracker.fetching import FetchError
+from tracker import services
+from tracker.fetching import FetchError, rendering
 from tracker.models import CheckLog, Store
 
 from .misbehaving_server import Sentinel, Shop, page

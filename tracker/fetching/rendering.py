@@ -27,7 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .fetching import FetchError, FetchResult, refuse_block_page, safe_request, validate_url
+from . import FetchError, FetchResult, refuse_block_page, safe_request, validate_url
 
 log = logging.getLogger(__name__)
 

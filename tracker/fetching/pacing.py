@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .models import Store
+from ..models import Store
 
 PACE_MARGIN = 0.02  # aim this share under the store's limit
 
