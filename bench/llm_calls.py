@@ -71,7 +71,8 @@ def main() -> None:
 
     from tests.tracker.fake_llm import FakeLLM, answer
     from tests.tracker.shop_pages import PRODUCTS, shop_page
-    from tracker import patterns, services
+    from tracker import services
+    from tracker.learning import learn
     from tracker.models import ExtractionPattern, Listing, LLMCall, PricePoint, Product, Store
 
     call_command("migrate", verbosity=0)
@@ -99,7 +100,7 @@ def main() -> None:
             outcome = services.listing_check(check_id=check.pk)
             if outcome is not None and outcome.learn_pattern:
                 learned += 1
-                patterns.pattern_learn(store=listing.store)  # what generate_pattern runs on the llm queue
+                learn.pattern_learn(store=listing.store)  # what generate_pattern runs on the llm queue
         elapsed = time.monotonic() - started
 
     for server in servers:
@@ -129,7 +130,7 @@ def trim_report(corpus: Path) -> None:
     import re
     import statistics
 
-    from tracker.llm import PAGE_BUDGET_CHARS, page_trim
+    from tracker.learning.llm import PAGE_BUDGET_CHARS, page_trim
 
     truth_file = corpus / "truth.json"
     if not truth_file.exists():

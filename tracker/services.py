@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from . import patterns, rows, scheduling, signals
+from . import rows, scheduling, signals
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, politeness, validate_url
+from .learning import health, reads, samples
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
 
 log = logging.getLogger(__name__)
@@ -131,15 +132,15 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
         else:
-            pattern = patterns.store_active_pattern_for_check(store_id=listing.store_id)
-            result = extract(page.text, url=page.final_url, pattern=patterns.pattern_spec(pattern))
+            pattern = reads.store_active_pattern_for_check(store_id=listing.store_id)
+            result = extract(page.text, url=page.final_url, pattern=reads.pattern_spec(pattern))
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED
                 error = result.reason or "extraction layers disagree"
             elif result.price is None:
                 outcome = CheckLog.Outcome.NO_PRICE
                 error = result.reason or "no price found"
-            elif not patterns.listing_price_history_ok(listing=listing, price=result.price):
+            elif not health.listing_price_history_ok(listing=listing, price=result.price):
                 outcome = CheckLog.Outcome.FLAGGED
                 error = f"price {result.price} is implausible against this listing's history (x10 or /10); not recorded"
             else:
@@ -169,7 +170,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     if checked is not None and fetch_error is not None:
         scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
     if checked is not None and result is not None:
-        checked.learn_pattern = patterns.pattern_after_check(
+        checked.learn_pattern = health.pattern_after_check(
             store=listing.store, pattern=pattern, result=result, outcome=outcome
         )
     return checked
@@ -272,7 +273,7 @@ def _record(
         if not taken:
             return None  # another run of this check finished it first
         if page is not None:
-            patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
+            samples.listing_page_save(listing=listing, url=page.final_url, html=page.text)
         for field, value in finished.items():
             setattr(check, field, value)
         updates: dict = {

@@ -9,8 +9,9 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import patterns, scheduling, services
-from .llm import LLMUnavailable
+from . import scheduling, services
+from .learning import health, learn
+from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
 
 CHECK_TASK_OPTIONS = {
@@ -102,7 +103,7 @@ def generate_pattern(store_id: int) -> str:
     store = Store.objects.filter(id=store_id).first()
     if store is None:
         return "no-store"
-    learned = patterns.pattern_learn(store=store)
+    learned = learn.pattern_learn(store=store)
     if learned.pattern is None and learned.llm_error:
         raise LLMUnavailable(learned.llm_error)
     return f"v{learned.pattern.version}" if learned.pattern else store.extraction_status
@@ -126,7 +127,7 @@ def check_pattern_health() -> dict:
         | Q(extraction_status__in=[Store.ExtractionStatus.NEEDS_PATTERN, Store.ExtractionStatus.BROKEN])
     ).distinct()
     for store in stores.iterator():
-        verdict = patterns.pattern_health_check(store=store, use_llm=False)
+        verdict = health.pattern_health_check(store=store, use_llm=False)
         if verdict == "failed":
             enqueue_pattern_learning(store_id=store.pk)
         results[verdict] = results.get(verdict, 0) + 1

@@ -10,7 +10,7 @@ import pytest
 from tests.tracker.shop_pages import pages, shop_page, spec
 from tracker.extraction import validation
 from tracker.extraction.patterns import FieldRule, PatternSpec
-from tracker.llm import SamplePage
+from tracker.learning.llm import SamplePage
 
 
 def test_a_selector_that_reads_each_pages_price_validates():

@@ -9,8 +9,8 @@ import pytest
 
 from tests.tracker.fake_llm import FakeLLM, answer
 from tests.tracker.shop_pages import shop_page
-from tracker import patterns
-from tracker.llm import PAGE_BUDGET_CHARS, ExtractorPatternAgent, agent_from_settings, page_trim
+from tracker.learning import learn
+from tracker.learning.llm import PAGE_BUDGET_CHARS, ExtractorPatternAgent, agent_from_settings, page_trim
 from tracker.models import ExtractionPattern, Listing, ListingPage, LLMCall, Product, Store
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def store(user):
 @pytest.fixture(autouse=True)
 def no_heuristics(monkeypatch):
     # These tests are about the LLM layer: the heuristics must not answer first.
-    monkeypatch.setattr(patterns, "_heuristic_specs", lambda pages: [])
+    monkeypatch.setattr(learn, "_heuristic_specs", lambda pages: [])
 
 
 def agent_for(fake: FakeLLM, *, timeout: float = 5.0) -> ExtractorPatternAgent:
@@ -42,7 +42,7 @@ def active(store):
 
 def test_a_good_answer_becomes_the_active_pattern_and_tokens_are_recorded(store):
     with FakeLLM([{"content": answer(".price-now")}]) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     pattern = active(store)
     assert pattern is not None and learned.pattern == pattern
     assert pattern.source == "llm" and pattern.spec["price"]["selector"] == ".price-now"
@@ -60,7 +60,7 @@ def test_a_good_answer_becomes_the_active_pattern_and_tokens_are_recorded(store)
 def test_invalid_json_goes_back_to_the_model_with_what_was_wrong(store):
     script = [{"content": "Sure! The price is in span.price-now {oops"}, {"content": answer(".price-now")}]
     with FakeLLM(script) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert learned.pattern is not None and learned.llm_calls == 2
     second = fake.completions[1]["messages"]
     assert "not valid JSON" in second[-1]["content"] or "not a JSON object" in second[-1]["content"]
@@ -69,7 +69,7 @@ def test_invalid_json_goes_back_to_the_model_with_what_was_wrong(store):
 
 def test_selectors_that_match_nothing_are_never_saved_after_three_rounds(store):
     with FakeLLM([{"content": answer(".no-such-price")}]) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert learned.pattern is None and len(fake.completions) == 3
     assert "matches nothing" in fake.completions[1]["messages"][-1]["content"]
     assert not ExtractionPattern.objects.filter(store=store).exists()
@@ -81,7 +81,7 @@ def test_selectors_that_match_nothing_are_never_saved_after_three_rounds(store):
 def test_the_was_price_is_refused_and_the_model_corrects_itself(store):
     script = [{"content": answer("del.was")}, {"content": answer(".price-box .price-now")}]
     with FakeLLM(script) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert "was" in fake.completions[1]["messages"][-1]["content"]
     assert learned.pattern.spec["price"]["selector"] == ".price-box .price-now"
     assert ExtractionPattern.objects.filter(store=store).count() == 1  # the was-price one never saved
@@ -93,7 +93,7 @@ def test_a_price_that_disagrees_with_structured_data_is_refused(user, store):
     ListingPage.objects.create(listing=listing, url=listing.url, html=shop_page(2, structured=True).replace(
         '"price": "45.99"', '"price": "39.00"'))
     with FakeLLM([{"content": answer(".price-now")}]) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert learned.pattern is None
     assert "structured data says 39.00" in fake.completions[1]["messages"][-1]["content"]
 
@@ -101,14 +101,14 @@ def test_a_price_that_disagrees_with_structured_data_is_refused(user, store):
 def test_an_unsafe_xpath_is_refused(store):
     evil = answer("document('file:///etc/passwd')//x", kind="xpath")
     with FakeLLM([{"content": evil}, {"content": answer("//span[@class='price-now']", kind="xpath")}]) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert "document" in fake.completions[1]["messages"][-1]["content"]
     assert learned.pattern.spec["price"] == {"selector": "//span[@class='price-now']", "kind": "xpath", "attribute": None, "post": None}
 
 
 def test_a_timeout_saves_nothing_and_is_recorded(store):
     with FakeLLM([{"delay": 2.0, "content": answer(".price-now")}]) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake, timeout=0.5))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake, timeout=0.5))
     assert learned.pattern is None and "in time" in learned.llm_error
     call = LLMCall.objects.get()
     assert not call.ok and "in time" in call.error
@@ -116,11 +116,11 @@ def test_a_timeout_saves_nothing_and_is_recorded(store):
 
 
 def test_a_server_error_saves_nothing_and_the_task_retries_later(store):
-    from tracker.llm import LLMUnavailable
+    from tracker.learning.llm import LLMUnavailable
     from tracker.tasks import generate_pattern
 
     with FakeLLM([{"status": 500}]) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setattr("tracker.patterns.agent_from_settings", lambda: agent_for(fake))
+        mp.setattr("tracker.learning.learn.agent_from_settings", lambda: agent_for(fake))
         with pytest.raises(LLMUnavailable):
             generate_pattern.run(store.pk)
     assert "HTTP 500" in LLMCall.objects.get().error
@@ -129,7 +129,7 @@ def test_a_server_error_saves_nothing_and_the_task_retries_later(store):
 
 def test_servers_without_structured_output_get_json_object(store):
     with FakeLLM([{"content": "```json\n" + json.dumps(answer(".price-now")) + "\n```"}], refuse_formats=("json_schema",)) as fake:
-        learned = patterns.pattern_learn(store=store, agent=agent_for(fake))
+        learned = learn.pattern_learn(store=store, agent=agent_for(fake))
     assert learned.pattern is not None
     assert fake.completions[0]["response_format"] == {"type": "json_object"}
 
@@ -137,14 +137,14 @@ def test_servers_without_structured_output_get_json_object(store):
 def test_without_an_api_key_learning_uses_no_llm(store, settings):
     settings.OPENAI_API_KEY = ""
     assert agent_from_settings() is None
-    learned = patterns.pattern_learn(store=store)
+    learned = learn.pattern_learn(store=store)
     assert learned.pattern is None and not LLMCall.objects.exists()
 
 
 def test_the_configured_server_is_used_when_a_key_is_set(store, settings):
     with FakeLLM([{"content": answer(".price-now")}]) as fake:
         settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_MODEL = "k", fake.base_url, "local-model"
-        learned = patterns.pattern_learn(store=store)
+        learned = learn.pattern_learn(store=store)
     assert learned.pattern is not None and fake.completions[0]["model"] == "local-model"
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.tracker.shop_pages import pages, shop_page, spec
-from tracker import patterns
+from tracker.learning import health, learn, reads, samples
 from tracker.models import ExtractionPattern, Listing, ListingPage, Product, Store
 
 # --- with the database --------------------------------------------------------------------------
@@ -26,21 +26,21 @@ def store(db, user):
 
 def test_heuristics_learn_a_pattern_without_any_llm(store, settings):
     settings.OPENAI_API_KEY = ""
-    learned = patterns.pattern_learn(store=store)
+    learned = learn.pattern_learn(store=store)
     assert learned.pattern.source == "heuristic" and learned.pattern.status == "active"
     assert len(learned.pattern.validated_on) == 3 and learned.llm_calls == 0
 
 
 def test_learning_twice_keeps_the_pattern_that_still_validates(store, settings):
     settings.OPENAI_API_KEY = ""
-    first = patterns.pattern_learn(store=store).pattern
-    again = patterns.pattern_learn(store=store).pattern
+    first = learn.pattern_learn(store=store).pattern
+    again = learn.pattern_learn(store=store).pattern
     assert first == again and ExtractionPattern.objects.count() == 1
 
 
 def test_a_new_version_retires_the_old_one_and_both_are_kept(store):
-    one = patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
-    two = patterns.pattern_activate(
+    one = learn.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    two = learn.pattern_activate(
         store=store, spec=spec(".price-box .price-now"), source="person", pages=pages()
     )
     one.refresh_from_db()
@@ -54,9 +54,9 @@ def test_a_store_cannot_have_two_active_patterns(store):
 
 
 def test_failing_checks_put_the_pattern_on_probation_exactly_once(store, settings):
-    pattern = patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    pattern = learn.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
     moved = [
-        patterns.pattern_record_use(pattern_id=pattern.pk, ok=False)
+        health.pattern_record_use(pattern_id=pattern.pk, ok=False)
         for _ in range(settings.PATTERN_PROBATION_AFTER + 2)
     ]
     assert moved.count(True) == 1 and moved[settings.PATTERN_PROBATION_AFTER - 1] is True
@@ -65,24 +65,24 @@ def test_failing_checks_put_the_pattern_on_probation_exactly_once(store, setting
 
 
 def test_a_success_resets_the_run_of_failures(store, settings):
-    pattern = patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    pattern = learn.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
     for _ in range(settings.PATTERN_PROBATION_AFTER - 1):
-        patterns.pattern_record_use(pattern_id=pattern.pk, ok=False)
-    patterns.pattern_record_use(pattern_id=pattern.pk, ok=True)
-    assert patterns.pattern_record_use(pattern_id=pattern.pk, ok=False) is False
+        health.pattern_record_use(pattern_id=pattern.pk, ok=False)
+    health.pattern_record_use(pattern_id=pattern.pk, ok=True)
+    assert health.pattern_record_use(pattern_id=pattern.pk, ok=False) is False
     pattern.refresh_from_db()
     assert pattern.status == "active" and pattern.consecutive_failures == 1 and pattern.success_count == 1
 
 
 def test_when_no_pattern_validates_after_a_redesign_the_store_and_its_listings_show_broken(store, settings):
     settings.OPENAI_API_KEY = ""
-    old = patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    old = learn.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
     ListingPage.objects.all().delete()
     for listing in Listing.objects.all():
         ListingPage.objects.create(
             listing=listing, url=listing.url, html=shop_page(int(listing.url[-1]), theme="v2")
         )
-    assert patterns.pattern_health_check(store=store) == "failed"
+    assert health.pattern_health_check(store=store) == "failed"
     store.refresh_from_db()
     old.refresh_from_db()
     assert store.extraction_status == "broken" and old.status == "unhealthy"
@@ -90,14 +90,14 @@ def test_when_no_pattern_validates_after_a_redesign_the_store_and_its_listings_s
 
 
 def test_a_person_pattern_that_does_not_validate_is_not_saved(store):
-    saved, problems = patterns.pattern_save_person(store=store, spec=spec("del.was"))
+    saved, problems = learn.pattern_save_person(store=store, spec=spec("del.was"))
     assert saved is None and problems and not ExtractionPattern.objects.exists()
 
 
 def test_the_latest_page_is_kept_capped(store, settings):
     settings.LISTING_PAGE_MAX_CHARS = 100
     listing = Listing.objects.first()
-    patterns.listing_page_save(listing=listing, url=listing.url, html="x" * 500)
+    samples.listing_page_save(listing=listing, url=listing.url, html="x" * 500)
     page = ListingPage.objects.get(listing=listing)
     assert (
         len(page.html) == 100 and page.truncated and ListingPage.objects.filter(listing=listing).count() == 1
@@ -106,16 +106,16 @@ def test_the_latest_page_is_kept_capped(store, settings):
 
 def test_a_check_reads_the_active_pattern_as_the_orm_does(store):
     """Checks read the pattern with a query of their own (every check pays for it)."""
-    assert patterns.store_active_pattern_for_check(store_id=store.pk) is None
-    patterns.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
-    active = patterns.pattern_activate(
+    assert reads.store_active_pattern_for_check(store_id=store.pk) is None
+    learn.pattern_activate(store=store, spec=spec(".price-now"), source="person", pages=pages())
+    active = learn.pattern_activate(
         store=store, spec=spec(".price-box .price-now"), source="person", pages=pages()
     )
 
-    read = patterns.store_active_pattern_for_check(store_id=store.pk)
+    read = reads.store_active_pattern_for_check(store_id=store.pk)
 
     assert read.pk == active.pk
-    assert patterns.pattern_spec(read) == patterns.pattern_spec(
-        patterns.store_active_pattern(store_id=store.pk)
+    assert reads.pattern_spec(read) == reads.pattern_spec(
+        reads.store_active_pattern(store_id=store.pk)
     )
-    assert patterns.pattern_spec(read).price.selector == ".price-box .price-now"
+    assert reads.pattern_spec(read).price.selector == ".price-box .price-now"

@@ -32,7 +32,7 @@ import lxml.etree
 import lxml.html
 from django.conf import settings
 
-from .extraction.patterns import PatternSpec
+from ..extraction.patterns import PatternSpec
 
 log = logging.getLogger(__name__)
 
@@ -369,9 +369,9 @@ def llm_extract(*, html: str | bytes, result, url: str | None = None):
     agent = agent_from_settings()
     if agent is None:
         return result
-    from .extraction.parsing import parse_html
-    from .extraction.patterns import apply_pattern
-    from .extraction.validation import spec_problems
+    from ..extraction.parsing import parse_html
+    from ..extraction.patterns import apply_pattern
+    from ..extraction.validation import spec_problems
 
     text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
     page = SamplePage(url=url or "", html=text)

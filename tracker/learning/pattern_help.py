@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .extraction.heuristics import derive_selector, heuristic_price
-from .extraction.parsing import parse_html
-from .extraction.patterns import FieldRule, PatternSpec, SelectorError, apply_pattern, select_values
-from .extraction.structured import first_with_price, structured_offers
+from ..extraction.heuristics import derive_selector, heuristic_price
+from ..extraction.parsing import parse_html
+from ..extraction.patterns import FieldRule, PatternSpec, SelectorError, apply_pattern, select_values
+from ..extraction.structured import first_with_price, structured_offers
 from .llm import SamplePage
 
 # --- what each layer reads (for people) ------------------------------------------------------------
@@ -29,7 +29,7 @@ class LayerReading:
 
 def page_layers(*, html: str, url: str = "", spec: PatternSpec | None = None) -> list[LayerReading]:
     """What structured data, the pattern, the heuristics and the whole pipeline read on a page."""
-    from .extraction import extract
+    from ..extraction import extract
 
     tree = parse_html(html)
     if tree is None:

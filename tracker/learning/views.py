@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from . import pattern_help, patterns
-from .extraction.patterns import FieldRule, PatternSpec, SelectorError, validate_selector
-from .models import Listing, ListingPage
+from ..extraction.patterns import FieldRule, PatternSpec, SelectorError, validate_selector
+from ..models import Listing, ListingPage
+from . import learn, pattern_help, reads, samples
 
 
 class SelectorForm(forms.Form):
@@ -49,7 +49,7 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what each layer reads and the prices on the page. POST: test or save a selector."""
     listing = _listing_for(request, pk)
     page = ListingPage.objects.filter(listing=listing).first()
-    active = patterns.store_active_pattern(store_id=listing.store_id)
+    active = reads.store_active_pattern(store_id=listing.store_id)
     picked = request.GET.get("pick", "")[:500]
     if request.method == "POST":
         form = SelectorForm(request.POST)
@@ -59,24 +59,24 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
         form = SelectorForm()
     tested = None
     if picked and request.method == "GET" and form.is_valid():
-        tested = pattern_help.spec_try(spec=form.spec(), pages=patterns.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(spec=form.spec(), pages=samples.store_sample_pages(store=listing.store))
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         if request.POST.get("action") == "save":
-            saved, problems = patterns.pattern_save_person(store=listing.store, spec=spec)
+            saved, problems = learn.pattern_save_person(store=listing.store, spec=spec)
             if saved is not None:
                 messages.success(request, f"Saved as {listing.store}'s pattern (version {saved.version}).")
                 return redirect("tracker:listing_extraction", pk=listing.pk)
             for problem in problems[:10]:
                 form.add_error(None, problem)
-        tested = pattern_help.spec_try(spec=spec, pages=patterns.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(spec=spec, pages=samples.store_sample_pages(store=listing.store))
     context = {
         "listing": listing,
         "page": page,
         "active": active,
         "form": form,
         "tested": tested,
-        "layers": pattern_help.page_layers(html=page.html, url=page.url, spec=patterns.pattern_spec(active)) if page else [],
+        "layers": pattern_help.page_layers(html=page.html, url=page.url, spec=reads.pattern_spec(active)) if page else [],
         "choices": pattern_help.page_price_choices(html=page.html) if page else [],
     }
     return render(request, "tracker/patterns/listing_extraction.html", context)
