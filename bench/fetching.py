@@ -7,7 +7,7 @@
 (a) N listings (default 1,000) over 50 demo shops on 127.0.0.2 ... 127.0.0.51 (served from
     another process). First the CPU of the fetch alone, one thread: the foundation's fetch,
     the gate's `fetch_page`, `listing_fetch`. Then worker threads run
-    `services.listing_check` (fetch, extract, record on SQLite) over the same listings:
+    `checking.listing_check` (fetch, extract, record on SQLite) over the same listings:
       - "foundation": the foundation's fetch (plain `requests.get`, from git history), no
         gate, no robots.txt, no pacing, no circuit breaker;
       - "safety": the real path: address gate with pinned IPs, deadline watchdog, robots.txt
@@ -121,9 +121,9 @@ def _run_checks(listings, threads: int) -> dict:
     after its countdown, as the task would."""
     from django.db import connection
 
-    from tracker import services
+    from tracker import checking
 
-    queue = collections.deque(services.check_create(listing=listing).pk for listing in listings)
+    queue = collections.deque(checking.check_create(listing=listing).pk for listing in listings)
     delayed: list[tuple[float, int]] = []
     lock = threading.Lock()
     outcomes: collections.Counter = collections.Counter()
@@ -146,7 +146,7 @@ def _run_checks(listings, threads: int) -> dict:
     def worker() -> None:
         try:
             while (check_id := take()) is not None:
-                outcome = services.listing_check(check_id=check_id)
+                outcome = checking.listing_check(check_id=check_id)
                 with lock:
                     if outcome is not None and outcome.requeue_in is not None:
                         delayed.append((time.monotonic() + outcome.requeue_in, check_id))

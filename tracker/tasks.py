@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import scheduling, services
+from . import checking, scheduling
 from .learning import health, learn
 from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
@@ -29,8 +29,8 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
         listing = Listing.objects.filter(id=listing_id).first()
         if listing is None:
             return None
-        check_id = services.check_create(listing=listing).pk
-    outcome = services.listing_check(check_id=check_id)
+        check_id = checking.check_create(listing=listing).pk
+    outcome = checking.listing_check(check_id=check_id)
     if outcome is not None and outcome.requeue_in is not None:
         # The store's next turn is seconds away: the same check, a short countdown.
         check_listing.apply_async(
@@ -55,7 +55,7 @@ def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high",
 
 def check_now(*, listing: Listing) -> int:
     """Queue an immediate check of a listing (a person asked); returns the check id."""
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
     enqueue_check(
         listing_id=listing.pk, check_id=check.pk, queue=scheduling.queue_for_listing(listing=listing, priority="high")
     )

@@ -14,7 +14,7 @@ from email.utils import formatdate
 import pytest
 from django.utils import timezone
 
-from tracker import services
+from tracker import checking, services
 from tracker.fetching import FetchError, decode_body, fetch_page, parse_retry_after, safe_get
 from tracker.models import CheckLog, Listing, PricePoint
 
@@ -159,9 +159,9 @@ def test_retry_after_is_read_as_seconds_or_as_a_date():
     assert parse_retry_after("soon") is None
 
 
-def _check(listing: Listing) -> services.CheckOutcome | None:
-    check = services.check_create(listing=listing)
-    return services.listing_check(check_id=check.pk)
+def _check(listing: Listing) -> checking.CheckOutcome | None:
+    check = checking.check_create(listing=listing)
+    return checking.listing_check(check_id=check.pk)
 
 
 @pytest.mark.django_db

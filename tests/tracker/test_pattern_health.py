@@ -14,7 +14,7 @@ from demoshop.catalogue import price_at
 from demoshop.server import start_in_thread
 from tests.tracker.fake_llm import FakeLLM, answer
 from tests.tracker.shop_pages import PRODUCTS, shop_page
-from tracker import services, tasks
+from tracker import checking, tasks
 from tracker.models import ExtractionPattern, Listing, ListingPage, PricePoint, Product, Store
 
 pytestmark = pytest.mark.django_db
@@ -83,8 +83,8 @@ def fast_store() -> Store:
 
 
 def check(listing: Listing):
-    check_log = services.check_create(listing=listing)
-    outcome = services.listing_check(check_id=check_log.pk)
+    check_log = checking.check_create(listing=listing)
+    outcome = checking.listing_check(check_id=check_log.pk)
     assert outcome is not None
     return outcome
 
@@ -219,7 +219,7 @@ def test_a_check_that_needs_a_pattern_queues_learning_on_the_llm_queue(
     monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
     with django_capture_on_commit_callbacks() as callbacks:
         for listing in listings:
-            check_log = services.check_create(listing=listing)
+            check_log = checking.check_create(listing=listing)
             tasks.check_listing.run(listing.pk, check_log.pk)
     run_tracker_task_callbacks(callbacks)
     assert queued == [([store.pk], "llm")]  # once per store, not once per check

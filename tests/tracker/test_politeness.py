@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tracker import scheduling, services
+from tracker import checking, scheduling, services
 from tracker.fetching import circuit, pacing, politeness
 from tracker.models import CheckLog, Listing, PricePoint, Store
 
@@ -39,8 +39,8 @@ def shop(monkeypatch, settings, tmp_path):
     assert guard.forbidden == []
 
 
-def check(listing: Listing) -> services.CheckOutcome | None:
-    return services.listing_check(check_id=services.check_create(listing=listing).pk)
+def check(listing: Listing) -> checking.CheckOutcome | None:
+    return checking.listing_check(check_id=checking.check_create(listing=listing).pk)
 
 
 def fast_store(listing: Listing, **fields) -> Store:
@@ -125,7 +125,7 @@ def test_a_check_whose_store_is_busy_goes_back_to_the_queue(shop, user):
         outcome = check(listing)
     assert outcome.requeue_in is not None and 0 < outcome.requeue_in <= 120
     assert outcome.check.outcome == CheckLog.Outcome.QUEUED
-    again = services.listing_check(check_id=outcome.check.pk)  # the same check, run again
+    again = checking.listing_check(check_id=outcome.check.pk)  # the same check, run again
     assert again.check.outcome == CheckLog.Outcome.OK and PricePoint.objects.count() == 1
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker import services
+from tracker import checking, services
 from tracker.fetching import FetchError, rendering
 from tracker.models import CheckLog, Store
 
@@ -68,7 +68,7 @@ def test_a_store_set_to_render_javascript_records_the_rendered_price(spa, user):
     shop, sentinel = spa
     listing = services.listing_add(owner=user, url=shop.url("/p/espresso"))
     Store.objects.filter(pk=listing.store_id).update(render_js=True, respect_robots=False)
-    outcome = services.listing_check(check_id=services.check_create(listing=listing).pk)
+    outcome = checking.listing_check(check_id=checking.check_create(listing=listing).pk)
     assert outcome.check.outcome == CheckLog.Outcome.OK, outcome.check.error
     assert str(outcome.price_point.price) == "349.00"
     assert sentinel.accepted == 0

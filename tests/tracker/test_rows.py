@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker import rows, services
+from tracker import checking, rows, services
 from tracker.models import CheckLog, Listing, ListingPage, PricePoint, Store
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def check(user):
     Store.objects.filter(pk=listing.store_id).update(
         robots_txt="User-agent: *\nDisallow: /cart", render_js=True
     )
-    return services.check_create(listing=listing)
+    return checking.check_create(listing=listing)
 
 
 def _fields(obj) -> dict:

@@ -1,4 +1,4 @@
-"""Checking a listing end to end (tracker.services.listing_check) against a local shop:
+"""Checking a listing end to end (tracker.checking.listing_check) against a local shop:
 what is recorded, what other apps are told, and how little a routine check costs the database."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker import services, signals
+from tracker import checking, services, signals
 from tracker.models import CheckLog, ListingPage, PricePoint
 
 from .misbehaving_server import NetGuard, Shop, page, product_html
@@ -36,9 +36,9 @@ def told():
     signals.check_finished.disconnect(dispatch_uid="test-services-told")
 
 
-def _check(listing) -> services.CheckOutcome | None:
-    check = services.check_create(listing=listing)
-    return services.listing_check(check_id=check.pk)
+def _check(listing) -> checking.CheckOutcome | None:
+    check = checking.check_create(listing=listing)
+    return checking.listing_check(check_id=check.pk)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,10 +71,10 @@ def test_a_check_records_the_price_names_the_product_and_tells_the_other_apps(sh
 def test_running_the_same_check_twice_records_one_price(shop, user):
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
     listing = services.listing_add(owner=user, url=shop.url("/kettle"))
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
 
-    assert services.listing_check(check_id=check.pk) is not None
-    assert services.listing_check(check_id=check.pk) is None
+    assert checking.listing_check(check_id=check.pk) is not None
+    assert checking.listing_check(check_id=check.pk) is None
     assert PricePoint.objects.filter(listing=listing).count() == 1
 
 
@@ -123,9 +123,9 @@ def test_a_routine_check_of_an_unchanged_page_needs_few_queries(shop, user, djan
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
     listing = services.listing_add(owner=user, url=shop.url("/kettle"))
     _check(listing)
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
 
     with django_assert_max_num_queries(9):
-        outcome = services.listing_check(check_id=check.pk)
+        outcome = checking.listing_check(check_id=check.pk)
 
     assert outcome.check.outcome == CheckLog.Outcome.OK

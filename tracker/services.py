@@ -1,0 +1,136 @@
+"""What a person does to what they track: add a URL, rename, change priority, pause, delete.
+Views and commands call these; checking a listing is checking.py."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from .fetching import FetchError, validate_url
+from .models import Listing, Priority, Product, Store
+
+
+class TrackingError(Exception):
+    """A person's request cannot be done; the message is fit to show them."""
+
+
+def store_domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def store_for_url(*, url: str) -> Store:
+    """The store a URL belongs to, created on first sight. Safe to run twice."""
+    domain = store_domain(url)
+    store, _ = Store.objects.get_or_create(domain=domain, defaults={"name": domain})
+    return store
+
+
+def listing_add(
+    *,
+    owner,
+    url: str,
+    priority: str = Priority.NORMAL,
+    name: str = "",
+    product: Product | None = None,
+) -> Listing:
+    """Start tracking a URL, as a new product or as another store of `product`.
+
+    Adding the same URL to the same product twice returns the existing listing.
+    """
+    try:
+        url = validate_url(url)
+    except FetchError as exc:
+        raise TrackingError(str(exc)) from exc
+    if priority not in Priority.values:
+        raise TrackingError(f"unknown priority {priority!r}")
+    if product is not None and product.owner_id != owner.pk:
+        raise TrackingError("that product belongs to someone else")
+    with transaction.atomic():
+        if product is None:
+            existing = Listing.objects.filter(product__owner=owner, url=url).first()
+            if existing:
+                return existing
+            product = Product.objects.create(owner=owner, name=name or url[:300])
+        store = store_for_url(url=url)
+        listing, _ = Listing.objects.get_or_create(
+            product=product,
+            url=url,
+            defaults={"store": store, "priority": priority, "next_check_at": timezone.now()},
+        )
+    return listing
+
+
+def product_rename(*, product: Product, name: str) -> Product:
+    """Give a product the name a person chose. Safe to run twice."""
+    name = (name or "").strip()
+    if not name:
+        raise TrackingError("a product needs a name")
+    product.name = name[:300]
+    product.save(update_fields=["name", "updated_at"])
+    return product
+
+
+def listing_priority_set(*, listing: Listing, priority: str) -> Listing:
+    """Change how often a listing is checked; a sooner interval takes effect at once.
+
+    Safe to run twice: the next check only ever moves earlier, never later.
+    """
+    from .scheduling import next_check_time
+
+    if priority not in Priority.values:
+        raise TrackingError(f"unknown priority {priority!r}")
+    listing.priority = priority
+    soonest = next_check_time(priority=priority, now=timezone.now())
+    fields = ["priority"]
+    if listing.next_check_at is None or listing.next_check_at > soonest:
+        listing.next_check_at = soonest
+        fields.append("next_check_at")
+    listing.save(update_fields=fields)
+    return listing
+
+
+def listing_pause(*, listing: Listing, paused: bool) -> Listing:
+    """Stop or restart scheduled checks of a listing. Safe to run twice.
+
+    A resumed listing whose due time passed while it was paused is checked at the next
+    dispatch, not once per missed interval.
+    """
+    listing.paused = paused
+    fields = ["paused"]
+    if not paused and listing.next_check_at < timezone.now():
+        listing.next_check_at = timezone.now()
+        fields.append("next_check_at")
+    listing.save(update_fields=fields)
+    return listing
+
+
+def product_pause(*, product: Product, paused: bool) -> int:
+    """Pause or resume every listing of a product; returns how many listings changed."""
+    changed = 0
+    for listing in product.listings.filter(paused=not paused):
+        listing_pause(listing=listing, paused=paused)
+        changed += 1
+    return changed
+
+
+def listing_delete(*, listing: Listing) -> bool:
+    """Stop tracking one store's page and forget its history.
+
+    The product goes too when this was its last listing; returns whether it did.
+    Safe to run twice on the same id (the second finds nothing to delete).
+    """
+    with transaction.atomic():
+        product_id = listing.product_id
+        Listing.objects.filter(pk=listing.pk).delete()
+        if not Listing.objects.filter(product_id=product_id).exists():
+            Product.objects.filter(pk=product_id).delete()
+            return True
+    return False
+
+
+def product_delete(*, product: Product) -> None:
+    """Stop tracking a product at every store and forget its history. Safe to run twice."""
+    Product.objects.filter(pk=product.pk).delete()
