@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "tracker",
     "deals",
     "metrics",
+    "demoshop",  # only its management commands (demo, demoshop); nothing imports it
 ]
 
 MIDDLEWARE = [

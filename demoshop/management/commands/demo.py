@@ -7,9 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from demoshop.catalogue import PRODUCTS
 from tracker import services
+from tracker.management.commands._common import user_resolve
 from tracker.models import Priority
-
-from ._common import user_resolve
 
 
 class Command(BaseCommand):
