@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tracker.misbehaving_server import product_html
 from tracker.fetching.blocking import block_reason, visible_text
-
-from .misbehaving_server import product_html
 
 CHALLENGES = {
     "cloudflare": (

@@ -11,7 +11,7 @@ import pytest
 from tracker.extraction import Availability, extract
 from tracker.extraction.patterns import FieldRule, PatternSpec
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "fixtures" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
 EXPECTED: dict[str, dict] = json.loads((TEMPLATES / "expected.json").read_text())
 
 

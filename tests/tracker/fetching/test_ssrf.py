@@ -11,10 +11,9 @@ import ipaddress
 
 import pytest
 
+from tests.tracker.misbehaving_server import NetGuard, Sentinel, Shop, page, product_html, redirect
 from tracker import fetching
 from tracker.fetching import FetchError, address_refusal, fetch_page, safe_get, validate_url
-
-from .misbehaving_server import NetGuard, Sentinel, Shop, page, product_html, redirect
 
 RESOLVER = {
     "metadata.test": ["169.254.169.254"],

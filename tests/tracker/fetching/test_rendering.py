@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.tracker.misbehaving_server import Sentinel, Shop, page
 from tracker import checking, services
 from tracker.fetching import FetchError, rendering
 from tracker.models import CheckLog, Store
-
-from .misbehaving_server import Sentinel, Shop, page
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/chromium").is_file(), reason="/usr/bin/chromium is not installed: browser rendering not tested"

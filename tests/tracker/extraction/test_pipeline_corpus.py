@@ -17,7 +17,7 @@ import pytest
 
 from tracker.extraction import extract
 
-PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 TRUTH: dict[str, dict] = json.loads((PAGES / "truth.json").read_text())
 
 # The true price is on the page but the extractor gives up (it must not guess).

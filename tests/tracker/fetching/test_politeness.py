@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.tracker.misbehaving_server import NetGuard, Shop, page, product_html, send
 from tracker import checking, scheduling, services
 from tracker.fetching import circuit, pacing, politeness
 from tracker.models import CheckLog, Listing, PricePoint, Store
 
-from .misbehaving_server import NetGuard, Shop, page, product_html, send
 from .test_pacing import Clock
 
 pytestmark = pytest.mark.django_db

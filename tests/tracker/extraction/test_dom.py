@@ -53,7 +53,7 @@ def test_the_zone_test_answers_as_its_regex_on_every_class_and_id_of_the_real_pa
     from tracker.extraction.dom import _ZONE_WORDS, names_a_zone
 
     names = {"Related-Products", "js-tooltip", "has-popover", "popover-trigger", "TopSeller", "top-seller", "owl-stage"}
-    for path in sorted((Path(__file__).parents[1] / "fixtures" / "pages").glob("*.html.gz")):
+    for path in sorted((Path(__file__).parents[2] / "fixtures" / "pages").glob("*.html.gz")):
         tree = parse_html(gzip.decompress(path.read_bytes()))
         for el in tree.iter():
             if isinstance(el.tag, str):

@@ -14,11 +14,7 @@ from email.utils import formatdate
 import pytest
 from django.utils import timezone
 
-from tracker import checking, services
-from tracker.fetching import FetchError, decode_body, fetch_page, parse_retry_after, safe_get
-from tracker.models import CheckLog, Listing, PricePoint
-
-from .misbehaving_server import (
+from tests.tracker.misbehaving_server import (
     NetGuard,
     Shop,
     bomb,
@@ -30,6 +26,9 @@ from .misbehaving_server import (
     product_html,
     send,
 )
+from tracker import checking, services
+from tracker.fetching import FetchError, decode_body, fetch_page, parse_retry_after, safe_get
+from tracker.models import CheckLog, Listing, PricePoint
 
 
 @pytest.fixture
