@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "tracker",
     "deals",
     "metrics",
+    "demoshop",  # only its management commands (demo, demoshop); nothing imports it
 ]
 
 MIDDLEWARE = [
@@ -347,7 +348,7 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
-# Fetch safety and politeness (tracker/fetching/, tracker/politeness.py, tracker/pacing.py).
+# Fetch safety and politeness (tracker/fetching/: gate, politeness, pacing, robots, circuit).
 # The user-agent token matched against robots.txt groups (empty: FETCH_USER_AGENT).
 ROBOTS_USER_AGENT = env_str("ROBOTS_USER_AGENT", "PriceTracker")
 ROBOTS_CACHE_SECONDS = env_int("ROBOTS_CACHE_SECONDS", 24 * 60 * 60)

@@ -9,8 +9,9 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import patterns, scheduling, services
-from .llm import LLMUnavailable
+from . import checking, scheduling
+from .learning import health, learn
+from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
 
 CHECK_TASK_OPTIONS = {
@@ -28,8 +29,8 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
         listing = Listing.objects.filter(id=listing_id).first()
         if listing is None:
             return None
-        check_id = services.check_create(listing=listing).pk
-    outcome = services.listing_check(check_id=check_id)
+        check_id = checking.check_create(listing=listing).pk
+    outcome = checking.listing_check(check_id=check_id)
     if outcome is not None and outcome.requeue_in is not None:
         # The store's next turn is seconds away: the same check, a short countdown.
         check_listing.apply_async(
@@ -54,7 +55,7 @@ def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high",
 
 def check_now(*, listing: Listing) -> int:
     """Queue an immediate check of a listing (a person asked); returns the check id."""
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
     enqueue_check(
         listing_id=listing.pk, check_id=check.pk, queue=scheduling.queue_for_listing(listing=listing, priority="high")
     )
@@ -102,7 +103,7 @@ def generate_pattern(store_id: int) -> str:
     store = Store.objects.filter(id=store_id).first()
     if store is None:
         return "no-store"
-    learned = patterns.pattern_learn(store=store)
+    learned = learn.pattern_learn(store=store)
     if learned.pattern is None and learned.llm_error:
         raise LLMUnavailable(learned.llm_error)
     return f"v{learned.pattern.version}" if learned.pattern else store.extraction_status
@@ -126,7 +127,7 @@ def check_pattern_health() -> dict:
         | Q(extraction_status__in=[Store.ExtractionStatus.NEEDS_PATTERN, Store.ExtractionStatus.BROKEN])
     ).distinct()
     for store in stores.iterator():
-        verdict = patterns.pattern_health_check(store=store, use_llm=False)
+        verdict = health.pattern_health_check(store=store, use_llm=False)
         if verdict == "failed":
             enqueue_pattern_learning(store_id=store.pk)
         results[verdict] = results.get(verdict, 0) + 1

@@ -101,12 +101,12 @@ WRITER = """
 import os, sys, time
 import django
 django.setup()
-from tracker import services
+from tracker import checking
 ids = [int(i) for i in sys.argv[2].split(",")]
 while not os.path.exists(sys.argv[1]):  # start together
     time.sleep(0.005)
 for check_id in ids:
-    services.listing_check(check_id=check_id)
+    checking.listing_check(check_id=check_id)
 print("done", len(ids))
 """
 
@@ -115,10 +115,10 @@ print("done", len(ids))
 def test_eight_processes_recording_checks_at_once_never_hit_database_is_locked(
     transactional_db, shop, owner, tmp_path
 ):
-    from tracker import services
+    from tracker import checking
 
     listings = listings_due(120, owner=owner, shop=shop)  # 15 checks a process
-    check_ids = [services.check_create(listing=listing).pk for listing in listings]
+    check_ids = [checking.check_create(listing=listing).pk for listing in listings]
     go = tmp_path / "go"
     env = process_env({"DATA_DIR": str(tmp_path / "data")})
     writers = [
