@@ -4,7 +4,6 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
-from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -17,7 +16,6 @@ TRANSPORT_ALIASES["filesystem"] = "config.filesystem_broker:Transport"
 
 app = Celery("pricetracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in app.conf.task_queues_names or []] or None
 app.autodiscover_tasks()
 # The deal scout keeps its tasks beside its services.
 app.autodiscover_tasks(["deals.scout"])

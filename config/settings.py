@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -283,40 +286,65 @@ CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues and routes: the one place that says where each task runs. A task not routed here goes
+# to `default`. Price checks have one queue per priority (so high ones never wait behind low
+# ones) and `browser` for stores rendered in a browser: tracker/scheduling.py picks that one when
+# the check is sent. Slow work (LLM) has a queue of its own, so it never delays price checks.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# High-priority checks have a queue of their own, so they never wait behind low ones.
-CELERY_TASK_QUEUES_NAMES = ["checks_high", "checks_normal", "checks_low", "default", "llm", "browser"]
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("checks_high", "checks_normal", "checks_low", "default", "llm", "browser")
+]
+CELERY_TASK_ROUTES = {
+    "tracker.tasks.check_listing": {"queue": "checks_normal"},
+    "tracker.tasks.generate_pattern": {"queue": "llm"},
+}
 
-# Periodic tasks: one reviewed place. `tracker.schedules.sync_periodic_tasks` writes them
-# into django-celery-beat's tables (run by `migrate`), so they show in the admin.
-PERIODIC_TASKS = {
+# Periodic tasks: the one reviewed list. `tracker.periodic.periodic_tasks_sync` (run by `migrate`)
+# writes it into django-celery-beat's tables, so it shows in the admin, and deletes the entries
+# whose task left it; beat reads the tables (and this list when it starts).
+CELERY_BEAT_SCHEDULE = {
     # Every minute: claim listings that are due and queue their checks.
-    "dispatch-due-checks": {"task": "tracker.tasks.dispatch_due_checks", "every_seconds": 60},
+    "dispatch-due-checks": {"task": "tracker.tasks.dispatch_due_checks", "schedule": timedelta(seconds=60)},
     # Daily at 02:00: re-validate each store's active extraction pattern.
     "check-pattern-health": {
         "task": "tracker.tasks.check_pattern_health",
-        "crontab": {"minute": "0", "hour": "2"},
+        "schedule": crontab(minute="0", hour="2"),
     },
     # Every 5 minutes: queue a scan of each deal source that is due.
-    "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "every_seconds": 300},
+    "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "schedule": timedelta(seconds=300)},
     # Nightly at 03:00: recompute deal comparables and scores.
     "refresh-deal-comparables": {
         "task": "deals.scout.tasks.refresh_comps",
-        "crontab": {"minute": "0", "hour": "3"},
+        "schedule": crontab(minute="0", hour="3"),
     },
-    # Hourly: mark deal listings that vanished from their source as gone/sold.
+    # Hourly at :15: mark deal listings that vanished from their source as gone/sold.
     "reconcile-deal-listings": {
         "task": "deals.scout.tasks.reconcile_listings",
-        "crontab": {"minute": "15"},
+        "schedule": crontab(minute="15"),
     },
-    # Hourly: deal digests, deal notifications held by quiet hours, stuck deliveries settled.
+    # Hourly at :05: deal digests, deal notifications held by quiet hours, stuck deliveries settled.
     "send-deal-notifications": {
         "task": "deals.scout.tasks.send_deal_notifications",
-        "crontab": {"minute": "5"},
+        "schedule": crontab(minute="5"),
     },
-    # Hourly on the hour (queue default): send digests, release notifications held back by
-    # quiet hours, settle notifications a dead worker left "sending".
-    "send-notifications": {"task": "deals.tasks.send_notifications", "crontab": {"minute": "0"}},
+    # Hourly on the hour: send digests, release notifications held back by quiet hours, settle
+    # notifications a dead worker left "sending".
+    "send-notifications": {"task": "deals.tasks.send_notifications", "schedule": crontab(minute="0")},
+    # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
+    "cleanup-old-logs": {
+        "task": "metrics.tasks.cleanup_old_logs",
+        "schedule": crontab(minute="30", hour="3", day_of_week="0"),
+    },
+    # Sundays at 04:00: thin runs of an unchanged price to their first and last point.
+    "compact-price-history": {
+        "task": "metrics.tasks.compact_price_history",
+        "schedule": crontab(minute="0", hour="4", day_of_week="0"),
+    },
+    # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
+    "backup-database": {
+        "task": "metrics.tasks.backup_database",
+        "schedule": crontab(minute="30", hour="1"),
+    },
 }
 
 # --- Checks and scheduling --------------------------------------------------------------
@@ -501,25 +529,6 @@ PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
 BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
 BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
-PERIODIC_TASKS.update(
-    {
-        # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
-        "cleanup-old-logs": {
-            "task": "metrics.tasks.cleanup_old_logs",
-            "crontab": {"minute": "30", "hour": "3", "day_of_week": "0"},
-        },
-        # Sundays at 04:00: thin runs of an unchanged price to their first and last point.
-        "compact-price-history": {
-            "task": "metrics.tasks.compact_price_history",
-            "crontab": {"minute": "0", "hour": "4", "day_of_week": "0"},
-        },
-        # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
-        "backup-database": {
-            "task": "metrics.tasks.backup_database",
-            "crontab": {"minute": "30", "hour": "1"},
-        },
-    }
-)
 
 # --- Tracing (optional): only when an OTLP endpoint is set ------------------------------
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")

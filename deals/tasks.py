@@ -11,15 +11,8 @@ from django.db import transaction
 
 from . import alerts, delivery
 
-ALERT_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "soft_time_limit": 60,
-    "time_limit": 90,
-}
 
-
-@shared_task(name="deals.tasks.evaluate_price_point", **ALERT_TASK_OPTIONS)
+@shared_task(name="deals.tasks.evaluate_price_point", soft_time_limit=60, time_limit=90)
 def evaluate_price_point(price_point_id: int) -> int:
     """Judge a new trusted price against its product's rules, then send what fired.
     Idempotent: events are unique per (rule, price point), notifications per (event, channel)."""
@@ -33,8 +26,6 @@ def evaluate_price_point(price_point_id: int) -> int:
 @shared_task(
     name="deals.tasks.deliver_notification",
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=(delivery.TransientDeliveryError,),
     retry_backoff=5,
     retry_backoff_max=600,
@@ -51,8 +42,6 @@ def deliver_notification(self, notification_id: int) -> str:
 
 @shared_task(
     name="deals.tasks.deliver_digest",
-    acks_late=True,
-    reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=180,
 )
@@ -60,9 +49,9 @@ def deliver_digest(channel_id: int) -> int:
     return delivery.digest_deliver(channel_id=channel_id)
 
 
-@shared_task(name="deals.tasks.send_notifications", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.tasks.send_notifications", soft_time_limit=50, time_limit=60)
 def send_notifications() -> dict:
-    """Hourly (see PERIODIC_TASKS): send digests, release notifications held by quiet hours,
+    """Hourly (see CELERY_BEAT_SCHEDULE): send digests, release notifications held by quiet hours,
     and settle rows a dead worker left behind."""
     requeued, given_up = delivery.notifications_recover_stale()
     immediate, digest_channels = delivery.notifications_due()

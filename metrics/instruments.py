@@ -132,7 +132,7 @@ def queue_depths() -> dict[str, int | None]:
     """Messages waiting in each known queue (None when the broker cannot tell)."""
     from config.celery import app
 
-    names = list(getattr(settings, "CELERY_TASK_QUEUES_NAMES", []) or ["celery"])
+    names = [queue.name for queue in settings.CELERY_TASK_QUEUES]
     result: dict[str, int | None] = {}
     try:
         with app.connection_for_read() as conn:

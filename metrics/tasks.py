@@ -7,7 +7,7 @@ from django.conf import settings
 
 from . import backup, housekeeping
 
-_OPTIONS = {"acks_late": True, "soft_time_limit": 1800, "time_limit": 1900}
+_OPTIONS = {"soft_time_limit": 1800, "time_limit": 1900}
 
 
 @shared_task(name="metrics.tasks.cleanup_old_logs", **_OPTIONS)
