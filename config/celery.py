@@ -1,12 +1,12 @@
 """The Celery application: configured from Django settings (`CELERY_*`)."""
 
-import os
-
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 from kombu.transport import TRANSPORT_ALIASES
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.bootstrap import bootstrap
+
+bootstrap()
 # `redis://` brokers use kombu's Redis transport with its client reused (config/broker.py). The
 # URLs stay `redis://`, so tools that read the scheme (Flower's broker page) see what they expect.
 TRANSPORT_ALIASES["redis"] = "config.broker:Transport"

@@ -100,6 +100,8 @@ def test_killing_a_pool_process_mid_check_loses_no_check_and_duplicates_no_price
 WRITER = """
 import os, sys, time
 import django
+from config.bootstrap import bootstrap
+bootstrap()
 django.setup()
 from tracker import services
 ids = [int(i) for i in sys.argv[2].split(",")]
