@@ -109,7 +109,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "metrics.middleware.UserContextMiddleware",  # the user id into the logs
-    "metrics.ratelimit.RateLimitMiddleware",  # after authentication: limits are per user
+    "config.security.RateLimitMiddleware",  # after authentication: limits are per user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
@@ -220,7 +220,7 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Login throttling (django-axes): lock a username+address pair after repeated failures.
 AUTHENTICATION_BACKENDS = [
-    "metrics.auth.AxesHttpOnlyBackend",
+    "config.security.AxesHttpOnlyBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
