@@ -5,12 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from config.bootstrap import bootstrap
-
-# Imported before pytest-django sets Django up: the data folders, the secret key and this
-# process's Prometheus folder exist before any app module loads, as in every other entry point.
-bootstrap()
-
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
