@@ -366,7 +366,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly on the hour: send digests, release notifications held back by quiet hours, settle
     # notifications a dead worker left "sending".
     "send-notifications": {"task": "deals.tasks.send_notifications", "schedule": crontab(minute="0")},
-    # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
+    # Sundays at 03:30: delete check logs older than LOG_RETENTION_DAYS.
     "cleanup-old-logs": {
         "task": "metrics.tasks.cleanup_old_logs",
         "schedule": crontab(minute="30", hour="3", day_of_week="0"),
