@@ -28,7 +28,9 @@ print(json.dumps({"secret_key": settings.SECRET_KEY, "prometheus_env": os.enviro
 
 
 def _run(code: str, data_dir: Path) -> dict:
-    env = {**{k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PROMETHEUS_MULTIPROC_DIR")},
+    # Zero set-up: no backend chosen, so the embedded broker's folders are part of the data folder.
+    unset = ("SECRET_KEY", "PROMETHEUS_MULTIPROC_DIR", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DB_NAME")
+    env = {**{k: v for k, v in os.environ.items() if k not in unset},
            "DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "config.settings"}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
