@@ -170,14 +170,14 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
 def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
     browser, live_server, person, demo_shop, settings
 ):
-    from tracker import services
+    from tracker import checking, services
     from tracker.models import CheckLog
 
     settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
     settings.FETCH_RESPECT_ROBOTS = False
     # Queued but not run: no worker here, the test plays the worker below.
     listing = services.listing_add(owner=person, url=demo_shop.product_url("fjord-wool-blanket"))
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
 
     context = browser.new_context(viewport={"width": 1024, "height": 800})
     page = context.new_page()
@@ -189,7 +189,7 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
         page.goto(f"{live_server.url}{listing.product.get_absolute_url()}")
         assert "Checking" in page.inner_text(".check-progress")
 
-        services.listing_check(check_id=check.pk)
+        checking.listing_check(check_id=check.pk)
         assert CheckLog.objects.get(pk=check.pk).outcome == CheckLog.Outcome.OK
 
         # status.js sees the finished check and reloads: the price replaces the progress note
