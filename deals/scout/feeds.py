@@ -63,7 +63,9 @@ _PRICE_SUFFIXED = re.compile(r"\d[\d.,]*\s?(?:[$€£]|\b(?:USD|EUR|GBP|PLN|kr)\
 
 
 def parse_condition(text: str | None) -> str:
-    value = (text or "").strip().lower().rsplit("/", 1)[-1]
+    if not text:
+        return "unknown"
+    value = text.strip().lower().rsplit("/", 1)[-1]
     value = re.sub(r"condition$", "", value)
     for key, condition in _CONDITIONS.items():
         if key.replace(" ", "") == value.replace(" ", "").replace("-", "") or key == value:
@@ -204,7 +206,10 @@ def parse_rss(content: str | bytes, *, base_url: str, default_currency: str | No
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')!s:.200}")
     items: list[FeedItem] = []
-    for entry in parsed.entries[:MAX_ITEMS]:
+    for parsed_entry in parsed.entries[:MAX_ITEMS]:
+        # A plain dict: FeedParserDict's lookups (aliases, key maps) cost more than the rest of
+        # this loop together. Its "guid" alias is "id" here.
+        entry = {key: parsed_entry[key] for key in parsed_entry.keys()}
         link = link_safe(entry.get("link"), base_url=base_url)
         image = ""
         for media in entry.get("media_content") or entry.get("media_thumbnail") or []:
@@ -212,7 +217,7 @@ def parse_rss(content: str | bytes, *, base_url: str, default_currency: str | No
         merchant = _namespaced(entry, "merchant")
         merchant = merchant if isinstance(merchant, dict) else {}
         item = _item(
-            external_id=_namespaced(entry, "id") or entry.get("guid") or link,
+            external_id=_namespaced(entry, "id") or link,
             url=link,
             title=entry.get("title") or "",
             price=_namespaced(entry, "price") or merchant.get("price"),
