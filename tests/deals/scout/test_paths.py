@@ -148,3 +148,23 @@ def test_a_deal_message_says_the_stock_the_source_gave(user):
     assert "Stock: Stock unknown" in texts[None]
     # Seen once, no own previous price: the message shows no made-up "before".
     assert "→" not in texts[None] and "Usual price: $300.00" in texts[None]
+
+
+@pytest.mark.django_db
+def test_rescans_bring_matches_up_to_date_when_an_item_changes(user, feed_server):
+    from deals.scout import scan
+
+    watch = Watch.objects.create(owner=user, query="wh-1000xm5", max_price=D("300"))
+    source = _source(feed_server)
+    scan.source_scan(source=source)
+    assert set(watch.matches.values_list("listing__title", flat=True)) == {
+        "Sony WH-1000XM5 Headphones, Silver", "Sony WH-1000XM5 (Renewed)",
+    }
+    # The silver one goes over the ceiling, the bundle comes under it.
+    feed_server.serve("/g.xml", GOOGLE.replace("299.00 USD", "319.00 USD").replace("349.00 USD", "279.00 USD"), "application/rss+xml")
+    scan.source_scan(source=source)
+    assert set(watch.matches.values_list("listing__title", flat=True)) == {
+        "Sony WH-1000XM5 (Renewed)", "Sony WH-1000XM5 bundle with travel case and 2-year cover",
+    }
+    renewed = watch.matches.get(listing__title="Sony WH-1000XM5 (Renewed)")
+    assert renewed.comparable_price == D("279.00")  # rescored against what the watch now matches
