@@ -3,7 +3,7 @@ Pure: numbers in, verdict out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
@@ -27,19 +27,6 @@ class Comparable:
         if not values:
             return cls(None, 0)
         return cls(Decimal(median(values)).quantize(Decimal("0.01")), len(values))
-
-    @classmethod
-    def of_sorted(cls, values: Sequence[Decimal], *, skip: int | None = None) -> Comparable:
-        """The median of already sorted prices, leaving out the one at `skip`, in O(1)."""
-        count = len(values) - (1 if skip is not None else 0)
-        if count <= 0:
-            return cls(None, 0)
-
-        def at(j: int) -> Decimal:
-            return values[j if skip is None or j < skip else j + 1]
-
-        middle = at(count // 2) if count % 2 else (at(count // 2 - 1) + at(count // 2)) / 2
-        return cls(Decimal(middle).quantize(Decimal("0.01")), count)
 
 
 @dataclass(frozen=True)

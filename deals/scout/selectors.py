@@ -54,10 +54,14 @@ def deals_explain(deals) -> list[DealMatch]:
     shown = list(deals)
     for deal in shown:
         snapshot = deal.watch.comparables or {}
-        deal.comparables_used = [c for c in snapshot.get("items", []) if deal.listing_id not in c.get("listings", [])]
-        deal.comparables_left_out = [
-            c for c in snapshot.get("left_out", []) if deal.listing_id not in c.get("listings", [])
-        ]
+
+        def same_pool(entry: dict, deal=deal) -> bool:
+            return deal.listing_id not in entry.get("listings", []) and entry.get("currency", "") == (
+                deal.listing.currency or ""
+            )
+
+        deal.comparables_used = [c for c in snapshot.get("items", []) if same_pool(c)]
+        deal.comparables_left_out = [c for c in snapshot.get("left_out", []) if same_pool(c)]
         deal.comparables_distinct = snapshot.get("distinct", 0)
         deal.history_points = snapshot.get("history_points", 0)
     return shown
