@@ -254,10 +254,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "polling_interval": env_float("CELERY_BROKER_POLL_INTERVAL", 0.05),
     }
 else:
-    # Above the longest task's hard time limit, so a running task is never handed out twice;
-    # a task whose worker died is redelivered after this many seconds.
+    # Above the longest task's hard time limit (the weekly tasks: 1,900 s), so a running task
+    # is never handed out twice; a task whose worker died is redelivered after this long.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     }
     if env_str("CELERY_KEY_PREFIX"):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_KEY_PREFIX")

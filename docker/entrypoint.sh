@@ -1,6 +1,6 @@
 #!/bin/sh
 # One image, every role: `entrypoint.sh ROLE [args]`.
-#   web         migrate, then gunicorn (WEB_CONCURRENCY workers) on :8000
+#   web         migrate, then gunicorn -c deploy/gunicorn.conf.py (WEB_CONCURRENCY workers) on :8000
 #   worker      Celery worker for the check queues and `default`
 #   worker-llm  Celery worker for the `llm` and `browser` queues (slow work, own processes)
 #   beat        the one Celery beat (django-celery-beat's database scheduler)
@@ -52,12 +52,11 @@ case "$role" in
     web)
         wait_for "the database" "$WAIT" "$DB_CODE"
         python manage.py migrate --noinput
-        exec gunicorn config.wsgi:application \
-            --bind "0.0.0.0:${PORT:-8000}" \
-            --workers "${WEB_CONCURRENCY:-2}" \
-            --timeout "${WEB_TIMEOUT:-60}" \
-            --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
-            --access-logfile - "$@"
+        # deploy/gunicorn.conf.py: forwarded headers trusted only from FORWARDED_ALLOW_IPS,
+        # workers recycled (max_requests with jitter), the same file the systemd unit uses.
+        # Inside the container it listens on every interface; compose publishes it on 127.0.0.1.
+        export GUNICORN_BIND="${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}"
+        exec gunicorn -c deploy/gunicorn.conf.py config.wsgi:application "$@"
         ;;
     worker)
         wait_for "the database" "$WAIT" "$DB_CODE"
@@ -83,7 +82,9 @@ case "$role" in
             exit 1
         fi
         wait_for "the broker" "$WAIT" "$BROKER_CODE"
-        exec celery -A config flower --address=0.0.0.0 --port="${FLOWER_PORT:-5555}" \
+        # deploy/flowerconfig.py puts Flower's /metrics behind the same basic auth.
+        exec celery -A config flower --conf=deploy/flowerconfig.py \
+            --address="${FLOWER_ADDRESS:-0.0.0.0}" --port="${FLOWER_PORT:-5555}" \
             --basic-auth="$FLOWER_BASIC_AUTH" "$@"
         ;;
     manage)
