@@ -148,6 +148,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A dead or silent server fails a connection in seconds (libpq waits forever, psycopg
+        # 130 s), so /health answers 503 and requests fail fast instead of piling up.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DB_POOL", False
     ):
@@ -156,6 +160,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 10),
+            # How long a request waits for a pooled connection (psycopg_pool's default: 30 s).
+            "timeout": env_float("DB_POOL_TIMEOUT", 3.0),
         }
 else:
     DATABASES = {
