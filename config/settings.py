@@ -586,7 +586,14 @@ RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
     # A cache shared by every web process, so rate limits hold across gunicorn workers.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Short socket timeouts: with Redis away, the rate limiter gives up in seconds and lets requests through.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 # HSTS preload is a commitment for the whole domain; it stays opt-in (SECURE_HSTS_PRELOAD).
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
