@@ -288,7 +288,8 @@ CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler behind a lock: a second beat stands by (metrics/beat.py).
+CELERY_BEAT_SCHEDULER = "metrics.beat:LockedDatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # High-priority checks have a queue of their own, so they never wait behind low ones.
 CELERY_TASK_QUEUES_NAMES = ["checks_high", "checks_normal", "checks_low", "default", "llm", "browser"]
@@ -490,6 +491,9 @@ HEALTH_REQUIRED_QUEUES = env_list("HEALTH_REQUIRED_QUEUES", "checks_high,checks_
 WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
 WORKER_STALE_AFTER = env_float("WORKER_STALE_AFTER", 45.0)
 BEAT_STALE_AFTER = env_float("BEAT_STALE_AFTER", 180.0)
+# The beat lock: the running beat renews it; another beat takes over this long after it stops.
+BEAT_LOCK_TTL = env_float("BEAT_LOCK_TTL", 60.0)
+BEAT_LOCK_RETRY = env_float("BEAT_LOCK_RETRY", 5.0)  # seconds between a standing-by beat's tries
 HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 200)
 HEALTH_LLM_TIMEOUT = env_float("HEALTH_LLM_TIMEOUT", 3.0)
 

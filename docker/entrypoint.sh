@@ -73,7 +73,7 @@ case "$role" in
     beat)
         wait_for "the database" "$WAIT" "$DB_CODE"
         wait_for "the migrations (run by web)" "$WAIT" "$MIGRATED_CODE"
-        exec celery -A config beat --scheduler django_celery_beat.schedulers:DatabaseScheduler \
+        exec celery -A config beat --scheduler metrics.beat:LockedDatabaseScheduler \
             -l "${LOG_LEVEL:-INFO}" "$@"
         ;;
     flower)
