@@ -508,9 +508,13 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
 # Price points older than this are compacted (repeats of one price thinned to first + last).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
-BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
+BACKUP_ENABLED = env_bool("BACKUP_ENABLED", True)
 BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
-BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+BACKUP_KEEP_DAYS = env_float("BACKUP_KEEP_DAYS", 7)
+# Hours of the day the backup runs (a crontab hour field: "1", "1,13", "*/6"), at minute 30.
+BACKUP_HOURS = env_str("BACKUP_HOURS", "1")
+# A Fernet key: backups are encrypted with it (empty: not encrypted; they are 0600 either way).
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
 PERIODIC_TASKS.update(
     {
         # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
@@ -523,10 +527,10 @@ PERIODIC_TASKS.update(
             "task": "metrics.tasks.compact_price_history",
             "crontab": {"minute": "0", "hour": "4", "day_of_week": "0"},
         },
-        # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
+        # Daily at 01:30 (BACKUP_HOURS): back up the database, keep BACKUP_KEEP_DAYS of backups.
         "backup-database": {
             "task": "metrics.tasks.backup_database",
-            "crontab": {"minute": "30", "hour": "1"},
+            "crontab": {"minute": "30", "hour": BACKUP_HOURS},
         },
     }
 )

@@ -24,9 +24,9 @@ def compact_price_history() -> int:
 
 @shared_task(name="metrics.tasks.backup_database", **_OPTIONS)
 def backup_database() -> str | None:
-    """Daily when BACKUP_ENABLED: back up the database and keep the newest BACKUP_KEEP files."""
+    """Daily when BACKUP_ENABLED: back up the database, delete backups older than BACKUP_KEEP_DAYS."""
     if not settings.BACKUP_ENABLED:
         return None
-    path = backup.backup_create(directory=settings.BACKUP_DIR)
-    backup.backups_prune(directory=settings.BACKUP_DIR, keep=settings.BACKUP_KEEP)
+    path = backup.backup_create(directory=settings.BACKUP_DIR, key=settings.BACKUP_ENCRYPTION_KEY or None)
+    backup.backups_prune(directory=settings.BACKUP_DIR, keep_days=settings.BACKUP_KEEP_DAYS)
     return str(path)
