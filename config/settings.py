@@ -506,6 +506,13 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+# Retention of the other tables that grow, in days (0: keep forever); metrics/retention.py.
+LOGIN_AUDIT_RETENTION_DAYS = env_int("LOGIN_AUDIT_RETENTION_DAYS", 90)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 365)
+DEAL_RETENTION_DAYS = env_int("DEAL_RETENTION_DAYS", 90)
+HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7)
+LLM_CALL_RETENTION_DAYS = env_int("LLM_CALL_RETENTION_DAYS", 365)
 # Price points older than this are compacted (repeats of one price thinned to first + last).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
 BACKUP_ENABLED = env_bool("BACKUP_ENABLED", True)
@@ -517,7 +524,8 @@ BACKUP_HOURS = env_str("BACKUP_HOURS", "1")
 BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
 PERIODIC_TASKS.update(
     {
-        # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
+        # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS,
+        # then what the other *_RETENTION_DAYS settings say is too old (metrics/retention.py).
         "cleanup-old-logs": {
             "task": "metrics.tasks.cleanup_old_logs",
             "crontab": {"minute": "30", "hour": "3", "day_of_week": "0"},
