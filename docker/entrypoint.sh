@@ -6,7 +6,8 @@
 #   beat        the one Celery beat (django-celery-beat's database scheduler)
 #   flower      Flower on :5555 behind FLOWER_BASIC_AUTH (user:password)
 #   manage      `python manage.py ARGS` (e.g. `manage create_admin`)
-# Every role waits for the database; all but web wait until web has applied the migrations.
+# Every role waits for the database; all but web wait until web has applied the migrations
+# (MIGRATE_ON_START=false: web waits too, for `manage migrate` run once elsewhere, e.g. a Job).
 set -eu
 
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
@@ -51,7 +52,12 @@ queues_llm="${LLM_WORKER_QUEUES:-llm,browser}"
 case "$role" in
     web)
         wait_for "the database" "$WAIT" "$DB_CODE"
-        python manage.py migrate --noinput
+        if [ "${MIGRATE_ON_START:-true}" = true ]; then
+            python manage.py migrate --noinput
+        else
+            # Several web replicas (Kubernetes): one Job migrates, every replica waits for it.
+            wait_for "the migrations (run by the migrate job)" "$WAIT" "$MIGRATED_CODE"
+        fi
         # deploy/gunicorn.conf.py: forwarded headers trusted only from FORWARDED_ALLOW_IPS,
         # workers recycled (max_requests with jitter), the same file the systemd unit uses.
         # Inside the container it listens on every interface; compose publishes it on 127.0.0.1.
