@@ -149,3 +149,25 @@ def test_the_redis_visibility_timeout_is_above_every_tasks_hard_limit(longest_ta
     code = "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'])"
     timeout = int(django_python(code, tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0"))
     assert timeout > longest_task
+
+
+def test_the_image_gets_the_files_the_entrypoint_reads_and_no_k8s_secrets():
+    import fnmatch
+
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    def ignored(path: str) -> bool:
+        result = False
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            bare = pattern.lstrip("!").rstrip("/")
+            if fnmatch.fnmatch(path, bare) or path.startswith(bare + "/"):
+                result = not negate
+        return result
+
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    for needed in ("deploy/gunicorn.conf.py", "deploy/flowerconfig.py", "docker/healthcheck.py"):
+        assert needed in entrypoint or needed == "docker/healthcheck.py"
+        assert (ROOT / needed).is_file() and not ignored(needed), needed
+    assert ignored("deploy/k8s/secrets.env")
