@@ -171,3 +171,15 @@ def test_the_image_gets_the_files_the_entrypoint_reads_and_no_k8s_secrets():
         assert needed in entrypoint or needed == "docker/healthcheck.py"
         assert (ROOT / needed).is_file() and not ignored(needed), needed
     assert ignored("deploy/k8s/secrets.env")
+
+
+def test_every_way_of_running_beat_uses_the_locked_scheduler():
+    ways = {
+        "systemd": (SYSTEMD / "pricetracker-beat.service").read_text(),
+        "container": (ROOT / "docker" / "entrypoint.sh").read_text(),
+        "make run": (ROOT / "scripts" / "run").read_text(),
+        "settings": (ROOT / "config" / "settings.py").read_text(),
+    }
+    for way, text in ways.items():
+        assert "metrics.beat:LockedDatabaseScheduler" in text, way
+        assert "django_celery_beat.schedulers:DatabaseScheduler" not in text, way
