@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-
-from .selectors import model_or_none
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ _BATCH = 2000
 
 @dataclass(frozen=True)
 class RetentionRule:
-    model: str  # app_label.Model; a model that is not installed is skipped
+    model: str  # app_label.Model
     date_field: str
     setting: str  # days, 0 keeps everything
     finished: Callable[[], Q] = Q  # which rows may go at all
@@ -47,22 +46,14 @@ RULES: tuple[RetentionRule, ...] = (
     RetentionRule("axes.AccessLog", "attempt_time", "LOGIN_AUDIT_RETENTION_DAYS"),
     # Outboxes: only what was sent or gave up; then what they pointed at.
     RetentionRule("deals.Notification", "created_at", "NOTIFICATION_RETENTION_DAYS", _settled),
-    RetentionRule("scout.DealNotification", "created_at", "NOTIFICATION_RETENTION_DAYS", _settled),
+    RetentionRule("deals.DealNotification", "created_at", "NOTIFICATION_RETENTION_DAYS", _settled),
     RetentionRule("deals.AlertEvent", "created_at", "ALERT_EVENT_RETENTION_DAYS"),
-    RetentionRule("scout.DealMatch", "matched_at", "DEAL_RETENTION_DAYS"),
-    RetentionRule("scout.DealListing", "gone_at", "DEAL_RETENTION_DAYS", lambda: Q(status="gone")),
+    RetentionRule("deals.DealMatch", "matched_at", "DEAL_RETENTION_DAYS"),
+    RetentionRule("deals.DealListing", "gone_at", "DEAL_RETENTION_DAYS", lambda: Q(status="gone")),
     # Heartbeats of workers and beats that stopped long ago (a clean stop deletes its own).
     RetentionRule("metrics.Heartbeat", "seen_at", "HEARTBEAT_RETENTION_DAYS"),
     RetentionRule("tracker.LLMCall", "created_at", "LLM_CALL_RETENTION_DAYS"),
 )
-
-
-def _model(label: str):
-    model = model_or_none(label)
-    if model is None and label.startswith("scout."):
-        # The deal scout's models belong to the deals app or to an app of their own.
-        model = model_or_none("deals." + label.split(".", 1)[1])
-    return model
 
 
 def _unreferenced(queryset: QuerySet) -> QuerySet:
@@ -84,9 +75,9 @@ def retention_apply(*, now: datetime | None = None, rules: tuple[RetentionRule, 
     deleted: dict[str, int] = {}
     for rule in rules:
         days = getattr(settings, rule.setting, 0)
-        model = _model(rule.model)
-        if not days or model is None:
+        if not days:
             continue
+        model = apps.get_model(rule.model)
         cutoff = now - timedelta(days=days)
         old = model._default_manager.filter(rule.finished(), **{f"{rule.date_field}__lt": cutoff})
         if rule.keep_referenced:

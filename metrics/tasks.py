@@ -7,13 +7,13 @@ from django.conf import settings
 
 from . import backup, housekeeping, retention
 
-_OPTIONS = {"acks_late": True, "soft_time_limit": 1800, "time_limit": 1900}
+_OPTIONS = {"soft_time_limit": 1800, "time_limit": 1900}
 
 
 @shared_task(name="metrics.tasks.cleanup_old_logs", **_OPTIONS)
 def cleanup_old_logs() -> dict:
-    """Weekly: check logs and task results older than LOG_RETENTION_DAYS, then every other
-    table that grows, by its *_RETENTION_DAYS setting (metrics/retention.py)."""
+    """Weekly: check logs older than LOG_RETENTION_DAYS, then every other table that grows,
+    by its *_RETENTION_DAYS setting (metrics/retention.py)."""
     deleted = housekeeping.checklogs_cleanup(older_than_days=settings.LOG_RETENTION_DAYS)
     deleted.update(retention.retention_apply())
     return deleted

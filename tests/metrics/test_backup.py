@@ -182,7 +182,9 @@ def test_pruning_by_age_keeps_a_week_and_takes_sqlite_leftovers_along(tmp_path):
 
 def test_backups_are_on_by_default_daily_and_kept_a_week(tmp_path):
     code = ("import json, django; django.setup(); from django.conf import settings as s; "
-            "print(json.dumps([s.BACKUP_ENABLED, s.BACKUP_KEEP_DAYS, s.PERIODIC_TASKS['backup-database']]))")
+            "task = s.CELERY_BEAT_SCHEDULE['backup-database']['schedule']; "
+            "print(json.dumps([s.BACKUP_ENABLED, s.BACKUP_KEEP_DAYS, "
+            "{'hour': task._orig_hour, 'minute': task._orig_minute}]))")
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "METRICS_ENABLED": "false",
            "DJANGO_SETTINGS_MODULE": "config.settings"}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -191,7 +193,7 @@ def test_backups_are_on_by_default_daily_and_kept_a_week(tmp_path):
 
     enabled, days, task = json.loads(done.stdout.strip().splitlines()[-1])
     assert enabled is True and days == 7
-    assert task["crontab"]["hour"] == "1" and task["crontab"]["minute"] == "30"
+    assert task == {"hour": "1", "minute": "30"}  # daily at 01:30
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,14 +6,10 @@ import pytest
 
 from metrics.beat import BEAT_LEASE, lease_acquire
 from metrics.heartbeats import heartbeat_record
+from tracker.fetching.circuit import circuit_record
 from tracker.models import Store
 
 from .test_prometheus import samples
-
-try:  # the circuit breaker may live in tracker/fetching/ after the restructure
-    from tracker.fetching.circuit import circuit_record
-except ImportError:
-    from tracker.politeness import circuit_record
 
 
 @pytest.fixture

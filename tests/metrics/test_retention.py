@@ -10,8 +10,17 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from deals.models import AlertEvent, AlertRule, Channel, Notification
-from deals.scout.models import DealListing, DealMatch, DealNotification, DealSource, Watch
+from deals.models import (
+    AlertEvent,
+    AlertRule,
+    Channel,
+    DealListing,
+    DealMatch,
+    DealNotification,
+    DealSource,
+    Notification,
+    Watch,
+)
 from metrics.heartbeats import heartbeat_record
 from metrics.models import Heartbeat
 from metrics.retention import retention_apply
