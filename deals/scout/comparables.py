@@ -377,9 +377,18 @@ def scores_write(rows: list[tuple]) -> None:
     table = connection.ops.quote_name(DealMatch._meta.db_table)
     assignments = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in SCORE_FIELDS)
     fields = {f.name: f for f in DealMatch._meta.concrete_fields}
+    # Most values repeat (the scoring time, flags, counts, common prices): each is prepared for
+    # the database once, which was most of the cost of rescoring 100,000 matches.
+    memo: dict[tuple, object] = {}
+
+    def prep(name: str, value: object) -> object:
+        key = (name, type(value), value)
+        if key not in memo:
+            memo[key] = fields[name].get_db_prep_save(value, connection)
+        return memo[key]
+
     prepared = [
-        tuple(fields[name].get_db_prep_save(value, connection) for name, value in zip(SCORE_FIELDS, row[:-1], strict=False))
-        + (row[-1],)
+        tuple(prep(name, value) for name, value in zip(SCORE_FIELDS, row[:-1], strict=False)) + (row[-1],)
         for row in rows
     ]
     with transaction.atomic(), connection.cursor() as cursor:
