@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "ninja",  # serves the API docs page's scripts locally (no CDN)
     "tracker",
     "deals",
     "metrics",
@@ -578,6 +579,8 @@ if SECURE_HTTPS:
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
 RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+# REST API requests per token (config/api.py); scripts and Home Assistant poll, so it has its own.
+API_RATELIMIT = env_str("API_RATELIMIT", "300/60")
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
     # A cache shared by every web process, so rate limits hold across gunicorn workers.
