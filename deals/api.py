@@ -12,10 +12,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.responses import codes_4xx
 
 from tracker import selectors as tracker_selectors
-from tracker.api.schemas import Error, Id
+from tracker.api.schemas import ERRORS, Amount, Error, Id, Text, text_clean
 
 from . import tasks
 from .alerts.evaluation import products_quality, rule_save
@@ -31,7 +30,6 @@ Offset = Query(0, ge=0, le=10**9)
 RuleKind = Literal[tuple(AlertRule.Kind.values)]  # type: ignore[valid-type]
 Condition = Literal[tuple(Watch.Condition.values)]  # type: ignore[valid-type]
 SourceKind = Literal[tuple(DealSource.Kind.values)]  # type: ignore[valid-type]
-Money = Field(None, ge=0, lt=10**12, max_digits=14, decimal_places=2)
 
 
 class ProductState(Schema):
@@ -51,7 +49,7 @@ class ProductState(Schema):
     deal_label: str
 
 
-@router.get("/products/{product_id}/state", response={200: ProductState, codes_4xx: Error}, tags=["home assistant"],
+@router.get("/products/{product_id}/state", response={200: ProductState, ERRORS: Error}, tags=["home assistant"],
             summary="A product's current price, stock and deal state")
 def product_state(request: HttpRequest, product_id: Id):
     product = tracker_selectors.product_get(owner=request.user, product_id=product_id)
@@ -89,13 +87,13 @@ class RuleOut(Schema):
 class RuleIn(Schema):
     product_id: Id
     kind: RuleKind
-    threshold: Decimal | None = Money
+    threshold: Amount | None = None
     window_days: Literal[30, 90] = 30
     enabled: bool = True
 
 
 class RulePatch(Schema):
-    threshold: Decimal | None = Money
+    threshold: Amount | None = None
     window_days: Literal[30, 90] | None = None
     enabled: bool | None = None
 
@@ -109,7 +107,7 @@ def _rules(request: HttpRequest):
     return AlertRule.objects.filter(product__owner=request.user).order_by("pk")
 
 
-@router.get("/alert-rules", response={200: RulePage, codes_4xx: Error}, tags=["alerts"], summary="Your alert rules")
+@router.get("/alert-rules", response={200: RulePage, ERRORS: Error}, tags=["alerts"], summary="Your alert rules")
 def rules_list(request: HttpRequest, product_id: Id | None = None, limit: int = Limit, offset: int = Offset):
     rules = _rules(request)
     if product_id is not None:
@@ -117,7 +115,7 @@ def rules_list(request: HttpRequest, product_id: Id | None = None, limit: int = 
     return {"items": list(rules[offset : offset + limit]), "count": rules.count()}
 
 
-@router.post("/alert-rules", response={201: RuleOut, codes_4xx: Error}, tags=["alerts"], summary="Add an alert rule")
+@router.post("/alert-rules", response={201: RuleOut, ERRORS: Error}, tags=["alerts"], summary="Add an alert rule")
 def rules_add(request: HttpRequest, payload: RuleIn):
     product = tracker_selectors.product_get(owner=request.user, product_id=payload.product_id)
     rule = AlertRule(product=product, kind=payload.kind, threshold=payload.threshold,
@@ -128,12 +126,12 @@ def rules_add(request: HttpRequest, payload: RuleIn):
         raise HttpError(400, str(exc)) from exc
 
 
-@router.get("/alert-rules/{rule_id}", response={200: RuleOut, codes_4xx: Error}, tags=["alerts"], summary="One alert rule")
+@router.get("/alert-rules/{rule_id}", response={200: RuleOut, ERRORS: Error}, tags=["alerts"], summary="One alert rule")
 def rules_read(request: HttpRequest, rule_id: Id):
     return get_object_or_404(_rules(request), pk=rule_id)
 
 
-@router.patch("/alert-rules/{rule_id}", response={200: RuleOut, codes_4xx: Error}, tags=["alerts"], summary="Change a rule")
+@router.patch("/alert-rules/{rule_id}", response={200: RuleOut, ERRORS: Error}, tags=["alerts"], summary="Change a rule")
 def rules_update(request: HttpRequest, rule_id: Id, payload: RulePatch):
     rule = get_object_or_404(_rules(request), pk=rule_id)
     for name, value in payload.dict(exclude_unset=True).items():
@@ -145,7 +143,7 @@ def rules_update(request: HttpRequest, rule_id: Id, payload: RulePatch):
         raise HttpError(400, str(exc)) from exc
 
 
-@router.delete("/alert-rules/{rule_id}", response={204: None, codes_4xx: Error}, tags=["alerts"], summary="Remove a rule")
+@router.delete("/alert-rules/{rule_id}", response={204: None, ERRORS: Error}, tags=["alerts"], summary="Remove a rule")
 def rules_delete(request: HttpRequest, rule_id: Id):
     get_object_or_404(_rules(request), pk=rule_id).delete()
     return 204, None
@@ -167,7 +165,7 @@ class NotificationPage(Schema):
     count: int
 
 
-@router.get("/notifications", response={200: NotificationPage, codes_4xx: Error}, tags=["alerts"],
+@router.get("/notifications", response={200: NotificationPage, ERRORS: Error}, tags=["alerts"],
             summary="Alert notifications sent (or waiting) to your channels")
 def notifications_list(request: HttpRequest, limit: int = Limit, offset: int = Offset):
     rows = (Notification.objects.filter(channel__owner=request.user).select_related("channel", "event")
@@ -202,7 +200,7 @@ class DealPage(Schema):
     count: int
 
 
-@router.get("/deals", response={200: DealPage, codes_4xx: Error}, tags=["deals"], summary="Deals matching your watches")
+@router.get("/deals", response={200: DealPage, ERRORS: Error}, tags=["deals"], summary="Deals matching your watches")
 def deals_list(request: HttpRequest, watch_id: Id | None = None, min_score: int | None = Query(None, ge=0, le=100),
                limit: int = Limit, offset: int = Offset):
     matches = scout_selectors.deals_for(owner=request.user, watch_id=watch_id, min_score=min_score)
@@ -230,9 +228,9 @@ class WatchOut(Schema):
 
 
 class WatchIn(Schema):
-    query: str = Field(min_length=1, max_length=300)
-    name: str = Field("", max_length=200)
-    max_price: Decimal | None = Money
+    query: Text = Field(min_length=1, max_length=300)
+    name: Text = Field("", max_length=200)
+    max_price: Amount | None = None
     condition: Condition = Watch.Condition.ANY
     product_id: Id | None = None
     alert_min_score: int = Field(20, ge=0, le=100)
@@ -259,23 +257,23 @@ def _watch_save(request: HttpRequest, watch: Watch, data: dict) -> Watch:
     return watch
 
 
-@router.get("/watches", response={200: WatchPage, codes_4xx: Error}, tags=["deals"], summary="Your watches")
+@router.get("/watches", response={200: WatchPage, ERRORS: Error}, tags=["deals"], summary="Your watches")
 def watches_list(request: HttpRequest, limit: int = Limit, offset: int = Offset):
     watches = _watches(request)
     return {"items": list(watches[offset : offset + limit]), "count": watches.count()}
 
 
-@router.post("/watches", response={201: WatchOut, codes_4xx: Error}, tags=["deals"], summary="Watch for deals")
+@router.post("/watches", response={201: WatchOut, ERRORS: Error}, tags=["deals"], summary="Watch for deals")
 def watches_add(request: HttpRequest, payload: WatchIn):
     return 201, _watch_save(request, Watch(owner=request.user), payload.dict())
 
 
-@router.get("/watches/{watch_id}", response={200: WatchOut, codes_4xx: Error}, tags=["deals"], summary="One watch")
+@router.get("/watches/{watch_id}", response={200: WatchOut, ERRORS: Error}, tags=["deals"], summary="One watch")
 def watches_read(request: HttpRequest, watch_id: Id):
     return get_object_or_404(_watches(request), pk=watch_id)
 
 
-@router.delete("/watches/{watch_id}", response={204: None, codes_4xx: Error}, tags=["deals"], summary="Remove a watch")
+@router.delete("/watches/{watch_id}", response={204: None, ERRORS: Error}, tags=["deals"], summary="Remove a watch")
 def watches_delete(request: HttpRequest, watch_id: Id):
     get_object_or_404(_watches(request), pk=watch_id).delete()
     return 204, None
@@ -306,19 +304,19 @@ def _source(source: DealSource) -> dict:
             "last_status": source.last_status, "last_item_count": source.last_item_count}
 
 
-@router.get("/deal-sources", response={200: SourcePage, codes_4xx: Error}, tags=["deals"],
+@router.get("/deal-sources", response={200: SourcePage, ERRORS: Error}, tags=["deals"],
             summary="Deal sources you see (shared ones and yours)")
 def sources_list(request: HttpRequest, limit: int = Limit, offset: int = Offset):
     sources = scout_selectors.sources_visible_to(request.user).order_by("pk")
     return {"items": [_source(item) for item in sources[offset : offset + limit]], "count": sources.count()}
 
 
-@router.get("/deal-sources/{source_id}", response={200: SourceOut, codes_4xx: Error}, tags=["deals"], summary="One source")
+@router.get("/deal-sources/{source_id}", response={200: SourceOut, ERRORS: Error}, tags=["deals"], summary="One source")
 def sources_read(request: HttpRequest, source_id: Id):
     return _source(get_object_or_404(scout_selectors.sources_visible_to(request.user), pk=source_id))
 
 
-@router.post("/deal-sources/{source_id}/scan", response={202: SourceOut, codes_4xx: Error}, tags=["deals"],
+@router.post("/deal-sources/{source_id}/scan", response={202: SourceOut, ERRORS: Error}, tags=["deals"],
              summary="Scan a source now")
 def sources_scan(request: HttpRequest, source_id: Id):
     source = get_object_or_404(scout_selectors.sources_visible_to(request.user), pk=source_id)
@@ -326,11 +324,17 @@ def sources_scan(request: HttpRequest, source_id: Id):
     return 202, _source(source)
 
 
-@router.delete("/deal-sources/{source_id}", response={204: None, codes_4xx: Error}, tags=["deals"],
+@router.delete("/deal-sources/{source_id}", response={204: None, ERRORS: Error}, tags=["deals"],
                summary="Remove one of your sources (shared ones answer 404)")
 def sources_delete(request: HttpRequest, source_id: Id):
     get_object_or_404(DealSource, pk=source_id, owner=request.user).delete()
     return 204, None
+
+
+class AccountIn(Schema):
+    format: Text = Field(description="pricetracker-account/1, as the export says")
+    products: list[dict] = []
+    channels: list[dict] = []
 
 
 class AccountImportOut(Schema):
@@ -338,16 +342,16 @@ class AccountImportOut(Schema):
     channels: list[dict]
 
 
-@router.get("/account/export", response={200: dict, codes_4xx: Error}, tags=["account"],
+@router.get("/account/export", response={200: dict, ERRORS: Error}, tags=["account"],
             summary="Your products, rules and channels as JSON (channel secrets left out)")
 def account_export_view(request: HttpRequest):
     return account_export(owner=request.user)
 
 
-@router.post("/account/import", response={200: AccountImportOut, codes_4xx: Error}, tags=["account"],
+@router.post("/account/import", response={200: AccountImportOut, ERRORS: Error}, tags=["account"],
              summary="Bring in an account export")
-def account_import_view(request: HttpRequest, payload: dict):
+def account_import_view(request: HttpRequest, payload: AccountIn):
     try:
-        return account_import(owner=request.user, data=payload)
+        return account_import(owner=request.user, data=text_clean(payload.dict()))
     except ValueError as exc:
         raise HttpError(400, str(exc)) from exc

@@ -32,20 +32,24 @@ def import_rows_parse(*, text: str) -> list[dict]:
     lines starting with # are skipped; each row keeps its line number for the results."""
     rows: list[dict] = []
     header: list[str] | None = None
-    for number, cells in enumerate(csv.reader(io.StringIO(text or "")), start=1):
-        cells = [cell.strip() for cell in cells]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        lowered = [cell.lower() for cell in cells]
-        if header is None and not rows and "url" in lowered:
-            header = lowered
-            continue
-        names = header or list(COLUMNS)
-        row = {name: value for name, value in zip(names, cells, strict=False) if name in COLUMNS}
-        row["line"] = number
-        rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise ImportRefused(f"at most {MAX_ROWS} rows per import")
+    reader = csv.reader(io.StringIO(text or "", newline=""))
+    try:
+        for cells in reader:
+            cells = [cell.strip() for cell in cells]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            lowered = [cell.lower() for cell in cells]
+            if header is None and not rows and "url" in lowered:
+                header = lowered
+                continue
+            names = header or list(COLUMNS)
+            row = {name: value for name, value in zip(names, cells, strict=False) if name in COLUMNS}
+            row["line"] = reader.line_num
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                raise ImportRefused(f"at most {MAX_ROWS} rows per import")
+    except csv.Error as exc:
+        raise ImportRefused(f"line {reader.line_num} cannot be read as CSV: {exc}") from exc
     if not rows:
         raise ImportRefused("no URLs found: paste one URL a line, or CSV rows url,name,priority,target_price")
     return rows

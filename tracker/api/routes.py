@@ -8,7 +8,6 @@ from datetime import datetime
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
 from ninja.errors import HttpError
-from ninja.responses import codes_4xx
 
 from .. import selectors, services, tasks
 from ..adding import url_track
@@ -16,6 +15,7 @@ from ..exports import history_csv_lines, history_record
 from ..imports import ImportRefused, import_create, import_status
 from ..models import Listing, Product
 from .schemas import (
+    ERRORS,
     Error,
     HistoryPage,
     Id,
@@ -24,6 +24,7 @@ from .schemas import (
     ListingList,
     ListingOut,
     ListingPatch,
+    Moment,
     ProductIn,
     ProductOut,
     ProductPage,
@@ -85,14 +86,14 @@ def _product(request: HttpRequest, product_id: int) -> Product:
     return selectors.product_get(owner=request.user, product_id=product_id)
 
 
-@router.get("/products", response={200: ProductPage, codes_4xx: Error}, summary="List your products")
+@router.get("/products", response={200: ProductPage, ERRORS: Error}, summary="List your products")
 def products_list(request: HttpRequest, limit: int = Limit, offset: int = Offset):
     ids = selectors.products_for(owner=request.user).values_list("pk", flat=True)
     page = list(ids[offset : offset + limit])
     return {"items": products_out(owner=request.user, ids=page), "count": ids.count()}
 
 
-@router.post("/products", response={201: ProductOut, codes_4xx: Error}, summary="Track a URL as a new product")
+@router.post("/products", response={201: ProductOut, ERRORS: Error}, summary="Track a URL as a new product")
 def products_add(request: HttpRequest, payload: ProductIn):
     found = url_track(owner=request.user, url=payload.url, name=payload.name, priority=payload.priority)
     if found.outcome == "duplicate":
@@ -103,13 +104,13 @@ def products_add(request: HttpRequest, payload: ProductIn):
     return 201, products_out(owner=request.user, ids=[found.listing.product_id])[0]
 
 
-@router.get("/products/{product_id}", response={200: ProductOut, codes_4xx: Error}, summary="One product")
+@router.get("/products/{product_id}", response={200: ProductOut, ERRORS: Error}, summary="One product")
 def products_read(request: HttpRequest, product_id: Id):
     product = _product(request, product_id)
     return products_out(owner=request.user, ids=[product.pk])[0]
 
 
-@router.patch("/products/{product_id}", response={200: ProductOut, codes_4xx: Error}, summary="Rename or pause a product")
+@router.patch("/products/{product_id}", response={200: ProductOut, ERRORS: Error}, summary="Rename or pause a product")
 def products_update(request: HttpRequest, product_id: Id, payload: ProductPatch):
     product = _product(request, product_id)
     try:
@@ -122,7 +123,7 @@ def products_update(request: HttpRequest, product_id: Id, payload: ProductPatch)
     return products_out(owner=request.user, ids=[product.pk])[0]
 
 
-@router.delete("/products/{product_id}", response={204: None, codes_4xx: Error}, summary="Stop tracking a product")
+@router.delete("/products/{product_id}", response={204: None, ERRORS: Error}, summary="Stop tracking a product")
 def products_delete(request: HttpRequest, product_id: Id):
     services.product_delete(product=_product(request, product_id))
     return 204, None
@@ -134,12 +135,12 @@ def _history(request: HttpRequest, product_id: int | None, since: datetime | Non
     return selectors.price_history(owner=request.user, product_id=product_id, since=since, until=until)
 
 
-@router.get("/products/{product_id}/history", response={200: HistoryPage, codes_4xx: Error}, summary="A product's price history")
+@router.get("/products/{product_id}/history", response={200: HistoryPage, ERRORS: Error}, summary="A product's price history")
 def products_history(
     request: HttpRequest,
     product_id: Id,
-    since: datetime | None = Since,
-    until: datetime | None = Until,
+    since: Moment | None = Since,
+    until: Moment | None = Until,
     limit: int = Limit,
     offset: int = Offset,
 ):
@@ -155,24 +156,24 @@ def _csv(points, filename: str) -> StreamingHttpResponse:
 
 @router.get(
     "/products/{product_id}/history.csv",
-    response={codes_4xx: Error},
+    response={ERRORS: Error},
     openapi_extra=CSV_RESPONSE,
     summary="A product's price history as CSV",
 )
 def products_history_csv(
     request: HttpRequest,
     product_id: Id,
-    since: datetime | None = Since,
-    until: datetime | None = Until,
+    since: Moment | None = Since,
+    until: Moment | None = Until,
 ):
     return _csv(_history(request, product_id, since, until), f"product-{product_id}-history.csv")
 
 
-@router.get("/history", response={200: HistoryPage, codes_4xx: Error}, summary="All your price history")
+@router.get("/history", response={200: HistoryPage, ERRORS: Error}, summary="All your price history")
 def history_list(
     request: HttpRequest,
-    since: datetime | None = Since,
-    until: datetime | None = Until,
+    since: Moment | None = Since,
+    until: Moment | None = Until,
     limit: int = Limit,
     offset: int = Offset,
 ):
@@ -180,28 +181,28 @@ def history_list(
     return {"items": [history_record(point) for point in points[offset : offset + limit]], "count": points.count()}
 
 
-@router.get("/history.csv", response={codes_4xx: Error}, openapi_extra=CSV_RESPONSE, summary="All your price history as CSV")
+@router.get("/history.csv", response={ERRORS: Error}, openapi_extra=CSV_RESPONSE, summary="All your price history as CSV")
 def history_csv(
     request: HttpRequest,
-    since: datetime | None = Since,
-    until: datetime | None = Until,
+    since: Moment | None = Since,
+    until: Moment | None = Until,
 ):
     return _csv(_history(request, None, since, until), "history.csv")
 
 
-@router.get("/listings", response={200: ListingList, codes_4xx: Error}, tags=["listings"], summary="Your listings")
+@router.get("/listings", response={200: ListingList, ERRORS: Error}, tags=["listings"], summary="Your listings")
 def listings_list(request: HttpRequest, product_id: Id | None = None, limit: int = Limit, offset: int = Offset):
     listings = selectors.listings_for(owner=request.user, product_id=product_id)
     return {"items": [listing_out(item) for item in listings[offset : offset + limit]], "count": listings.count()}
 
 
-@router.get("/listings/{listing_id}", response={200: ListingOut, codes_4xx: Error}, tags=["listings"], summary="One listing")
+@router.get("/listings/{listing_id}", response={200: ListingOut, ERRORS: Error}, tags=["listings"], summary="One listing")
 def listings_read(request: HttpRequest, listing_id: Id):
     return listing_out(selectors.listing_get(owner=request.user, listing_id=listing_id))
 
 
 @router.patch(
-    "/listings/{listing_id}", response={200: ListingOut, codes_4xx: Error}, tags=["listings"], summary="Change priority or pause"
+    "/listings/{listing_id}", response={200: ListingOut, ERRORS: Error}, tags=["listings"], summary="Change priority or pause"
 )
 def listings_update(request: HttpRequest, listing_id: Id, payload: ListingPatch):
     listing = selectors.listing_get(owner=request.user, listing_id=listing_id)
@@ -212,13 +213,13 @@ def listings_update(request: HttpRequest, listing_id: Id, payload: ListingPatch)
     return listing_out(listing)
 
 
-@router.delete("/listings/{listing_id}", response={204: None, codes_4xx: Error}, tags=["listings"], summary="Stop tracking one store")
+@router.delete("/listings/{listing_id}", response={204: None, ERRORS: Error}, tags=["listings"], summary="Stop tracking one store")
 def listings_delete(request: HttpRequest, listing_id: Id):
     services.listing_delete(listing=selectors.listing_get(owner=request.user, listing_id=listing_id))
     return 204, None
 
 
-@router.post("/imports", response={202: ImportOut, codes_4xx: Error}, tags=["imports"], summary="Import URLs or CSV rows")
+@router.post("/imports", response={202: ImportOut, ERRORS: Error}, tags=["imports"], summary="Import URLs or CSV rows")
 def imports_create(request: HttpRequest, payload: ImportIn):
     try:
         job = import_create(owner=request.user, text=payload.text)
@@ -228,6 +229,6 @@ def imports_create(request: HttpRequest, payload: ImportIn):
     return 202, import_status(job=job)
 
 
-@router.get("/imports/{import_id}", response={200: ImportOut, codes_4xx: Error}, tags=["imports"], summary="An import's progress")
+@router.get("/imports/{import_id}", response={200: ImportOut, ERRORS: Error}, tags=["imports"], summary="An import's progress")
 def imports_read(request: HttpRequest, import_id: Id):
     return import_status(job=selectors.import_get(owner=request.user, import_id=import_id))
