@@ -38,6 +38,8 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

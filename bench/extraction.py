@@ -75,6 +75,8 @@ def _llm_layer(url: str | None, *, force_key: bool = False):
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a log line per HTTP request
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     try:
         from tracker.learning import llm as agent_module

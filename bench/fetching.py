@@ -81,6 +81,8 @@ def _setup_django(data_dir: Path, redis_url: str) -> None:
     os.environ.pop("DATABASE_URL", None)
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.core.management import call_command
 
@@ -305,6 +307,8 @@ def _attack_child(seconds: float, queue) -> None:
                        "LOG_LEVEL": "WARNING", "METRICS_ENABLED": "false", "FETCH_DEADLINE": "3"})
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     import misbehaving_server as m
 

@@ -64,6 +64,8 @@ def main() -> None:
     )
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model

@@ -52,6 +52,8 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

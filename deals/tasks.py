@@ -25,15 +25,9 @@ DELIVERY_RETRY = {
     # One retry policy for every notification: the first try plus the retries make the attempts.
     "max_retries": max(0, settings.DEALS_DELIVERY_MAX_ATTEMPTS - 1),
 }
-ALERT_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "soft_time_limit": 60,
-    "time_limit": 90,
-}
 
 
-@shared_task(name="deals.tasks.evaluate_price_point", **ALERT_TASK_OPTIONS)
+@shared_task(name="deals.tasks.evaluate_price_point", soft_time_limit=60, time_limit=90)
 def evaluate_price_point(price_point_id: int) -> int:
     """Judge a new trusted price against its product's rules, then send what fired.
     Idempotent: events are unique per (rule, price point), notifications per (event, channel)."""
@@ -47,8 +41,6 @@ def evaluate_price_point(price_point_id: int) -> int:
 @shared_task(
     name="deals.tasks.deliver_notification",
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     soft_time_limit=60,
     time_limit=90,
     **DELIVERY_RETRY,
@@ -61,8 +53,6 @@ def deliver_notification(self, notification_id: int) -> str:
 
 @shared_task(
     name="deals.tasks.deliver_digest",
-    acks_late=True,
-    reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=180,
 )
@@ -71,9 +61,9 @@ def deliver_digest(channel_id: int) -> int:
     return delivery.digest_deliver(channel_id=channel_id)
 
 
-@shared_task(name="deals.tasks.send_notifications", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.tasks.send_notifications", soft_time_limit=50, time_limit=60)
 def send_notifications() -> dict:
-    """Hourly (see PERIODIC_TASKS): send digests, release notifications held by quiet hours,
+    """Hourly (see CELERY_BEAT_SCHEDULE): send digests, release notifications held by quiet hours,
     and settle rows a dead worker left behind; alerts and deals alike."""
     requeued, given_up = delivery.notifications_recover_stale()
     immediate, immediate_deals, digest_channels = delivery.notifications_due()
@@ -93,8 +83,6 @@ def send_notifications() -> dict:
 
 @shared_task(
     name="deals.scout.tasks.deliver_deal_notification",
-    acks_late=True,
-    reject_on_worker_lost=True,
     soft_time_limit=60,
     time_limit=90,
     **DELIVERY_RETRY,
@@ -104,34 +92,31 @@ def deliver_deal_notification(notification_id: int) -> str:
     return delivery.deal_notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="deals.scout.tasks.deliver_deal_digest", acks_late=True, soft_time_limit=120, time_limit=180)
+@shared_task(name="deals.scout.tasks.deliver_deal_digest", soft_time_limit=120, time_limit=180)
 def deliver_deal_digest(channel_id: int) -> int:
     """The old name of `deliver_digest`, kept for messages already queued under it."""
     return delivery.digest_deliver(channel_id=channel_id)
 
 
-@shared_task(name="deals.scout.tasks.send_deal_notifications", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.scout.tasks.send_deal_notifications", soft_time_limit=50, time_limit=60)
 def send_deal_notifications() -> dict:
-    """The old name of `send_notifications` (which sends deals too), kept while a beat entry
-    names it. Running both is harmless: every row is claimed before it is sent."""
+    """The old name of `send_notifications` (which sends deals too), kept for messages
+    already queued under it. Running both is harmless: every row is claimed before it is sent."""
     return send_notifications()
 
 
 # --- The deal scout ----------------------------------------------------------------------------
 
-SCAN_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_limit": 240, "time_limit": 300}
-
-
-@shared_task(name="deals.scout.tasks.scan_all", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.scout.tasks.scan_all", soft_time_limit=50, time_limit=60)
 def scan_all() -> int:
     """Every 5 minutes: queue a scan of each source that is due (claimed, so never twice)."""
     claimed = scan.sources_claim_due()
     for source_id in claimed:
-        scan_source.apply_async(args=[source_id], queue="default")
+        scan_source.delay(source_id)
     return len(claimed)
 
 
-@shared_task(name="deals.scout.tasks.scan_source", **SCAN_OPTIONS)
+@shared_task(name="deals.scout.tasks.scan_source", soft_time_limit=240, time_limit=300)
 def scan_source(source_id: int) -> dict | None:
     """Scan one source. Idempotent: items and matches are unique, notifications claimed once."""
     source = DealSource.objects.filter(id=source_id).first()
@@ -140,12 +125,11 @@ def scan_source(source_id: int) -> dict | None:
     report = scan.source_scan(source=source)
     for match in report.matches:
         if match_should_notify(match):
-            notify_deal.apply_async(args=[match.pk], queue="default")
+            notify_deal.delay(match.pk)
     return scan.scan_summary(report)
 
 
-@shared_task(name="deals.scout.tasks.notify_deal", acks_late=True, reject_on_worker_lost=True,
-             soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.scout.tasks.notify_deal", soft_time_limit=50, time_limit=60)
 def notify_deal(match_id: int) -> int:
     """Create the deal's notifications (once per deal and channel) and send the immediate ones."""
     match = DealMatch.objects.select_related("watch", "listing", "listing__source").filter(id=match_id).first()
@@ -153,17 +137,17 @@ def notify_deal(match_id: int) -> int:
         return 0
     ids = deal_notify(match=match)
     for notification_id in ids:
-        deliver_deal_notification.apply_async(args=[notification_id], queue="default")
+        deliver_deal_notification.delay(notification_id)
     return len(ids)
 
 
-@shared_task(name="deals.scout.tasks.refresh_comps", acks_late=True, soft_time_limit=1700, time_limit=1800)
+@shared_task(name="deals.scout.tasks.refresh_comps", soft_time_limit=1700, time_limit=1800)
 def refresh_comps() -> int:
     """Nightly at 03:00: recompute comparables and scores."""
     return comparables.comps_refresh()
 
 
-@shared_task(name="deals.scout.tasks.reconcile_listings", acks_late=True, soft_time_limit=290, time_limit=300)
+@shared_task(name="deals.scout.tasks.reconcile_listings", soft_time_limit=290, time_limit=300)
 def reconcile_listings() -> int:
     """Hourly: items that vanished from their source are marked gone/sold."""
     return reconcile.listings_reconcile()

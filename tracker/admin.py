@@ -84,7 +84,7 @@ class PricePointAdmin(_ReadOnlyHistory, admin.ModelAdmin):
     date_hierarchy = "checked_at"
 
 
-# --- extraction patterns (H5) ---------------------------------------------------------------
+# --- extraction patterns --------------------------------------------------------------------
 
 from django.utils.html import format_html_join  # noqa: E402
 

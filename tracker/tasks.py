@@ -14,15 +14,11 @@ from .learning import health, learn
 from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
 
-CHECK_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "soft_time_limit": 90,
-    "time_limit": 120,
-}
+# acks_late and reject_on_worker_lost come from the settings (CELERY_TASK_*) for every task;
+# the queue from CELERY_TASK_ROUTES, except a check's, which is chosen when it is sent.
 
 
-@shared_task(name="tracker.tasks.check_listing", **CHECK_TASK_OPTIONS)
+@shared_task(name="tracker.tasks.check_listing", soft_time_limit=90, time_limit=120)
 def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
     """Check one listing. Idempotent: a redelivered task finds its check already taken."""
     if check_id is None:
@@ -44,7 +40,7 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
     return outcome.check.outcome if outcome else None
 
 
-def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high", countdown: float = 0) -> None:
+def enqueue_check(*, listing_id: int, check_id: int, queue: str, countdown: float = 0) -> None:
     """Send a check to the workers once the transaction that created it has committed."""
     transaction.on_commit(
         lambda: check_listing.apply_async(
@@ -62,7 +58,7 @@ def check_now(*, listing: Listing) -> int:
     return check.pk
 
 
-@shared_task(name="tracker.tasks.dispatch_due_checks", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="tracker.tasks.dispatch_due_checks", soft_time_limit=50, time_limit=60)
 def dispatch_due_checks() -> int:
     """Run by beat every minute: claim due listings and fan out their checks.
 
@@ -80,22 +76,15 @@ def dispatch_due_checks() -> int:
 
 # --- extraction patterns ---------------------------------------------------------------------
 
-PATTERN_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    # Up to 3 LLM rounds of LLM_TIMEOUT each, plus validation.
-    "soft_time_limit": 300,
-    "time_limit": 360,
-}
-
-
 @shared_task(
     name="tracker.tasks.generate_pattern",
     autoretry_for=(LLMUnavailable,),
     retry_backoff=60,
     retry_jitter=True,
     max_retries=2,
-    **PATTERN_TASK_OPTIONS,
+    # Up to 3 LLM rounds of LLM_TIMEOUT each, plus validation.
+    soft_time_limit=300,
+    time_limit=360,
 )
 def generate_pattern(store_id: int) -> str:
     """Learn a pattern for a store (heuristics, then the LLM). Idempotent: a store whose active
@@ -110,11 +99,11 @@ def generate_pattern(store_id: int) -> str:
 
 
 def enqueue_pattern_learning(*, store_id: int) -> None:
-    """Queue learning on the `llm` queue, so it never delays price checks."""
-    transaction.on_commit(lambda: generate_pattern.apply_async(args=[store_id], queue="llm"))
+    """Queue learning (routed to the `llm` queue, so it never delays price checks)."""
+    transaction.on_commit(lambda: generate_pattern.delay(store_id))
 
 
-@shared_task(name="tracker.tasks.check_pattern_health", acks_late=True, soft_time_limit=1800, time_limit=1900)
+@shared_task(name="tracker.tasks.check_pattern_health", soft_time_limit=1800, time_limit=1900)
 def check_pattern_health() -> dict:
     """Daily at 02:00: re-validate every store's active pattern on its recent pages.
 
@@ -145,5 +134,5 @@ def import_run(import_id: int) -> str | None:
 
 
 def import_enqueue(*, job_id: int) -> None:
-    """Run an import on the default queue once the job row is committed."""
-    transaction.on_commit(lambda: import_run.apply_async(args=[job_id], queue="default"))
+    """Run an import (on the default queue: no route names it) once the job row is committed."""
+    transaction.on_commit(lambda: import_run.delay(job_id))

@@ -30,7 +30,7 @@ def test_due_listings_are_checked_by_the_worker_and_their_prices_recorded(
         listing_due(owner=owner, shop=shop, slug="mixer", price="5.00", priority="low"),
     ]
 
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
 
     wait_until(
         lambda: PricePoint.objects.filter(listing__in=listings).count() == 3,

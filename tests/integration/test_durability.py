@@ -41,7 +41,7 @@ def wait_for_every_listing_checked(count: int, *, timeout: float) -> None:
         if time.monotonic() > deadline:
             left = CheckLog.objects.exclude(outcome=CheckLog.Outcome.OK).values_list("outcome", flat=True)
             raise AssertionError(f"not every listing was checked; unfinished checks: {list(left)[:20]}")
-        dispatch_due_checks.apply_async(queue="default")
+        dispatch_due_checks.delay()
         time.sleep(2)
 
 
@@ -58,7 +58,7 @@ def checks_under_way(*, start_worker, shop, owner) -> tuple[list[Listing], objec
     shop.delay = 0.02
     listings = listings_due(200, owner=owner, shop=shop)
     worker = start_worker(concurrency=4, env=RECOVERY_ENV)
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
     wait_until(lambda: PricePoint.objects.count() >= 30, timeout=60, what="the first 30 checks")
     return listings, worker
 
@@ -100,6 +100,8 @@ def test_killing_a_pool_process_mid_check_loses_no_check_and_duplicates_no_price
 WRITER = """
 import os, sys, time
 import django
+from config.bootstrap import bootstrap
+bootstrap()
 django.setup()
 from tracker import checking
 ids = [int(i) for i in sys.argv[2].split(",")]

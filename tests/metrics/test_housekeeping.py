@@ -94,6 +94,6 @@ def test_cleanup_deletes_finished_checks_older_than_the_retention_and_keeps_pric
 
 
 def test_periodic_tasks_are_declared_for_housekeeping(settings):
-    tasks = {spec["task"] for spec in settings.PERIODIC_TASKS.values()}
+    tasks = {spec["task"] for spec in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"metrics.tasks.cleanup_old_logs", "metrics.tasks.compact_price_history",
             "metrics.tasks.backup_database"} <= tasks

@@ -22,6 +22,17 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
+def _recording_send(queued: list):
+    """Stands in for apply_async: records (args, the queue the message would go to)."""
+    from config.celery import app
+
+    def send(args, kwargs=None, **options):
+        queue = options.get("queue") or app.amqp.router.route({}, tasks.generate_pattern.name)["queue"].name
+        queued.append((list(args), queue))
+
+    return send
+
+
 @pytest.fixture(autouse=True)
 def loopback_fetching(settings, tmp_path):
     # A pacing limiter of this test's own: store ids repeat across tests and parallel runs.
@@ -165,7 +176,7 @@ def test_the_daily_health_check_notices_a_redesign_and_learns_with_the_llm(
     for i, listing in enumerate(listings):
         ListingPage.objects.filter(listing=listing).update(html=shop_page(i, theme="v2"))
     queued = []
-    monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
+    monkeypatch.setattr(tasks.generate_pattern, "apply_async", _recording_send(queued))
     with FakeLLM([{"content": answer("s.pdp__strike")}, {"content": answer(".pdp__pricing .pdp__amount")}]) as llm:
         settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "test-key", llm.base_url
         with django_capture_on_commit_callbacks() as callbacks:
@@ -216,7 +227,7 @@ def test_a_check_that_needs_a_pattern_queues_learning_on_the_llm_queue(
 ):
     store, listings = make_listings(user, testshop, count=2)
     queued = []
-    monkeypatch.setattr(tasks.generate_pattern, "apply_async", lambda args, queue: queued.append((args, queue)))
+    monkeypatch.setattr(tasks.generate_pattern, "apply_async", _recording_send(queued))
     with django_capture_on_commit_callbacks() as callbacks:
         for listing in listings:
             check_log = checking.check_create(listing=listing)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
@@ -17,7 +17,7 @@ REQUEUE_WAIT_MAX = 60.0
 
 def user_resolve(username: str | None):
     """The user a command acts for: `--user`, else `ADMIN_USERNAME`, else "admin"."""
-    username = username or os.environ.get("ADMIN_USERNAME") or "admin"
+    username = username or settings.ADMIN_USERNAME
     User = get_user_model()
     try:
         return User.objects.get(username=username)

@@ -19,7 +19,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def _llm_hook():
-    """H5's LLM layer, when present and configured: callable(html, result, url) -> result."""
+    """The LLM layer, when present and configured: callable(html, result, url) -> result."""
     try:
         from tracker.learning.llm import llm_extract  # type: ignore[attr-defined]
     except ImportError:

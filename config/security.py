@@ -1,6 +1,6 @@
-"""A small fixed-window rate limiter on the login form and on JSON endpoints.
+"""Request security wired into the settings: login throttling (django-axes) and rate limits.
 
-Counts live in the default cache (set CACHE_URL to share them between web processes).
+Rate limits are a small fixed-window limiter on the login form and on JSON endpoints. Counts live in the default cache (set CACHE_URL to share them between web processes).
 JSON endpoints are recognised by their answers: a view that has answered with JSON is
 limited from then on, so new JSON views are covered without being listed anywhere.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -89,3 +90,16 @@ class RateLimitMiddleware:
             if rate_hit(scope="json", ident=_client(request), rate=settings.RATELIMIT_JSON):
                 return _too_many(settings.RATELIMIT_JSON)
         return None
+
+
+class AxesHttpOnlyBackend(AxesStandaloneBackend):
+    """django-axes for logins that come with a request (the login form, the admin).
+
+    A sign-in without a request (the test client, a management command) has no address to
+    throttle, so it is passed on to the next backend instead of being refused.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

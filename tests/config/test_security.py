@@ -5,14 +5,15 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from metrics import ratelimit
+from config import security
 
-from .conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
@@ -92,4 +93,4 @@ def test_repeated_failed_logins_lock_the_username_and_address(client, settings, 
 
 def test_a_bad_rate_setting_is_a_clear_error():
     with pytest.raises(ImproperlyConfigured):
-        ratelimit.rate_parse("ten per minute")
+        security.rate_parse("ten per minute")
