@@ -7,9 +7,18 @@ import re
 
 import pytest
 
-from tests.browser.test_ui_browser import TIMEOUT_MS, _log_in, browser, person  # noqa: F401 - fixtures
+from tests.browser.test_ui_browser import (  # noqa: F401 - fixtures
+    CHROMIUM,
+    TIMEOUT_MS,
+    _log_in,
+    browser,
+    person,
+)
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed at /usr/bin/chromium"),
+]
 
 
 def test_an_import_shows_its_progress_and_each_rows_result(browser, live_server, person):  # noqa: F811
