@@ -1,0 +1,197 @@
+"""What CLDR (through Babel) knows about currencies and how each locale writes numbers.
+
+The symbol table holds every symbol of every ISO 4217 currency in every CLDR locale, and the
+short local names written after an amount in scripts without word spaces (`円`, `元`, `บาท`).
+Collecting it reads all ~1,100 CLDR locale files: 0.7-1.2 s of CPU, too much for every worker
+and test process, so it is built once into `currency_symbols.json` beside this module
+(`python -m tracker.extraction.currencies` rewrites it; a test fails when it differs from what
+the pinned Babel gives). Everything else (minor units, territory currencies, a locale's
+separators and grouping) is asked of Babel when needed and cached.
+
+Pure: no ORM, no network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, localedata
+from babel.core import get_global
+from babel.numbers import get_territory_currencies, list_currencies
+
+TABLE_PATH = Path(__file__).with_name("currency_symbols.json")
+
+# Written forms shops use that CLDR does not list as a symbol of the currency (CLDR gives the
+# Ukrainian hryvnia only as `₴`, the won as `₩`, the Kazakh tenge as `₸`...). Each is the
+# abbreviation of the currency's name in its own language, or the Latin form the country's
+# shops print (`LE`, `L.E` for the Egyptian pound; `SR` for the Saudi riyal).
+LOCAL_FORMS: dict[str, tuple[str, ...]] = {
+    "원": ("KRW",), "тг": ("KZT",), "тнг": ("KZT",), "грн": ("UAH",), "руб": ("RUB",), "р": ("RUB",),
+    "Р": ("RUB",), "lei": ("RON",), "LE": ("EGP",), "L.E": ("EGP",), "جنيه": ("EGP",),
+    "ريال": ("SAR", "QAR", "OMR", "YER", "IRR"), "SR": ("SAR",), "zl": ("PLN",), "TL": ("TRY",),
+    "Fr": ("CHF",), "Dhs": ("AED",), "Dh": ("AED", "MAD"), "лв": ("BGN",), "ден": ("MKD",),
+    "Rs": ("INR", "PKR", "LKR", "NPR", "MUR", "SCR"), "€": ("EUR",),
+}
+
+# What an ambiguous symbol means when the page gives no evidence: the currency of the largest
+# market writing it, as the tracker has always read them.
+DEFAULTS: dict[str, str] = {
+    "$": "USD", "£": "GBP", "¥": "JPY", "kr": "SEK", "kr.": "DKK", "C$": "CAD", "Rs": "INR", "Rs.": "INR",
+}
+
+# Currency codes that are also English words in capitals ("TOP 10", "ALL 3 FOR"): read as a
+# currency only when the page's own evidence names that currency.
+_WORD_CODES = frozenset({"ALL", "TOP", "CUP", "BOB", "PEN", "SOS", "MAD", "GEL", "MOP", "BAM", "TRY"})
+
+# Short Latin symbols the tracker always read without evidence: none is a unit or a common word.
+_PLAIN_LATIN = frozenset({"kr", "kr.", "Ft", "RM", "Rp", "Rs", "Rs.", "TL", "lei", "zl", "Fr.", "Kč", "zł", "CHF"})
+
+_LATIN_OR_CYRILLIC = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")
+
+
+def symbol_normalise(symbol: str) -> str:
+    """A symbol as the amount grammar sees page text: format characters (RLM, ZWJ) removed,
+    full-width forms folded, a trailing dot dropped (`руб.`, `ر.س.`, `Rs.` are the same)."""
+    text = "".join(ch for ch in symbol if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text).strip()
+    return text[:-1] if len(text) > 1 and text.endswith(".") else text
+
+
+def currency_table_build() -> dict[str, list[str]]:
+    """The symbol table from the installed Babel's CLDR data (slow: reads every locale)."""
+    current = set(list_currencies())
+    table: dict[str, set[str]] = {}
+
+    def add(symbol: str, code: str) -> None:
+        key = symbol_normalise(symbol)
+        if key and not key.isdigit() and code in current:
+            table.setdefault(key, set()).add(code)
+
+    for code in current:
+        add(code, code)
+    for name in localedata.locale_identifiers():
+        data = localedata.load(name, merge_inherited=False)
+        for code, symbol in (data.get("currency_symbols") or {}).items():
+            add(symbol, code)
+        # Short names in scripts where the name itself follows the amount (`1,298円`, `99元`).
+        names = [*(data.get("currency_names") or {}).items()]
+        for code, forms in (data.get("currency_names_plural") or {}).items():
+            names.extend((code, form) for form in forms.values())
+        for code, form in names:
+            if len(form) <= 3 and " " not in form and not _LATIN_OR_CYRILLIC.search(form) and not code.startswith("X"):
+                add(form, code)
+    for symbol, codes in LOCAL_FORMS.items():
+        for code in codes:
+            add(symbol, code)
+    return {symbol: sorted(codes) for symbol, codes in sorted(table.items())}
+
+
+@lru_cache(maxsize=1)
+def currency_table() -> dict[str, tuple[str, ...]]:
+    with TABLE_PATH.open(encoding="utf-8") as handle:
+        return {symbol: tuple(codes) for symbol, codes in json.load(handle).items()}
+
+
+@lru_cache(maxsize=1)
+def _iso_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def currency_candidates(symbol: str | None) -> tuple[str, ...]:
+    """Every currency a symbol or code may stand for, per CLDR; empty when none."""
+    if not symbol:
+        return ()
+    key = symbol_normalise(symbol)
+    found = currency_table().get(key)
+    if found is None and key.isalpha() and len(key) == 3 and key.upper() in _iso_codes():
+        found = (key.upper(),)
+    return found or ()
+
+
+def symbol_needs_evidence(symbol: str) -> bool:
+    """True for symbols that are also units or words (`L`, `R`, `K`, `Br`, `TOP`): they stand
+    for a currency only on a page whose evidence names it."""
+    key = symbol_normalise(symbol)
+    if key in _PLAIN_LATIN or symbol in _PLAIN_LATIN:
+        return False
+    if key in _WORD_CODES:
+        return True
+    if re.fullmatch(r"\w+\.\w+", key):
+        return False  # `L.E`, `Bs.S`: no word is written so
+    letters = key.replace(".", "")
+    if letters.isascii() and letters.isalpha():
+        return not (len(letters) == 3 and letters.isupper())
+    # One Cyrillic or Greek letter (`р`, `Р`) is as weak as one Latin letter.
+    return len(letters) == 1 and bool(_LATIN_OR_CYRILLIC.match(letters))
+
+
+def currency_minor_units(code: str | None) -> int | None:
+    """The digits after the decimal separator a currency's prices carry (CLDR: JPY 0, EUR 2,
+    KWD 3); None for an unknown currency."""
+    if not code:
+        return None
+    fractions = get_global("currency_fractions")
+    return (fractions.get(code) or fractions["DEFAULT"])[0]
+
+
+@lru_cache(maxsize=512)
+def territory_currency(territory: str | None) -> str | None:
+    """The currency in use in a country (ISO 3166 code), per CLDR."""
+    if not territory or not territory.isalpha() or len(territory) != 2:
+        return None
+    found = get_territory_currencies(territory.upper(), tender=True)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class LocaleNumbers:
+    decimal: str | None  # "." or ","; None when the locale uses another
+    lakh: bool  # groups of two above the thousands (hi, en_IN: 1,29,999)
+    territory: str | None
+
+
+@lru_cache(maxsize=256)
+def locale_numbers(tag: str | None) -> LocaleNumbers | None:
+    """How a language tag (`de-AT`, `pt_BR`, `ja`) writes numbers, completed with CLDR's likely
+    subtags (`de` is de_Latn_DE); None for an unknown tag."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("-", "_")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(?:_[A-Za-z0-9]{2,8})*", tag):
+        return None
+    try:
+        locale = Locale.parse(tag)
+    except (UnknownLocaleError, ValueError):
+        return None
+    territory = locale.territory
+    if territory is None:
+        likely = get_global("likely_subtags").get(locale.language)
+        territory = likely.rsplit("_", 1)[-1] if likely and "_" in likely else None
+    symbols = locale.number_symbols.get("latn") or {}
+    decimal = symbols.get("decimal")
+    pattern = locale.decimal_formats.get(None)
+    grouping = getattr(pattern, "grouping", (3, 3))
+    return LocaleNumbers(decimal if decimal in (".", ",") else None, grouping[1] == 2, territory)
+
+
+@lru_cache(maxsize=64)
+def currency_uses_lakh(code: str) -> bool:
+    """True when the currency's home countries group digits by lakh (INR, NPR, BDT...)."""
+    for territory, spans in get_global("territory_currencies").items():
+        if not any(span[0] == code and span[2] for span in spans if len(span) > 2):
+            continue
+        likely = get_global("likely_subtags").get(f"und_{territory}")
+        numbers = locale_numbers(likely) if likely else None
+        if numbers is not None and numbers.lakh:
+            return True
+    return False
+
+
+if __name__ == "__main__":  # rewrite the table from the installed Babel
+    TABLE_PATH.write_text(json.dumps(currency_table_build(), ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    print(f"wrote {TABLE_PATH.name}")
