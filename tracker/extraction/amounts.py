@@ -254,6 +254,8 @@ def machine_amount_read(value: object, *, minor_units: int | None = None) -> Rea
         return None
     whole, _, fraction = text.partition(".")
     significant = fraction.rstrip("0")
+    if Decimal(text) == 0:
+        return _refuse(f"{text!r} is zero")
     if Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP) == 0:
         return _refuse(f"{text!r} rounds to nothing")
     if len(significant) == 3 and minor_units != 3:

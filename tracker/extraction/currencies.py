@@ -14,6 +14,7 @@ Pure: no ORM, no network.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -64,7 +65,13 @@ def symbol_normalise(symbol: str) -> str:
 
 def currency_table_build() -> dict[str, list[str]]:
     """The symbol table from the installed Babel's CLDR data (slow: reads every locale)."""
-    current = set(list_currencies())
+    # Currencies legal tender somewhere today (not the historical ones, metals or test codes).
+    current = {
+        span[0]
+        for spans in get_global("territory_currencies").values()
+        for span in spans
+        if len(span) > 3 and span[2] is None and span[3]
+    }
     table: dict[str, set[str]] = {}
 
     def add(symbol: str, code: str) -> None:
@@ -75,7 +82,10 @@ def currency_table_build() -> dict[str, list[str]]:
     for code in current:
         add(code, code)
     for name in localedata.locale_identifiers():
-        data = localedata.load(name, merge_inherited=False)
+        # Read the file itself: `localedata.load(merge_inherited=False)` would put the
+        # unmerged data in Babel's cache, and every later Locale of that name would lack it.
+        with open(localedata.resolve_locale_filename(name), "rb") as handle:
+            data = pickle.load(handle)  # noqa: S301  # Babel's own CLDR files
         for code, symbol in (data.get("currency_symbols") or {}).items():
             add(symbol, code)
         # Short names in scripts where the name itself follows the amount (`1,298円`, `99元`).
@@ -193,5 +203,6 @@ def currency_uses_lakh(code: str) -> bool:
 
 
 if __name__ == "__main__":  # rewrite the table from the installed Babel
-    TABLE_PATH.write_text(json.dumps(currency_table_build(), ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    rows = [f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in currency_table_build().items()]
+    TABLE_PATH.write_text("{\n" + ",\n".join(rows) + "\n}\n", encoding="utf-8")
     print(f"wrote {TABLE_PATH.name}")

@@ -286,7 +286,7 @@ def parse_currency(value: object) -> str | None:
     if not value:
         return None
     text = str(value).strip()
-    if len(text) == 3 and text.isalpha():
+    if len(text) == 3 and text.isascii() and text.isalpha():
         return text.upper() if currency_candidates(text.upper()) == (text.upper(),) else None
     return currency_of_symbol(text) or currency_in_text(text)
 
