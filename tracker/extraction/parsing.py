@@ -32,16 +32,37 @@ from .evidence import PageEvidence, evidence_current
 from .result import Availability
 
 
+def _trie(words: list[str]) -> str:
+    """One regex for many literal words, shared prefixes factored out: a flat alternation of
+    the ~400 CLDR symbols costs ~50 ms to compile in every process, the factored one a tenth."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + emit(root) + ")"
+
+
 def _symbol_pattern(*, signs: bool) -> str:
-    """A regex alternation of the CLDR symbols that stand for a currency without evidence:
-    signs (no letters: `$`, `€`, `R$`, `S/`) or words (`EUR`, `zł`, `грн`, `원`)."""
+    """A regex of the CLDR symbols that stand for a currency without evidence: signs (no
+    letters: `$`, `€`, `R$`, `S/`) or words (`EUR`, `zł`, `грн`, `원`, with or without a dot)."""
     chosen = []
     for symbol in currency_table():
         if symbol_needs_evidence(symbol) or any(ch.isalpha() for ch in symbol) == signs:
             continue
-        chosen.append(re.escape(symbol) + (r"\.?" if not signs and symbol[-1].isalpha() else ""))
-    chosen.sort(key=len, reverse=True)
-    return "(?:" + "|".join(chosen) + ")"
+        chosen.append(symbol)
+        if not signs and symbol[-1].isalpha():
+            chosen.append(symbol + ".")
+    return _trie(chosen)
 
 
 # Kept for callers that look for a currency beside a number by regex.
@@ -142,16 +163,21 @@ def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int =
     count = 0
     for run in _RUN.finditer(text):
         start, end = run.span()
-        before = _symbol_before(text, start)
-        after = None if before else _symbol_after(text, end)
         symbol = None
         currency = None
         candidates: tuple[str, ...] = ()
+        before = _symbol_before(text, start)
+        if before is not None:
+            counts, currency, candidates = _resolve(before[1], evidence)
+            before = before if counts else None
+        after = _symbol_after(text, end) if before is None else None
+        if after is not None:
+            counts, currency, candidates = _resolve(after[1], evidence)
+            after = after if counts else None
         if before or after:
             symbol = before[1] if before else after[1]
-            counts, currency, candidates = _resolve(symbol, evidence)
-            if not counts:
-                symbol, before, after = None, None, None
+        else:
+            currency, candidates = None, ()
         if symbol is None:
             if not bare:
                 continue
