@@ -100,6 +100,28 @@ def test_json_ld_prices_are_read_exactly_or_not_at_all(value):
     assert result.price == (Decimal("1234.56") if value.startswith("$") else None)
 
 
+@pytest.mark.parametrize(
+    ("price", "currency", "amount"),
+    [("24.990", "CLP", "24990"), ("1.299", "JPY", "1299"), ("1.299", "EUR", None), ("1299.50", "JPY", None),
+     ("12.500", "KWD", "12.50"), ("12.505", "KWD", None), ("16.6667", "EUR", "16.67"), (19.99, "EUR", "19.99")],
+)
+def test_structured_prices_use_the_currencys_minor_units(price, currency, amount):
+    value = f'"{price}"' if isinstance(price, str) else price
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "Product", "name": "Wok", "offers": '
+        f'{{"@type": "Offer", "price": {value}, "priceCurrency": "{currency}"}}}}</script></head>'
+        "<body><h1>Wok</h1></body></html>"
+    )
+    result = extract(html)
+    assert result.price == (Decimal(amount) if amount else None)
+    if amount:
+        assert result.currency == currency
+
+
+def test_model_numbers_and_single_letters_are_not_prices():
+    assert find_amounts("AMD 3700X, PHP 8x, 12 ر, TOP 10") == []
+
+
 def test_a_tiny_opengraph_amount_is_no_price():
     html = (
         '<html><head><meta property="og:title" content="Lamp"><meta property="product:price:amount" '

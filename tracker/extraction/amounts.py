@@ -223,9 +223,10 @@ def machine_amount_read(value: object, *, minor_units: int | None = None) -> Rea
     """A machine value (a JSON number, `"1299.90"`, `"69.990000000"`) read exactly; None when
     `value` is text for people, to be read by `amount_read`.
 
-    Three decimals (`"1.299"`) are read only for a currency with three: a shop writing its
-    own format in a machine field means 1299. More decimals are computing noise (`16.6667`),
-    rounded to the cent as the page shows them.
+    Three decimals (`"1.299"`) are refused: a shop writing its own format in a machine field
+    means 1299, and a currency with three decimals cannot be recorded to the cent; for a
+    currency without cents (`"24.990"` CLP) they are its grouping. More decimals are computing
+    noise (`16.6667`), rounded to the cent as the page shows them.
     """
     if isinstance(value, bool):
         return _refuse("a yes/no value is not a price")
@@ -253,14 +254,17 @@ def machine_amount_read(value: object, *, minor_units: int | None = None) -> Rea
     if not _MACHINE.fullmatch(text):
         return None
     whole, _, fraction = text.partition(".")
+    if len(fraction) == 3 and minor_units == 0 and isinstance(value, str) and whole.lstrip("0"):
+        # `"24.990"` for a currency without cents (CLP, JPY) is the shop's own grouping.
+        whole, fraction = whole + fraction, ""
     significant = fraction.rstrip("0")
-    if Decimal(text) == 0:
+    if Decimal(f"{whole}.{fraction or '0'}") == 0:
         return _refuse(f"{text!r} is zero")
-    if Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP) == 0:
+    if Decimal(f"{whole}.{fraction or '0'}").quantize(CENT, rounding=ROUND_HALF_UP) == 0:
         return _refuse(f"{text!r} rounds to nothing")
-    if len(significant) == 3 and minor_units != 3:
-        return _refuse(f"{text!r}: 1299 or 1.299, and its currency has no third decimal")
-    if minor_units == 0 and significant and len(significant) < 3:
+    if len(fraction) <= 3 and len(significant) == 3:
+        return _refuse(f"{text!r}: 1299 or 1.299? A third decimal cannot be recorded to the cent either")
+    if minor_units == 0 and significant and len(fraction) < 4:
         return _refuse(f"{text!r} has decimals, and its currency has no minor unit")
     if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
         return _refuse(f"{text!r} has more digits than any shop's price")

@@ -45,13 +45,14 @@ DEFAULTS: dict[str, str] = {
     "$": "USD", "£": "GBP", "¥": "JPY", "kr": "SEK", "kr.": "DKK", "C$": "CAD", "Rs": "INR", "Rs.": "INR",
 }
 
-# Currency codes that are also English words in capitals ("TOP 10", "ALL 3 FOR"): read as a
+# Currency codes that are also English words or brands in capitals ("TOP 10", "AMD 5600"): read as a
 # currency only when the page's own evidence names that currency.
-_WORD_CODES = frozenset({"ALL", "TOP", "CUP", "BOB", "PEN", "SOS", "MAD", "GEL", "MOP", "BAM", "TRY"})
+_WORD_CODES = frozenset({"ALL", "TOP", "CUP", "BOB", "PEN", "SOS", "MAD", "GEL", "MOP", "BAM", "TRY", "AMD"})
 
 # Short Latin symbols the tracker always read without evidence: none is a unit or a common word.
 _PLAIN_LATIN = frozenset({"kr", "kr.", "Ft", "RM", "Rp", "Rs", "Rs.", "TL", "lei", "zl", "Fr.", "Kč", "zł", "CHF"})
 
+_IDEOGRAPHIC = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN_OR_CYRILLIC = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")
 
 
@@ -136,8 +137,9 @@ def symbol_needs_evidence(symbol: str) -> bool:
     letters = key.replace(".", "")
     if letters.isascii() and letters.isalpha():
         return not (len(letters) == 3 and letters.isupper())
-    # One Cyrillic or Greek letter (`р`, `Р`) is as weak as one Latin letter.
-    return len(letters) == 1 and bool(_LATIN_OR_CYRILLIC.match(letters))
+    # One letter of an alphabet (`р`, `Р`, the Arabic `ر`) is as weak as one Latin letter; one
+    # ideograph or Hangul syllable (`円`, `元`, `원`) is a word of its own.
+    return len(letters) == 1 and unicodedata.category(letters).startswith("L") and not _IDEOGRAPHIC.match(letters)
 
 
 def currency_minor_units(code: str | None) -> int | None:

@@ -185,6 +185,8 @@ def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int =
                 continue  # part of a model name or a unit ("X100", "500ml")
         elif after and start > 0 and (text[start - 1].isalpha() or text[start - 1] in ".,"):
             continue
+        elif before and end < len(text) and text[end].isalpha():
+            continue  # a model number after a code ("AMD 3700X", "PHP 8.2x")
         if hostile_notation(text[max(0, start - 2):end + 3]):
             reading = Reading(None, f"{text[start:end + 3]!r} is no price notation")
         else:
