@@ -1,7 +1,9 @@
 """The amount grammar and CLDR currencies: every notation read exactly or refused, never
 read as another number."""
 
+import gzip
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from babel.numbers import format_currency
@@ -266,3 +268,13 @@ def test_prices_cldr_formats_for_a_locale_are_read_exactly(amount, locale, code,
     assert [t.amount for t in found] in ([], [amount]), text
     if numbering == "latn" and amount >= 1:
         assert read == amount, text
+
+
+_WORLD = Path(__file__).resolve().parent.parent / "fixtures" / "pages" / "world"
+
+
+@pytest.mark.parametrize(("name", "amount"), [("radioshack-com-eg", "6385.00"), ("herobabystore-com", "12.00")])
+def test_real_egyptian_shops_are_read_in_egyptian_pounds(name, amount):
+    """`6,385.0 EGP` and `L.E 12.00` were "no price-like text" with the hand-written table."""
+    result = extract(gzip.decompress((_WORLD / f"{name}.html.gz").read_bytes()))
+    assert (result.price, result.currency) == (Decimal(amount), "EGP")
