@@ -124,6 +124,17 @@ def test_model_numbers_and_single_letters_are_not_prices():
     assert find_amounts("AMD 3700X, PHP 8x, 12 ر, TOP 10") == []
 
 
+def test_a_structured_price_printed_in_arabic_indic_digits_counts_as_shown():
+    html = (
+        '<html lang="ar-EG"><head><script type="application/ld+json">{"@type": "Product", "name": "Kettle",'
+        ' "offers": {"@type": "Offer", "price": "1299.50", "priceCurrency": "EGP"}}</script></head><body>'
+        '<h1>Kettle</h1><div class="price">١٬٢٩٩٫٥٠ ج.م.\u200f</div></body></html>'
+    )
+    result = extract(html)
+    assert (result.price, result.currency) == (Decimal("1299.50"), "EGP")
+    assert result.confidence >= 0.95  # the page shows it: not a price only JavaScript renders
+
+
 def test_a_tiny_opengraph_amount_is_no_price():
     html = (
         '<html><head><meta property="og:title" content="Lamp"><meta property="product:price:amount" '

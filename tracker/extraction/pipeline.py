@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from .amounts import text_fold
 from .evidence import PageEvidence, evidence_declare, page_evidence, page_evidence_read
 from .heuristics import (
     HeuristicResult,
@@ -268,7 +269,8 @@ def _visible_text(tree: etree._Element) -> str:
         )
         if inner and len(inner) > 3:
             text = text.replace(inner, " ", 1)
-    return " ".join(text.split())
+    # Digits of every script and zero-width characters read as the amount grammar reads them.
+    return " ".join(text_fold(text).split())
 
 
 # Labels that make a printed amount something other than the current price.
