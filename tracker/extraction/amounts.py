@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 # Whole amounts below ten billion: more than any shop's price in any currency's main unit.
 MAX_WHOLE_DIGITS = 10
@@ -87,14 +88,32 @@ def text_normalise(text: str) -> Normalised | None:
     return Normalised(out, tuple(positions))
 
 
-_NEEDS_FOLDING = re.compile(r"(?![0-9])\d|[\u00ad\u200b-\u200f\u2060\ufeff\uff01-\uffee]")
+_FORMAT_CHARS = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+@lru_cache(maxsize=1)
+def _foreign_digits() -> re.Pattern:
+    """A class of the non-ASCII decimal digits of the Basic Multilingual Plane, as explicit
+    ranges: scanning a page with `[^\\D0-9]` asks the Unicode database for every character
+    (25 ms a megabyte), a range class does not. Built once (~10 ms)."""
+    ranges = []
+    code = 0x80
+    while code < 0x10000:
+        if unicodedata.category(chr(code)) == "Nd":
+            ranges.append(f"{chr(code)}-{chr(code + 9)}")
+            code += 10
+        else:
+            code += 1
+    return re.compile("[" + "".join(ranges) + "]")
 
 
 def text_fold(text: str) -> str:
-    """A long text (a whole page's) with digits, full-width forms and format characters folded
-    as `text_normalise` does, and the Arabic separators as "." and ",", for finding where a
-    known amount is printed; the scan that decides runs in C."""
-    if not _NEEDS_FOLDING.search(text):
+    """A long text (a whole page's) with format characters dropped, and digits and full-width
+    forms folded as `text_normalise` does, and the Arabic separators as "." and ",", for
+    finding where a known amount is printed. Regexes (in C) do the work: a translation of
+    every character of a 200 KB page would cost milliseconds."""
+    text = _FORMAT_CHARS.sub("", text)
+    if not _foreign_digits().search(text):
         return text
     return text.translate(_FOLDING).replace(_DECIMAL_ONLY, ".").replace("٬", ",")
 

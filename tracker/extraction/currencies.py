@@ -124,6 +124,7 @@ def currency_candidates(symbol: str | None) -> tuple[str, ...]:
     return found or ()
 
 
+@lru_cache(maxsize=2048)
 def symbol_needs_evidence(symbol: str) -> bool:
     """True for symbols that are also units or words (`L`, `R`, `K`, `Br`, `TOP`): they stand
     for a currency only on a page whose evidence names it."""

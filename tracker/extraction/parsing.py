@@ -84,6 +84,14 @@ class AmountToken:
     symbol: str | None = None
 
 
+@lru_cache(maxsize=1)
+def _edges() -> tuple[frozenset[str], frozenset[str]]:
+    """The characters a symbol can start with and end with (a dot aside): most numbers have
+    none of them beside, and need no table lookups."""
+    table = currency_table()
+    return frozenset(s[0] for s in table), frozenset(s[-1] for s in table) | {"."}
+
+
 def _lookup(text: str) -> tuple[str, ...]:
     table = currency_table()
     found = table.get(text)
@@ -96,6 +104,8 @@ def _symbol_before(text: str, end: int) -> tuple[int, str] | None:
     """The longest currency symbol ending at `end` (one space allowed before the number)."""
     if end > 0 and text[end - 1] == " ":
         end -= 1
+    if end == 0 or text[end - 1] not in _edges()[1]:
+        return None
     for size in range(min(_LONGEST_SYMBOL, end), 0, -1):
         start = end - size
         symbol = text[start:end]
@@ -111,6 +121,8 @@ def _symbol_after(text: str, start: int) -> tuple[int, str] | None:
     """The longest currency symbol starting at `start` (one space allowed after the number)."""
     if start < len(text) and text[start] == " ":
         start += 1
+    if start >= len(text) or text[start] not in _edges()[0]:
+        return None
     for size in range(min(_LONGEST_SYMBOL, len(text) - start), 0, -1):
         end = start + size
         symbol = text[start:end]

@@ -125,6 +125,10 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     result.method = verdict.method
     text = _visible_text(tree)
     shown = _price_shown(text, price)
+    if shown == "absent":
+        # Printed in other digits (`١٬٢٩٩٫٥٠`) or with zero-width characters inside?
+        text = text_fold(text)
+        shown = _price_shown(text, price)
     if shown == "clean" and price_struck_everywhere(tree, price, shown=_price_shown):
         shown = "labelled"
     if shown == "clean":
@@ -269,8 +273,7 @@ def _visible_text(tree: etree._Element) -> str:
         )
         if inner and len(inner) > 3:
             text = text.replace(inner, " ", 1)
-    # Digits of every script and zero-width characters read as the amount grammar reads them.
-    return " ".join(text_fold(text).split())
+    return " ".join(text.split())
 
 
 # Labels that make a printed amount something other than the current price.
