@@ -84,32 +84,51 @@ class AmountToken:
     symbol: str | None = None
 
 
+@dataclass(frozen=True)
+class _Symbols:
+    codes: dict[str, tuple[str, ...]]  # every symbol, and with a dot after a letter (`руб.`)
+    # The lengths of the symbols ending (starting) with each character: most numbers have no
+    # such character beside them and need no lookup at all.
+    sizes_by_last: dict[str, tuple[int, ...]]
+    sizes_by_first: dict[str, tuple[int, ...]]
+
+
 @lru_cache(maxsize=1)
-def _edges() -> tuple[frozenset[str], frozenset[str]]:
-    """The characters a symbol can start with and end with (a dot aside): most numbers have
-    none of them beside, and need no table lookups."""
-    table = currency_table()
-    return frozenset(s[0] for s in table), frozenset(s[-1] for s in table) | {"."}
+def _symbols() -> _Symbols:
+    codes = dict(currency_table())
+    for symbol, found in currency_table().items():
+        if symbol[-1].isalpha():
+            codes.setdefault(symbol + ".", found)
+    by_last: dict[str, set[int]] = {}
+    by_first: dict[str, set[int]] = {}
+    for symbol in codes:
+        if len(symbol) <= _LONGEST_SYMBOL:
+            by_last.setdefault(symbol[-1], set()).add(len(symbol))
+            by_first.setdefault(symbol[0], set()).add(len(symbol))
+    return _Symbols(
+        codes,
+        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_last.items()},
+        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_first.items()},
+    )
 
 
 def _lookup(text: str) -> tuple[str, ...]:
-    table = currency_table()
-    found = table.get(text)
-    if found is None and len(text) > 1 and text.endswith("."):
-        found = table.get(text[:-1])
-    return found or ()
+    return _symbols().codes.get(text, ())
 
 
 def _symbol_before(text: str, end: int) -> tuple[int, str] | None:
     """The longest currency symbol ending at `end` (one space allowed before the number)."""
     if end > 0 and text[end - 1] == " ":
         end -= 1
-    if end == 0 or text[end - 1] not in _edges()[1]:
+    if end == 0:
         return None
-    for size in range(min(_LONGEST_SYMBOL, end), 0, -1):
+    symbols = _symbols()
+    for size in symbols.sizes_by_last.get(text[end - 1], ()):
         start = end - size
+        if start < 0:
+            continue
         symbol = text[start:end]
-        if symbol[0] == " " or not _lookup(symbol):
+        if symbol not in symbols.codes:
             continue
         if symbol[0].isalpha() and start > 0 and text[start - 1].isalpha():
             continue  # the end of a word ("Mr", "Art.Nr")
@@ -121,12 +140,15 @@ def _symbol_after(text: str, start: int) -> tuple[int, str] | None:
     """The longest currency symbol starting at `start` (one space allowed after the number)."""
     if start < len(text) and text[start] == " ":
         start += 1
-    if start >= len(text) or text[start] not in _edges()[0]:
+    if start >= len(text):
         return None
-    for size in range(min(_LONGEST_SYMBOL, len(text) - start), 0, -1):
+    symbols = _symbols()
+    for size in symbols.sizes_by_first.get(text[start], ()):
         end = start + size
+        if end > len(text):
+            continue
         symbol = text[start:end]
-        if symbol[-1] == " " or not _lookup(symbol):
+        if symbol not in symbols.codes:
             continue
         if symbol[-1].isalpha() and end < len(text) and text[end].isalpha():
             continue  # the start of a word ("12 Lieferung", "3 Euros" is read as "Euros")
