@@ -135,6 +135,18 @@ def test_a_structured_price_printed_in_arabic_indic_digits_counts_as_shown():
     assert result.confidence >= 0.95  # the page shows it: not a price only JavaScript renders
 
 
+def test_a_price_shown_in_another_currency_than_the_page_declares_is_no_price():
+    page = (
+        '<html><head><meta property="product:price:currency" content="{code}"></head><body><h1>Lamp</h1>'
+        '<div class="product-price">$19.99</div></body></html>'
+    )
+    refused = extract(page.format(code="EUR"))
+    assert refused.price is None and "declares EUR" in refused.reason
+    assert (extract(page.format(code="CAD")).price, extract(page.format(code="CAD")).currency) == (
+        Decimal("19.99"), "CAD"
+    )
+
+
 def test_a_tiny_opengraph_amount_is_no_price():
     html = (
         '<html><head><meta property="og:title" content="Lamp"><meta property="product:price:amount" '

@@ -29,6 +29,7 @@ from .dom import (
     price_text,
     visible_bounded_text,
 )
+from .evidence import evidence_current
 from .parsing import (
     _CUR_SIGN,
     _CUR_WORD,
@@ -349,6 +350,11 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
         best = picked
     if "from" in best.reasons and lists_option_prices(best.element):
         result.reason = f"the page shows a price range ({best.text[:30]!r} over a list of options)"
+        return result
+    declared = evidence_current().declared
+    if best.symbol and declared and not set(declared) & set(currency_candidates(best.symbol)):
+        # The page states one currency and prints its price in another: which is it?
+        result.reason = f"the page declares {'/'.join(declared)} but shows the price as {best.text[:30]!r}"
         return result
     result.price = best.amount
     result.currency = best.currency or (currency_hint if best.symbol is None else None)
