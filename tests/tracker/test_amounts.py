@@ -301,3 +301,28 @@ def test_real_egyptian_shops_are_read_in_egyptian_pounds(name, amount):
     """`6,385.0 EGP` and `L.E 12.00` were "no price-like text" with the hand-written table."""
     result = extract(gzip.decompress((_WORLD / f"{name}.html.gz").read_bytes()))
     assert (result.price, result.currency) == (Decimal(amount), "EGP")
+
+
+@given(
+    st.integers(min_value=0, max_value=99_999),
+    st.sampled_from(["e", "E", "e+", "E-", "_", "/", "⁄", " / "]),
+    st.integers(min_value=0, max_value=999),
+    st.sampled_from(["", "$", "€ ", "USD "]),
+)
+@settings(max_examples=300, deadline=None)
+def test_hostile_notations_are_never_read_as_a_number(head, joint, tail, symbol):
+    text = f"{symbol}{head}{joint}{tail}"
+    assert parse_amount(text) is None, text
+    assert find_amounts(text) == [], text
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.decimals(allow_nan=True)))
+@settings(max_examples=400, deadline=None)
+def test_structured_numbers_are_read_exactly_or_refused(value):
+    read = parse_amount(value)
+    if read is None:
+        return
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    assert read > 0
+    # The cent it rounds to only when the value carries computing noise (four or more decimals).
+    assert read == exact or (abs(read - exact) < Decimal("0.005") and -exact.as_tuple().exponent >= 4)

@@ -288,6 +288,8 @@ def machine_amount_read(value: object, *, minor_units: int | None = None) -> Rea
     if len(fraction) == 3 and minor_units == 0 and isinstance(value, str) and whole.lstrip("0"):
         # `"24.990"` for a currency without cents (CLP, JPY) is the shop's own grouping.
         whole, fraction = whole + fraction, ""
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS or len(fraction) > 20:
+        return _refuse(f"{text!r} has more digits than any shop's price")
     significant = fraction.rstrip("0")
     if Decimal(f"{whole}.{fraction or '0'}") == 0:
         return _refuse(f"{text!r} is zero")
@@ -297,8 +299,6 @@ def machine_amount_read(value: object, *, minor_units: int | None = None) -> Rea
         return _refuse(f"{text!r}: 1299 or 1.299? A third decimal cannot be recorded to the cent either")
     if minor_units == 0 and significant and len(fraction) < 4:
         return _refuse(f"{text!r} has decimals, and its currency has no minor unit")
-    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-        return _refuse(f"{text!r} has more digits than any shop's price")
     try:
         return _checked(Decimal(f"{whole}.{fraction or '0'}"), text)
     except InvalidOperation:

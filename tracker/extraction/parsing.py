@@ -221,7 +221,7 @@ def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int =
             continue
         elif before and end < len(text) and text[end].isalpha():
             continue  # a model number after a code ("AMD 3700X", "PHP 8.2x")
-        if hostile_notation(text[max(0, start - 2):end + 3]):
+        if hostile_notation(text[max(0, start - 3):end + 4]):
             reading = Reading(None, f"{text[start:end + 3]!r} is no price notation")
         else:
             reading = amount_read(run.group(), notation=_notation(evidence.language, currency, candidates))
