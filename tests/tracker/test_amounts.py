@@ -293,7 +293,8 @@ def test_prices_cldr_formats_for_a_locale_are_read_exactly(amount, locale, code,
         assert read == amount, text
 
 
-_WORLD = Path(__file__).resolve().parent.parent / "fixtures" / "pages" / "world"
+_TESTS = next(folder for folder in Path(__file__).resolve().parents if folder.name == "tests")
+_WORLD = _TESTS / "fixtures" / "pages" / "world"
 
 
 @pytest.mark.parametrize(("name", "amount"), [("radioshack-com-eg", "6385.00"), ("herobabystore-com", "12.00")])

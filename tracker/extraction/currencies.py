@@ -179,7 +179,7 @@ def locale_numbers(tag: str | None) -> LocaleNumbers | None:
         return None
     try:
         locale = Locale.parse(tag)
-    except (UnknownLocaleError, ValueError):
+    except (UnknownLocaleError, ValueError, TypeError):
         return None
     territory = locale.territory
     if territory is None:
