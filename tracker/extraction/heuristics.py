@@ -30,6 +30,7 @@ from .dom import (
     visible_bounded_text,
 )
 from .evidence import evidence_current
+from .locators import derive_selector
 from .parsing import (
     _CUR_SIGN,
     _CUR_WORD,
@@ -40,7 +41,6 @@ from .parsing import (
 )
 from .patterns import FieldRule
 from .result import Availability
-from .selectors import derive_selector
 from .wording import (
     AFTER_BAD,
     BEFORE_BAD,
