@@ -6,7 +6,8 @@ Collecting it reads all ~1,100 CLDR locale files: 0.7-1.2 s of CPU, too much for
 and test process, so it is built once into `currency_symbols.json` beside this module
 (`python -m tracker.extraction.currencies` rewrites it; a test fails when it differs from what
 the pinned Babel gives). Everything else (minor units, territory currencies, a locale's
-separators and grouping) is asked of Babel when needed and cached.
+separators and grouping) is asked of Babel when needed and cached. `symbol_before` and
+`symbol_after` find the longest symbol beside a number in page text.
 
 Pure: no ORM, no network.
 """
@@ -203,6 +204,116 @@ def currency_uses_lakh(code: str) -> bool:
         if numbers is not None and numbers.lakh:
             return True
     return False
+
+
+# --- finding symbols beside a number -------------------------------------------------------
+_LONGEST_SYMBOL = 6
+
+
+def _trie(words: list[str]) -> str:
+    """One regex for many literal words, shared prefixes factored out: a flat alternation of
+    the ~400 CLDR symbols costs ~50 ms to compile in every process, the factored one a tenth."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + emit(root) + ")"
+
+
+def symbol_pattern(*, signs: bool) -> str:
+    """A regex of the CLDR symbols that stand for a currency without evidence: signs (no
+    letters: `$`, `€`, `R$`, `S/`) or words (`EUR`, `zł`, `грн`, `원`, with or without a dot)."""
+    chosen = []
+    for symbol in currency_table():
+        if symbol_needs_evidence(symbol) or any(ch.isalpha() for ch in symbol) == signs:
+            continue
+        chosen.append(symbol)
+        if not signs and symbol[-1].isalpha():
+            chosen.append(symbol + ".")
+    return _trie(chosen)
+
+
+@dataclass(frozen=True)
+class _Symbols:
+    codes: dict[str, tuple[str, ...]]  # every symbol, and with a dot after a letter (`руб.`)
+    # The lengths of the symbols ending (starting) with each character: most numbers have no
+    # such character beside them and need no lookup at all.
+    sizes_by_last: dict[str, tuple[int, ...]]
+    sizes_by_first: dict[str, tuple[int, ...]]
+
+
+@lru_cache(maxsize=1)
+def _symbols() -> _Symbols:
+    codes = dict(currency_table())
+    for symbol, found in currency_table().items():
+        if symbol[-1].isalpha():
+            codes.setdefault(symbol + ".", found)
+    by_last: dict[str, set[int]] = {}
+    by_first: dict[str, set[int]] = {}
+    for symbol in codes:
+        if len(symbol) <= _LONGEST_SYMBOL:
+            by_last.setdefault(symbol[-1], set()).add(len(symbol))
+            by_first.setdefault(symbol[0], set()).add(len(symbol))
+    return _Symbols(
+        codes,
+        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_last.items()},
+        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_first.items()},
+    )
+
+
+def symbol_codes(text: str) -> tuple[str, ...]:
+    """The currencies a symbol as written on a normalised page stands for (`руб.` as `руб`)."""
+    return _symbols().codes.get(text, ())
+
+
+def symbol_before(text: str, end: int) -> tuple[int, str] | None:
+    """The longest currency symbol ending at `end` (one space allowed before the number)."""
+    if end > 0 and text[end - 1] == " ":
+        end -= 1
+    if end == 0:
+        return None
+    symbols = _symbols()
+    for size in symbols.sizes_by_last.get(text[end - 1], ()):
+        start = end - size
+        if start < 0:
+            continue
+        symbol = text[start:end]
+        if symbol not in symbols.codes:
+            continue
+        if symbol[0].isalpha() and start > 0 and text[start - 1].isalpha():
+            continue  # the end of a word ("Mr", "Art.Nr")
+        return start, symbol
+    return None
+
+
+def symbol_after(text: str, start: int) -> tuple[int, str] | None:
+    """The longest currency symbol starting at `start` (one space allowed after the number)."""
+    if start < len(text) and text[start] == " ":
+        start += 1
+    if start >= len(text):
+        return None
+    symbols = _symbols()
+    for size in symbols.sizes_by_first.get(text[start], ()):
+        end = start + size
+        if end > len(text):
+            continue
+        symbol = text[start:end]
+        if symbol not in symbols.codes:
+            continue
+        if symbol[-1].isalpha() and end < len(text) and text[end].isalpha():
+            continue  # the start of a word ("12 Lieferung": not `L`; "5 EUROPA": not `EUR`)
+        return end, symbol
+    return None
 
 
 if __name__ == "__main__":  # rewrite the table from the installed Babel

@@ -23,56 +23,24 @@ from .currencies import (
     DEFAULTS,
     currency_candidates,
     currency_minor_units,
-    currency_table,
     currency_uses_lakh,
     locale_numbers,
+    symbol_after,
+    symbol_before,
+    symbol_codes,
     symbol_needs_evidence,
+    symbol_pattern,
 )
 from .evidence import PageEvidence, evidence_current
 from .result import Availability
 
-
-def _trie(words: list[str]) -> str:
-    """One regex for many literal words, shared prefixes factored out: a flat alternation of
-    the ~400 CLDR symbols costs ~50 ms to compile in every process, the factored one a tenth."""
-    root: dict = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return "(?:" + emit(root) + ")"
-
-
-def _symbol_pattern(*, signs: bool) -> str:
-    """A regex of the CLDR symbols that stand for a currency without evidence: signs (no
-    letters: `$`, `€`, `R$`, `S/`) or words (`EUR`, `zł`, `грн`, `원`, with or without a dot)."""
-    chosen = []
-    for symbol in currency_table():
-        if symbol_needs_evidence(symbol) or any(ch.isalpha() for ch in symbol) == signs:
-            continue
-        chosen.append(symbol)
-        if not signs and symbol[-1].isalpha():
-            chosen.append(symbol + ".")
-    return _trie(chosen)
-
-
 # Kept for callers that look for a currency beside a number by regex.
-_CUR_WORD = _symbol_pattern(signs=False)
-_CUR_SIGN = _symbol_pattern(signs=True)
+_CUR_WORD = symbol_pattern(signs=False)
+_CUR_SIGN = symbol_pattern(signs=True)
 
 # A number as people write it: digit groups joined by one separator each (a space only before
 # three digits), and a dash for "no cents" (`19,-`). Read by the grammar in amounts.py.
 _RUN = re.compile(r"(?<![\d.,'’٫٬])\d+(?:[.,'’٫٬]\d+| \d{3}(?!\d))*(?:[.,][-–—](?!\d))?")
-_LONGEST_SYMBOL = 6
 
 
 @dataclass(frozen=True)
@@ -84,81 +52,9 @@ class AmountToken:
     symbol: str | None = None
 
 
-@dataclass(frozen=True)
-class _Symbols:
-    codes: dict[str, tuple[str, ...]]  # every symbol, and with a dot after a letter (`руб.`)
-    # The lengths of the symbols ending (starting) with each character: most numbers have no
-    # such character beside them and need no lookup at all.
-    sizes_by_last: dict[str, tuple[int, ...]]
-    sizes_by_first: dict[str, tuple[int, ...]]
-
-
-@lru_cache(maxsize=1)
-def _symbols() -> _Symbols:
-    codes = dict(currency_table())
-    for symbol, found in currency_table().items():
-        if symbol[-1].isalpha():
-            codes.setdefault(symbol + ".", found)
-    by_last: dict[str, set[int]] = {}
-    by_first: dict[str, set[int]] = {}
-    for symbol in codes:
-        if len(symbol) <= _LONGEST_SYMBOL:
-            by_last.setdefault(symbol[-1], set()).add(len(symbol))
-            by_first.setdefault(symbol[0], set()).add(len(symbol))
-    return _Symbols(
-        codes,
-        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_last.items()},
-        {char: tuple(sorted(sizes, reverse=True)) for char, sizes in by_first.items()},
-    )
-
-
-def _lookup(text: str) -> tuple[str, ...]:
-    return _symbols().codes.get(text, ())
-
-
-def _symbol_before(text: str, end: int) -> tuple[int, str] | None:
-    """The longest currency symbol ending at `end` (one space allowed before the number)."""
-    if end > 0 and text[end - 1] == " ":
-        end -= 1
-    if end == 0:
-        return None
-    symbols = _symbols()
-    for size in symbols.sizes_by_last.get(text[end - 1], ()):
-        start = end - size
-        if start < 0:
-            continue
-        symbol = text[start:end]
-        if symbol not in symbols.codes:
-            continue
-        if symbol[0].isalpha() and start > 0 and text[start - 1].isalpha():
-            continue  # the end of a word ("Mr", "Art.Nr")
-        return start, symbol
-    return None
-
-
-def _symbol_after(text: str, start: int) -> tuple[int, str] | None:
-    """The longest currency symbol starting at `start` (one space allowed after the number)."""
-    if start < len(text) and text[start] == " ":
-        start += 1
-    if start >= len(text):
-        return None
-    symbols = _symbols()
-    for size in symbols.sizes_by_first.get(text[start], ()):
-        end = start + size
-        if end > len(text):
-            continue
-        symbol = text[start:end]
-        if symbol not in symbols.codes:
-            continue
-        if symbol[-1].isalpha() and end < len(text) and text[end].isalpha():
-            continue  # the start of a word ("12 Lieferung", "3 Euros" is read as "Euros")
-        return end, symbol
-    return None
-
-
 def _resolve(symbol: str, evidence: PageEvidence) -> tuple[bool, str | None, tuple[str, ...]]:
     """(stands for a currency here, the currency when known, every candidate)."""
-    candidates = _lookup(symbol)
+    candidates = symbol_codes(symbol)
     if not candidates:
         return False, None, ()
     backed = [code for code in evidence.currencies if code in candidates]
@@ -200,11 +96,11 @@ def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int =
         symbol = None
         currency = None
         candidates: tuple[str, ...] = ()
-        before = _symbol_before(text, start)
+        before = symbol_before(text, start)
         if before is not None:
             counts, currency, candidates = _resolve(before[1], evidence)
             before = before if counts else None
-        after = _symbol_after(text, end) if before is None else None
+        after = symbol_after(text, end) if before is None else None
         if after is not None:
             counts, currency, candidates = _resolve(after[1], evidence)
             after = after if counts else None
