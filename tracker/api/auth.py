@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
 from .tokens import token_authenticate
+
+log = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
@@ -31,4 +35,8 @@ class TokenRateThrottle(AuthRateThrottle):
             return True
         self.rate = settings.API_RATELIMIT
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        try:
+            return super().allow_request(request)
+        except Exception as exc:  # the cache (Redis) is down: let the request through, never a 500
+            log.warning("API rate limit not counted, the cache is unavailable: %s", exc)
+            return True

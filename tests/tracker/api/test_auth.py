@@ -99,3 +99,16 @@ def test_the_openapi_schema_and_docs_are_served(client):
     assert "/api/v1/products/{product_id}/state" in document["paths"]
     assert document["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_cache_outage_lets_requests_through_instead_of_failing_them(api_client, monkeypatch):
+    from tracker.api.auth import TokenRateThrottle
+
+    class DownCache:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        set = get
+
+    monkeypatch.setattr(TokenRateThrottle, "cache", DownCache())
+    assert api_client.get("/api/v1/products").status_code == 200
