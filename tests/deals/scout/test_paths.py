@@ -168,3 +168,15 @@ def test_rescans_bring_matches_up_to_date_when_an_item_changes(user, feed_server
     }
     renewed = watch.matches.get(listing__title="Sony WH-1000XM5 (Renewed)")
     assert renewed.comparable_price == D("279.00")  # rescored against what the watch now matches
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_watch_added_through_the_api_matches_what_was_seen(api_client, user, feed_server, eager_celery):
+    import json
+
+    from deals.scout import scan
+
+    scan.source_scan(source=_source(feed_server))
+    made = api_client.post("/api/v1/watches", data=json.dumps({"query": "wh-1000xm5"}), content_type="application/json")
+    assert made.status_code == 201
+    assert Watch.objects.get(pk=made.json()["id"]).matches.count() == 3
