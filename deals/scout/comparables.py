@@ -371,12 +371,15 @@ def comps_refresh(*, now: datetime | None = None) -> int:
 
 
 def scores_write(rows: list[tuple]) -> None:
-    """One prepared UPDATE run for many rows: far cheaper than bulk_update's CASE chains."""
+    """One prepared UPDATE run for many rows: far cheaper than bulk_update's CASE chains.
+
+    The scout's one raw-SQL shortcut (see ARCHITECTURE.md): the nightly rescoring writes up to
+    100,000 rows. Column names come from the model's metadata, never from the field names."""
     if not rows:
         return
-    table = connection.ops.quote_name(DealMatch._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in SCORE_FIELDS)
     fields = {f.name: f for f in DealMatch._meta.concrete_fields}
+    table = connection.ops.quote_name(DealMatch._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(fields[name].column)} = %s" for name in SCORE_FIELDS)
     # Most values repeat (the scoring time, flags, counts, common prices): each is prepared for
     # the database once, which was most of the cost of rescoring 100,000 matches.
     memo: dict[tuple, object] = {}
