@@ -430,6 +430,8 @@ FETCH_BACKOFF_MAX = env_float("FETCH_BACKOFF_MAX", 6 * 60 * 60)
 FETCH_RETRY_AFTER_MAX = env_float("FETCH_RETRY_AFTER_MAX", 24 * 60 * 60)
 CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 5)
 CIRCUIT_COOLDOWN = env_float("CIRCUIT_COOLDOWN", 15 * 60)
+# While several people track a store, failures from at least this many of them open its breaker.
+CIRCUIT_MIN_OWNERS = env_int("CIRCUIT_MIN_OWNERS", 2)
 # Browser rendering (stores with render_js), on the `browser` queue.
 RENDER_CHROMIUM_PATH = env_str("RENDER_CHROMIUM_PATH", "/usr/bin/chromium")
 RENDER_PAGES_PER_BROWSER = env_int("RENDER_PAGES_PER_BROWSER", 50)
