@@ -10,6 +10,7 @@ import lxml.html
 from lxml import etree
 from price_parser import Price
 
+from .budget import page_refusal
 from .result import Availability
 
 _SYMBOLS = {
@@ -228,9 +229,12 @@ def _decode(html: bytes) -> str:
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
-def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
-    """Parse a page with lxml; None when there is nothing to parse."""
+def parse_html(html: str | bytes, *, budget_checked: bool = False) -> lxml.html.HtmlElement | None:
+    """Parse a page with lxml; None when there is nothing to parse, or when its structure is
+    over the page budget (budget.py; `budget_checked`: the caller has scanned it already)."""
     if not html:
+        return None
+    if not budget_checked and page_refusal(html):
         return None
     if isinstance(html, bytes):
         html = _decode(html)
