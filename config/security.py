@@ -116,6 +116,7 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        request.client_ip = client_ip(request)  # for the access log and anything else that logs it
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
