@@ -120,8 +120,8 @@ class RateLimitMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.RATELIMIT_ENABLED:
-            return None
+        if not settings.RATELIMIT_ENABLED or request.path.startswith("/api/"):
+            return None  # the REST API limits per token itself (tracker/api/auth.py)
         view = request.resolver_match.view_name if request.resolver_match else ""
         if view in EXEMPT_VIEWS:
             return None

@@ -106,7 +106,8 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
 ]
-THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes"]
+# ninja: serves the REST API docs page's scripts locally (no CDN)
+THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes", "ninja"]
 LOCAL_APPS = [
     "tracker",
     "deals",
@@ -277,6 +278,8 @@ LOGIN_FAILURES_OVERALL = env_str("LOGIN_FAILURES_OVERALL", "500/3600")
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
 RATELIMIT_VIEWS = env_str("RATELIMIT_VIEWS", "120/60")
+# REST API requests per token (config/api.py); scripts and Home Assistant poll, so it has its own.
+API_RATELIMIT = env_str("API_RATELIMIT", "300/60")
 
 # Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
 CONTENT_SECURITY_POLICY = {
