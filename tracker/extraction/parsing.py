@@ -19,6 +19,7 @@ from .amounts import (
     number_read,
     text_normalise,
 )
+from .budget import page_refusal
 from .currencies import (
     DEFAULTS,
     currency_candidates,
@@ -313,9 +314,12 @@ def _decode(html: bytes) -> str:
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
-def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
-    """Parse a page with lxml; None when there is nothing to parse."""
+def parse_html(html: str | bytes, *, budget_checked: bool = False) -> lxml.html.HtmlElement | None:
+    """Parse a page with lxml; None when there is nothing to parse, or when its structure is
+    over the page budget (budget.py; `budget_checked`: the caller has scanned it already)."""
     if not html:
+        return None
+    if not budget_checked and page_refusal(html):
         return None
     if isinstance(html, bytes):
         html = _decode(html)

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from lxml import etree
 
+from . import budget
 from .amounts import text_fold
+from .budget import PageBudgetExceeded, cpu_budget, page_refusal, tree_refusal
 from .evidence import PageEvidence, evidence_declare, page_evidence, page_evidence_read
 from .heuristics import (
     HeuristicResult,
@@ -49,10 +51,22 @@ def extract(
         return ExtractionResult(reason="the page is empty")
     if len(html) > MAX_HTML_CHARS:
         html = html[:MAX_HTML_CHARS]
-    tree = parse_html(html)
-    if tree is None:
-        return ExtractionResult(reason="the page is not readable HTML")
-    return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, url=url)
+    # The page budget (budget.py): pathological structure is refused before lxml sees it,
+    # and the layers read the tree under a CPU budget.
+    refusal = page_refusal(html)
+    if refusal:
+        return ExtractionResult(reason=refusal)
+    try:
+        with cpu_budget():
+            tree = parse_html(html, budget_checked=True)
+            if tree is None:
+                return ExtractionResult(reason="the page is not readable HTML")
+            refusal = tree_refusal(tree)
+            if refusal:
+                return ExtractionResult(reason=refusal)
+            return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, url=url)
+    except PageBudgetExceeded:
+        return ExtractionResult(reason=f"reading the page took more than {budget.CPU_SECONDS:g} s of CPU; not read")
 
 
 def extract_tree(
