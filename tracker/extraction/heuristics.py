@@ -45,12 +45,16 @@ from .wording import (
     BEFORE_GOOD,
     EMPHASIS_WORDS,
     FAR_LABELS,
+    FROM_AFTER,
     GROSS_WORDS,
     LOWER_BOUND,
     NEG_WORDS,
     OTHER_OFFER_WORDS,
     POS_WORDS,
+    SALE_MARKERS,
     SOFT_NEG_WORDS,
+    Kind,
+    amount_kind,
 )
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
@@ -67,7 +71,14 @@ _DIGIT = re.compile(r"\d")
 _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
 _PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
-_RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à|~)\s*$", re.IGNORECASE)
+# An amount with its currency, wherever it starts (texts joined from elements glue words to it).
+_WORD = re.compile(r"\w")
+_PRICE_KINDS = (Kind.PRICE, Kind.FROM)
+_AMOUNT_WITH_CURRENCY = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d(?:[\d.,\s]*\d)?|\d\s?(?:{_CUR_WORD}|{_CUR_SIGN})")
+_RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à)\s*$", re.IGNORECASE)
+# A tilde after an amount ("30,000원~", "1,280円～") is a "from" price unless another amount follows.
+_RANGE_NEXT = re.compile(r"^\s*(?:-|–|—|~|～|〜|to|bis)\s*\S{0,4}\s?\d", re.IGNORECASE)
+_RANGE_BEFORE = re.compile(r"(?:-|–|—|~|～|〜|\bto|\bbis)\s*$")
 
 
 @dataclass
@@ -168,24 +179,24 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
             c.score += 0.5
         if node.tag in ("strong", "b", "h2", "h3", "h1") and depth <= 1:
             c.score += 0.5
-    if BEFORE_BAD.search(before) or FAR_LABELS.search(before):
-        c.rejected = f"label {before.strip()[-20:]!r}"
+    if _labelled_other(before):
+        c.rejected = _named("label", before.strip()[-20:], amount_kind(before=before))
         return
     if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):
         c.rejected = "a saving with its percentage"
         return
     if AFTER_BAD.search(after):
-        c.rejected = f"followed by {after.strip()[:20]!r}"
+        c.rejected = _named("followed by", after.strip()[:20], amount_kind(before="", after=after))
         return
-    if _RANGE_JOIN.match(after[:4] or "") or re.match(r"^\s*(?:-|–|—|to|bis)\s*\S{0,4}\s?\d", after):
+    if _RANGE_JOIN.match(after[:4] or "") or _RANGE_NEXT.match(after):
         c.rejected = "price range"
         c.reasons.append("range")
         return
-    if re.search(r"(?:-|–|—|\bto|\bbis)\s*$", before) and find_amounts(before[-20:], limit=1):
+    if _RANGE_BEFORE.search(before) and find_amounts(before[-20:], limit=1):
         c.rejected = "price range"
         c.reasons.append("range")
         return
-    if LOWER_BOUND.search(before):
+    if LOWER_BOUND.search(before) or FROM_AFTER.match(after):
         c.reasons.append("from")
     if BEFORE_GOOD.search(before):
         c.score += 1.5
@@ -226,6 +237,30 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
     if len(re.findall(r"[^\W\d]{2,}", c.text)) > 4 and "price-named" not in c.reasons:
         c.score -= 3
         c.reasons.append("prose")
+
+
+def _labelled_other(before: str) -> bool:
+    """Whether the words just before an amount make it something other than the price. Words
+    that are a trailer of the amount printed right before ("19,99 € netto 23,79 €", "$5
+    shipping $49") belong to that amount, not to this one."""
+    if BEFORE_BAD.search(before) is None:
+        if FAR_LABELS.search(before) is None:
+            return False
+    elif amount_kind(before=before) in _PRICE_KINDS:
+        return False  # "a partir de": a longer label than the "de" it ends with
+    previous = None
+    for found in _AMOUNT_WITH_CURRENCY.finditer(before):
+        previous = found
+    if previous is None:
+        return True
+    rest = before[previous.end():]
+    trailer = AFTER_BAD.match(rest)
+    return trailer is None or _WORD.search(rest, trailer.end()) is not None
+
+
+def _named(where: str, text: str, kind) -> str:
+    """A rejection reason that says which kind of amount the wording makes it."""
+    return f"{where} {text!r}" + (f" ({kind} wording)" if kind else "")
 
 
 def _shared_depth(el: etree._Element, page: Page) -> int | None:
@@ -418,8 +453,7 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     amounts = {t.amount for t in find_amounts(text)} - {abs(a.amount - b.amount)}
     if amounts != {a.amount, b.amount}:
         return None
-    if re.search(r"%|\boff\b|\bsav(?:e|ings?)\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:|\byou pay\b",
-                 text, re.IGNORECASE):
+    if SALE_MARKERS.search(text):
         return a if a.amount < b.amount else b
     return None
 

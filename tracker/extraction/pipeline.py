@@ -25,7 +25,7 @@ from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .price_checks import price_struck_everywhere
 from .result import ExtractionResult
 from .structured import StructuredVerdict, structured_verdict
-from .wording import FAR_LABELS
+from .wording import AFTER_TIGHT, FAR_LABELS, NET_AFTER, NET_BEFORE, SHOWN_AS_OTHER
 
 MAX_HTML_CHARS = 5_000_000
 
@@ -259,15 +259,6 @@ def _visible_text(tree: etree._Element) -> str:
     return " ".join(text.split())
 
 
-# Labels that make a printed amount something other than the current price.
-_SHOWN_AS_OTHER = re.compile(
-    r"(?:\bwas|\breg\.?|\bregular(?: price)?|\blist(?: price)?|\brrp|\bmsrp|\buvp|\bstatt|\bbefore|"
-    r"\boriginally|\bcompare at|\bzzgl\.?(?: mwst\.?)?|\bexcl\.?(?: vat| tax)?|\bnet|\bsave|"
-    r"\byou save|\bshipping(?: cost)?|\bdelivery|\bpayments? of|\bx de|\d+\s?x|"
-    r"\binstal+ments?(?: of)?|\bde:?|\bpvpr?:?)(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-_AFTER_TIGHT = re.compile(r"^\s?(?:/\s?\w|per\b|off\b|a month|/mo\b|month\b|x\b)", re.IGNORECASE)
 _TRAILING_CURRENCY = re.compile(rf"\s*(?:{_CUR_WORD}|{_CUR_SIGN})\s*$")
 _LEADING_CURRENCY = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})")
 
@@ -296,22 +287,12 @@ def _price_shown(text: str, price: Decimal) -> str:
             break
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 45):found.start()])
         after = text[found.end():found.end() + 40]
-        if not _SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not _AFTER_TIGHT.match(after):
+        if not SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not AFTER_TIGHT.match(after):
             return "clean"
         shown = "labelled"
     return shown
 
 
-_NET_BEFORE = re.compile(
-    r"(?:\bzzgl\.?|\bexkl\.?|\bexcl\.?|\bexcluding|\bex\.?|\bnet(?:to)?|\bohne|\bhors)"
-    r"(?:\s*(?:mwst|ust|vat|tax|gst|taxes|btw|tva|iva)\.?)?(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-_NET_AFTER = re.compile(
-    r"^\W{0,3}(?:\+\s?(?:vat|mwst|tax|gst)|plus (?:vat|tax|gst)|zzgl|exkl|excl|ex\.? vat|"
-    r"excluding|net(?:to)?\b|ht\b|hors taxes?)",
-    re.IGNORECASE,
-)
 # Standard and reduced VAT rates (%), from 5 % (e.g. UK reduced, Canada GST) to 27 % (Hungary).
 _VAT_RATES = (5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27)
 
@@ -324,7 +305,7 @@ def _gross_of_net(text: str, net: Decimal, gross: Decimal) -> bool:
     for found in _amount_pattern(net).finditer(text):
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 30):found.start()])
         after = _LEADING_CURRENCY.sub("", text[found.end():found.end() + 30])
-        if _NET_BEFORE.search(before) or _NET_AFTER.match(after):
+        if NET_BEFORE.search(before) or NET_AFTER.match(after):
             return True
     return False
 
