@@ -58,7 +58,7 @@ from .wording import (
 )
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
-           "price_among"]
+           "price_among", "price_in_range"]
 
 MAX_CANDIDATES = 400
 MIN_SCORE = 4.0
@@ -78,6 +78,7 @@ _AMOUNT_WITH_CURRENCY = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d(?:[\d.,\s
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à)\s*$", re.IGNORECASE)
 # A tilde after an amount ("30,000원~", "1,280円～") is a "from" price unless another amount follows.
 _RANGE_NEXT = re.compile(r"^\s*(?:-|–|—|~|～|〜|to|bis)\s*\S{0,4}\s?\d", re.IGNORECASE)
+_PRINTED_RANGE = re.compile(r"\d\s*(?:-|–|—|~|～|〜|\bto\b|\bbis\b)\s*\S{0,4}\s?\d", re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"(?:-|–|—|~|～|〜|\bto|\bbis)\s*$")
 
 
@@ -417,6 +418,30 @@ def price_among(found: HeuristicResult, values: Iterable[Decimal]) -> Candidate 
     if rival is not None and best.score - rival.score < MARGIN:
         return None
     return best
+
+
+def price_in_range(found: HeuristicResult, *, low: Decimal, high: Decimal) -> tuple[Candidate | None, str | None]:
+    """The price when structured data gives only a range (an AggregateOffer's low and high):
+    the one amount the main product's buy box shows inside it, or None and why. Amounts in
+    other products' blocks and links do not count; a printed range ("$89 - $129", a tier
+    table), two different amounts, a "from" price, or a page price outside the range: none."""
+    shown = [c for c in found.candidates if low <= c.amount <= high and not c.in_zone and "link" not in c.reasons]
+    # A printed range is one even when its block was ruled out for another reason first.
+    if any("range" in c.reasons or _PRINTED_RANGE.search(c.text) for c in shown):
+        return None, "the page shows the range too"
+    inside = [c for c in shown if c.rejected is None]
+    if not inside:
+        if found.price is not None:
+            return None, f"the page shows {found.price}, outside it"
+        return None, "the page shows no amount inside it"
+    if len({c.amount for c in inside}) > 1:
+        return None, "the page shows several amounts inside it"
+    best = max(inside, key=lambda c: c.score)
+    if "from" in best.reasons:
+        return None, "the page shows a 'from' price"
+    if found.price not in (None, best.amount) or best.score < MIN_SCORE / 2:
+        return None, f"the page's own price is not the one inside it ({best.text[:30]!r})"
+    return best, None
 
 
 def lists_option_prices(element: etree._Element) -> bool:

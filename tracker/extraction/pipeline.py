@@ -19,6 +19,7 @@ from .heuristics import (
     availability_near_title,
     heuristic_price,
     price_among,
+    price_in_range,
 )
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
@@ -79,7 +80,7 @@ def extract_tree(
         _with_pattern(result, match, verdict)
     if result.price is None and not result.flagged and not result.method:
         if verdict.has_range and not verdict.values:
-            result.reason = "the page's structured data gives only a price range"
+            _from_range(result, verdict, heuristics)
         else:
             found = heuristics()
             if found is not None and found.price is not None:
@@ -189,6 +190,23 @@ def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVe
         return
     result.reason = verdict.reason
     result.method = None
+
+
+def _from_range(result: ExtractionResult, verdict: StructuredVerdict, heuristics) -> None:
+    """An AggregateOffer with a low and a high price (sizes, colours, sellers): the price is
+    the one amount the main product's buy box shows inside the range, or there is none."""
+    low, high = verdict.price_range or (None, None)
+    found = heuristics()
+    picked, why = price_in_range(found, low=low, high=high) if low is not None and found is not None else (None, None)
+    if picked is None:
+        shown = f" ({low} to {high})" if low is not None else ""
+        result.reason = f"the page's structured data gives only a price range{shown}" + (f" and {why}" if why else "")
+        return
+    result.price = picked.amount
+    result.currency = verdict.currency or picked.currency
+    result.method = f"{verdict.range_method}+heuristic"
+    result.confidence = 0.75
+    result.selector = found.selector.selector if found.selector and found.price == picked.amount else None
 
 
 def _with_pattern(result: ExtractionResult, match: PatternMatch, verdict: StructuredVerdict) -> None:
