@@ -41,6 +41,7 @@ from .result import Availability
 from .selectors import derive_selector
 from .wording import (
     AFTER_BAD,
+    AFTER_GOOD,
     BEFORE_BAD,
     BEFORE_GOOD,
     EMPHASIS_WORDS,
@@ -199,7 +200,7 @@ def _score(c: Candidate, page: Page, before: str, after: str) -> None:
         return
     if LOWER_BOUND.search(before) or FROM_AFTER.match(after):
         c.reasons.append("from")
-    if BEFORE_GOOD.search(before):
+    if BEFORE_GOOD.search(before) or AFTER_GOOD.match(after):
         c.score += 1.5
         c.reasons.append("labelled")
     if before.rstrip().endswith("+"):

@@ -47,7 +47,8 @@ P, WAS, INST, UNIT, SHIP, LIMIT, DEP, SAVE, FROM, OTHER, NET, COND = (
 LEXICON: dict[str, dict[Kind, Wording]] = {
     "en": {
         P: W("now", "sale", "price", "our price", "your price", "today", "only", "deal", "special", "buy",
-             "kindle price", "you pay"),
+             "kindle price", "you pay",
+             after=("incl. vat", "inc. vat", "including vat", "incl. tax", "incl. gst", "plus shipping")),
         WAS: W("was", "reg", "regular", "regular price", "list", "list price", "rrp", "msrp", "before", "originally",
                "original", "original price", "compare at", "retail", "retail price", "value",
                far=("lowest price",)),
@@ -76,7 +77,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
                        "import")),
     },
     "zh": {
-        P: W("价格", "售价", "现价", "促销价", "到手价", "优惠价", "活动价", "秒杀价", "會員價格", "售價", "價格"),
+        P: W("价格", "售价", "现价", "促销价", "到手价", "优惠价", "活动价", "秒杀价", "售價", "價格", after=("含税",)),
         WAS: W("原价", "原價", "市场价", "市場價", "参考价", "參考價", "划线价", "吊牌价", "专柜价", "建议零售价",
                "建議售價", "定价", "定價"),
         INST: W("每期", "分期", "月供", "月付", "期0利率", "期零利率", after=("/月", "x#期", "起/月")),
@@ -90,7 +91,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("会员价", "會員價", "券后价", "返"),
     },
     "ja": {
-        P: W("価格", "販売価格", "税込", "特価", "セール価格", "本日限定"),
+        P: W("価格", "販売価格", "税込", "特価", "セール価格", "本日限定", after=("(税込)", "税込")),
         WAS: W("通常価格", "参考価格", "定価", "希望小売価格", "メーカー希望小売価格", "元値", "旧価格", "通常"),
         INST: W("月々", "分割", "月額", after=("×#回", "x#回", "/月", "から分割")),
         UNIT: W("単価", "1個あたり", "あたり", after=("/個", "/本", "/枚")),
@@ -103,7 +104,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("会員価格", "ポイント"),
     },
     "ko": {
-        P: W("판매가", "할인가", "가격", "최종가", "혜택가", "최대혜택가"),
+        P: W("판매가", "할인가", "가격", "최종가", "혜택가", "최대혜택가", after=("부가세 포함",)),
         WAS: W("정가", "정상가", "소비자가", "시중가", "기존가", "할인전"),
         INST: W("월", "할부", "월 납부", after=("x#개월", "/월", "무이자")),
         UNIT: W("개당", "#g당", "#ml당", after=("/개",)),
@@ -116,7 +117,8 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("회원가", "쿠폰가", "적립"),
     },
     "es": {
-        P: W("precio", "ahora", "oferta", "precio final", "precio oferta", "por"),
+        P: W("precio", "ahora", "oferta", "precio final", "precio oferta", "por",
+             after=("iva incluido", "iva incl", "impuestos incluidos")),
         WAS: W("antes", "precio anterior", "precio original", "precio de lista", "pvp", "pvpr", "precio habitual",
                "precio regular", "precio recomendado", "precio normal", "normal", "precio de referencia", "de",
                far=("precio más bajo",)),
@@ -137,7 +139,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("precio socio", "precio miembro"),
     },
     "pt": {
-        P: W("por", "preço", "agora", "preço final", "por apenas", "à vista"),
+        P: W("por", "preço", "agora", "preço final", "por apenas", "à vista", after=("à vista", "iva incluído")),
         WAS: W("de", "antes", "preço original", "preço anterior", "era", far=("preço mais baixo",)),
         INST: W("parcela", "parcelas", "parcelado", "parcelas de", "#x de", "x de", "em até #x de", "prestações de",
                 "prestação", "entrada de",
@@ -156,7 +158,9 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("preço membro", "preço sócio", "cashback de"),
     },
     "de": {
-        P: W("preis", "jetzt", "nur", "unser preis", "aktionspreis", "angebot", "inkl. mwst", "inkl", "jetzt nur"),
+        P: W("preis", "jetzt", "nur", "unser preis", "aktionspreis", "angebot", "inkl. mwst", "inkl", "jetzt nur",
+             after=("inkl. mwst", "inkl. ust", "inkl. gesetzl. mwst", "zzgl. versand", "zzgl. versandkosten",
+                    "brutto")),
         WAS: W("statt", "uvp", "unverbindliche preisempfehlung", "bisher", "früher", "alter preis", "ursprünglich",
                "ursprünglicher preis", "streichpreis", "regulär", "regulärer preis", "listenpreis", "originalpreis",
                "vorher", "normalpreis",
@@ -167,18 +171,21 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
                 after=("pro monat", "im monat", "monatlich", "mtl.", "/ monat", "x raten")),
         UNIT: W("grundpreis", "stückpreis", "literpreis", "kilopreis", "preis pro",
                 after=("pro stück", "je stück", "pro kg", "je kg", "pro liter", "je liter", "pro")),
-        SHIP: W("versand", "versandkosten", "versandpauschale", "zzgl. versand", "versand ab", "versandkosten ab", "lieferung ab", "lieferkosten", "porto", "versandkostenfrei ab",
+        SHIP: W("zzgl", "versand", "versandkosten", "versandpauschale", "zzgl. versand", "versand ab", "versandkosten ab", "lieferung ab", "lieferkosten", "porto", "versandkostenfrei ab",
                 "ab einem bestellwert von", "bestellwert", "mindestbestellwert", after=("versand*", "versandkosten")),
         DEP: W("anzahlung", "pfand", "kaution", after=("pfand",)),
         SAVE: W("sie sparen", "ersparnis", "gespart", "sparen", "spare", "spar*", after=("gespart", "sparen")),
         FROM: W("ab", "schon ab", "bereits ab", "preis ab"),
         OTHER: W("gebraucht", "gebraucht ab", "neu ab", "weitere angebote", "andere verkäufer", "b-ware", "von"),
-        NET: W("zzgl. mwst", "zzgl. ust", "zzgl", "netto", "exkl. mwst", "exkl. ust", "ohne mwst", "ohne ust",
-               after=("zzgl", "zzgl. mwst", "netto", "exkl. mwst", "exkl", "ohne mwst", "+ mwst")),
+        # "zzgl." alone is "plus": "zzgl. 4,90 € Versand" is an extra cost, "49,90 € zzgl. Versand"
+        # is the price with shipping on top; only "zzgl. MwSt." makes a price net.
+        NET: W("zzgl. mwst", "zzgl. ust", "netto", "exkl. mwst", "exkl. ust", "ohne mwst", "ohne ust",
+               after=("zzgl. mwst", "zzgl. ust", "zzgl. gesetzl. mwst", "netto", "exkl. mwst", "exkl", "ohne mwst",
+                      "+ mwst")),
         COND: W("mitgliederpreis", "gutschein", "mit gutschein", after=("mit gutschein",)),
     },
     "fr": {
-        P: W("prix", "maintenant", "seulement", "notre prix", "prix promo"),
+        P: W("prix", "maintenant", "seulement", "notre prix", "prix promo", after=("ttc", "tva incluse", "tva comprise")),
         WAS: W("au lieu de", "prix barré", "ancien prix", "prix de référence", "prix conseillé", "prix initial", "avant",
                far=("au lieu de", "prix barré", "prix le plus bas", "économisez")),
         INST: W("mensualité", "mensualités", "mensualités de", "paiement en # fois", "en # fois", "en # x", "crédit",
@@ -196,7 +203,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("prix adhérent", "prix membre", "avec le code"),
     },
     "it": {
-        P: W("prezzo", "ora", "offerta", "solo", "prezzo scontato", "a soli"),
+        P: W("prezzo", "ora", "offerta", "solo", "prezzo scontato", "a soli", after=("iva inclusa", "ivato")),
         WAS: W("invece di", "prezzo di listino", "prezzo consigliato", "prezzo originale", "prima", "era",
                "prezzo pieno", "prezzo precedente", far=("invece di", "prezzo più basso", "risparmi")),
         INST: W("rate", "rata", "# rate da", "in # rate da", "tasso zero", "finanziamento",
@@ -212,7 +219,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("prezzo soci", "con coupon"),
     },
     "nl": {
-        P: W("prijs", "nu", "voor", "onze prijs", "actieprijs", "nu voor"),
+        P: W("prijs", "nu", "voor", "onze prijs", "actieprijs", "nu voor", after=("incl. btw", "inclusief btw")),
         WAS: W("van", "oude prijs", "adviesprijs", "oorspronkelijke prijs", "normaal", "normale prijs", "van-prijs",
                "voorheen", far=("laagste prijs",)),
         INST: W("termijnen", "in termijnen", "gespreid betalen", "maandbedrag", "per maand",
@@ -228,7 +235,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("ledenprijs", "met code"),
     },
     "pl": {
-        P: W("cena", "teraz", "tylko", "cena promocyjna", "aktualna cena"),
+        P: W("cena", "teraz", "tylko", "cena promocyjna", "aktualna cena", after=("brutto", "z vat")),
         WAS: W("stara cena", "poprzednia cena", "cena regularna", "cena katalogowa", "było", "przed obniżką",
                "cena przed obniżką", "zamiast", "cena sugerowana",
                far=("najniższa cena", "było", "cena przed obniżką")),
@@ -274,7 +281,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("з карткою", "бонусами"),
     },
     "tr": {
-        P: W("fiyat", "fiyatı", "satış fiyatı", "indirimli fiyat", "sepette"),
+        P: W("fiyat", "fiyatı", "satış fiyatı", "indirimli fiyat", "sepette", after=("kdv dahil",)),
         WAS: W("eski fiyat", "piyasa fiyatı", "liste fiyatı", "önceki fiyat", after=("yerine",)),
         INST: W("taksit", "# taksit", "aylık", "# ay x", after=("x # taksit", "/ ay", "taksit*", "aylık")),
         UNIT: W("birim fiyat", "adet fiyatı", "kg fiyatı", after=("/ adet", "/ kg")),
@@ -355,7 +362,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("ราคาสมาชิก", "เงินคืน"),
     },
     "cs": {
-        P: W("cena", "nyní", "naše cena", "akční cena", "cena s dph"),
+        P: W("cena", "nyní", "naše cena", "akční cena", "cena s dph", after=("s dph", "vč. dph", "včetně dph")),
         WAS: W("původní cena", "běžná cena", "doporučená cena", "dříve", "před slevou", "místo",
                far=("nejnižší cena",)),
         INST: W("splátky", "splátka", "na splátky", "měsíční splátka", after=("měsíčně", "/ měs", "měs.")),
@@ -369,7 +376,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("členská cena", "s kódem"),
     },
     "sv": {
-        P: W("pris", "nu", "just nu", "vårt pris"),
+        P: W("pris", "nu", "just nu", "vårt pris", after=("inkl. moms",)),
         WAS: W("ord. pris", "ordinarie pris", "ord.pris", "tidigare pris", "förr", "rek. pris", "cirkapris",
                far=("lägsta pris",)),
         INST: W("delbetalning", "delbetala", "månadsbelopp", "räntefritt", after=("per månad", "/ mån", "i månaden")),
@@ -411,7 +418,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("medlemspris", "klubbpris"),
     },
     "fi": {
-        P: W("hinta", "nyt", "vain", "tarjous"),
+        P: W("hinta", "nyt", "vain", "tarjous", after=("sis. alv",)),
         WAS: W("ovh", "ovh-hinta", "norm.", "normaalihinta", "aiempi hinta", "alkuperäinen hinta", "suositushinta",
                "ennen", far=("alin hinta", "halvin hinta")),
         INST: W("osamaksu", "kuukausierä", "erä", after=("/ kk", "kk", "kuukaudessa")),
@@ -425,7 +432,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         COND: W("jäsenhinta", "kanta-asiakashinta"),
     },
     "sl": {
-        P: W("cena", "zdaj", "akcijska cena", "naša cena", "redna cena z ddv"),
+        P: W("cena", "zdaj", "akcijska cena", "naša cena", "redna cena z ddv", after=("z ddv",)),
         WAS: W("stara cena", "redna cena", "prej", "prejšnja cena", "priporočena cena", "mpc",
                far=("najnižja cena",)),
         INST: W("obroki", "obrokov", "na obroke", "mesečni obrok", "obrok", after=("na mesec", "/ mesec", "mesečno")),

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from .lexicon import CLASS_WORDS, LEXICON, SALE_MARKER_WORDS, Kind, Wording
 
 __all__ = [
-    "AFTER_BAD", "AFTER_TIGHT", "BEFORE_BAD", "BEFORE_GOOD", "EMPHASIS_WORDS", "FAR_LABELS", "FROM_AFTER",
+    "AFTER_BAD", "AFTER_GOOD", "AFTER_TIGHT", "BEFORE_BAD", "BEFORE_GOOD", "EMPHASIS_WORDS", "FAR_LABELS", "FROM_AFTER",
     "GROSS_WORDS", "LEXICON", "LOWER_BOUND", "NEG_WORDS", "NET_AFTER", "NET_BEFORE", "OTHER_OFFER_WORDS",
     "POS_WORDS", "SALE_MARKERS", "SHOWN_AS_OTHER", "SOFT_NEG_WORDS", "Kind", "Wording", "amount_kind",
     "entry_regex",
@@ -139,6 +139,8 @@ BEFORE_GOOD = re.compile(
     + rf"{_QUALIFIER}\W{{0,3}}$",
     re.IGNORECASE,
 )
+# Tax and shipping notes said of the selling price ("€210,87 zzgl. Versand", "49,90 € TTC").
+AFTER_GOOD = _after([Kind.PRICE])
 # "From £1,049", "ab 19,99 €", "30,000원~": the cheapest of several sizes or options when the
 # page lists others; the price itself when it does not.
 LOWER_BOUND = _before([Kind.FROM])
