@@ -146,3 +146,33 @@ def test_real_pages_with_an_aggregate_range_and_no_single_price(name, why):
     result = extract(gzip.decompress((PAGES / f"{name}.html.gz").read_bytes()))
     assert result.price is None
     assert why in result.reason
+
+
+def test_a_structured_price_the_page_prints_only_as_one_end_of_a_range_is_not_the_price():
+    # davidcareyinc-com, shaped: microdata says 55.00; the page says "$55.00 - $57.00" (sizes)
+    # and "55% cotton", which is no price at all.
+    html = ('<html><body><div itemscope itemtype="https://schema.org/Product">'
+            '<h1 itemprop="name">Camp Shirt</h1><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+            '<meta itemprop="price" content="55.00"><meta itemprop="priceCurrency" content="USD"></div>'
+            '<p class="price">$55.00 - $57.00</p><p>Made of easy care 55% cotton/45% rayon.</p></div></body></html>')
+    result = extract(html)
+    assert result.price is None
+    assert "one end of a price range" in result.reason
+
+
+def test_a_discount_percentage_after_the_price_is_not_the_end_of_a_range():
+    box = ('<div class="product-price">Promotion <del class="price-old">439,99 €</del> '
+           '<span class="price-new">399,99 €</span> -10%</div>')
+    html = _page(box, offers={}).replace('"offers": {}', '"offers": []')
+    assert extract(html).price == Decimal("399.99")
+
+
+def test_a_bundle_price_for_both_products_is_not_the_price():
+    # shop-dunkindonuts-com, shaped: the product's price is only labelled, the bundle's is named.
+    bundle = ('<div class="buy-with"><span class="bothPrice">{label}</span> '
+              '<span class="addToCartSpecialPrice">$17.98</span></div>')
+    def page(label: str) -> str:
+        return _page("<p>Price: <span>$8.99</span></p>" + bundle.format(label=label), offers=[])
+
+    assert extract(page("Price for both:")).price == Decimal("8.99")
+    assert extract(page("Today:")).price != Decimal("8.99")  # the label decides

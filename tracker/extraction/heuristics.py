@@ -77,8 +77,9 @@ _WORD = re.compile(r"\w")
 _PRICE_KINDS = (Kind.PRICE, Kind.FROM)
 _AMOUNT_WITH_CURRENCY = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d(?:[\d.,\s]*\d)?|\d\s?(?:{_CUR_WORD}|{_CUR_SIGN})")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à)\s*$", re.IGNORECASE)
-# A tilde after an amount ("30,000원~", "1,280円～") is a "from" price unless another amount follows.
-_RANGE_NEXT = re.compile(r"^\s*(?:-|–|—|~|～|〜|to|bis)\s*\S{0,4}\s?\d", re.IGNORECASE)
+# A tilde after an amount ("30,000원~", "1,280円～") is a "from" price unless another amount follows;
+# "399,99 € -10%" is a price and its discount, not a range.
+_RANGE_NEXT = re.compile(r"^\s*(?:-|–|—|~|～|〜|to|bis)\s*\S{0,4}\s?\d(?![\d.,]*\s?%)", re.IGNORECASE)
 _PRINTED_RANGE = re.compile(r"\d\s*(?:-|–|—|~|～|〜|\bto\b|\bbis\b)\s*\S{0,4}\s?\d", re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"(?:-|–|—|~|～|〜|\bto|\bbis)\s*$")
 

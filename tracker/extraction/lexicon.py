@@ -25,7 +25,7 @@ class Kind(StrEnum):
     FROM = "from"  # "from" prices: the lower end of a range of options
     OTHER_SELLER = "other seller"  # used, refurbished, other sellers' offers
     NET = "net"  # prices before tax
-    CONDITIONAL = "conditional"  # member, subscription, coupon, reward, add-on amounts
+    CONDITIONAL = "conditional"  # member, subscription, coupon, reward, add-on and bundle amounts
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
                       "excl", "exkl", "+ vat", "plus vat", "+ tax", "plus tax", "+ gst", "plus gst", "net")),
         COND: W("member price", "members price", "prime", "student", "students", "subscribe", "auto-restock",
                 "autorestock", "club", "warranty", "protection", "coupon", "gift card", "gift cards", "giftcard", "credit", "plus",
-                "+", "import", "bonus", "cashback", "reward", "rewards", "egift",
+                "+", "import", "bonus", "cashback", "reward", "rewards", "egift", "for both", "price for both",
+                "bundle", "bundle price", "buy together", "together",
                 after=("with prime", "prime", "with code", "back", "cashback", "credit", "in rewards", "reward*",
                        "import")),
     },

@@ -118,6 +118,10 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     if shown == "clean":
         result.confidence = 0.95
         return
+    if shown == "range":
+        result.price = result.method = None
+        result.reason = f"structured data says {price} but the page shows it only as one end of a price range"
+        return
     if shown == "labelled":
         found = heuristics()
         if found is not None and found.price == price:
@@ -282,7 +286,7 @@ _LEADING_CURRENCY = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})")
 
 
 def _amount_pattern(price: Decimal) -> re.Pattern:
-    """The amount as pages print it: `1,299.00`, `1.299,00`, `1 299`, `1299`, `3157`."""
+    """The amount as pages print it: `1,299.00`, `1.299,00`, `1 299`, `1299`, `3157` (not `55%`)."""
     whole, _, cents = f"{price:.2f}".partition(".")
     groups = []
     head = whole
@@ -292,12 +296,12 @@ def _amount_pattern(price: Decimal) -> re.Pattern:
     groups.insert(0, head)
     number = r"[.,'’\u00a0\u202f ]?".join(groups)
     tail = rf"(?:[.,]\s?{cents}|{cents})" if cents != "00" else r"(?:[.,]\s?00?|,-)?"
-    return re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d)")
+    return re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d|\s?%)")
 
 
 def _price_shown(text: str, price: Decimal) -> str:
     """How the page text prints this amount: "clean" (as a price), "labelled" (only as a
-    was/net/shipping/instalment amount) or "absent". Usual forms count: `1,299.00`,
+    was/net/shipping/instalment amount), "range" (only as one end of a price range) or "absent". Usual forms count: `1,299.00`,
     `1.299,00`, `1 299`, `1299`, and `3157` for `$31<sup>57</sup>`."""
     shown = "absent"
     for seen, found in enumerate(_amount_pattern(price).finditer(text)):
@@ -305,10 +309,18 @@ def _price_shown(text: str, price: Decimal) -> str:
             break
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 45):found.start()])
         after = text[found.end():found.end() + 40]
+        if _RANGE_AFTER.match(after) or _RANGE_BEFORE.search(before):
+            shown = "range" if shown != "labelled" else shown
+            continue
         if not SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not AFTER_TIGHT.match(after):
             return "clean"
         shown = "labelled"
     return shown
+
+
+# "$55.00 - $57.00": an amount that is one end of a printed range (not "-10%", a discount).
+_RANGE_AFTER = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})?\s*(?:-|–|—|to)\s*(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d")
+_RANGE_BEFORE = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d[\d.,]*\s*(?:{_CUR_WORD}|{_CUR_SIGN})?\s*(?:-|–|—|to)\s*$")
 
 
 # Standard and reduced VAT rates (%), from 5 % (e.g. UK reduced, Canada GST) to 27 % (Hungary).
