@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
 
 from lxml import etree
 
@@ -38,25 +37,9 @@ from .parsing import (
 )
 from .patterns import FieldRule
 from .result import Availability
+from .scoring import Candidate, candidate_score
 from .selectors import derive_selector
-from .wording import (
-    AFTER_BAD,
-    AFTER_GOOD,
-    BEFORE_BAD,
-    BEFORE_GOOD,
-    EMPHASIS_WORDS,
-    FAR_LABELS,
-    FROM_AFTER,
-    GROSS_WORDS,
-    LOWER_BOUND,
-    NEG_WORDS,
-    OTHER_OFFER_WORDS,
-    POS_WORDS,
-    SALE_MARKERS,
-    SOFT_NEG_WORDS,
-    Kind,
-    amount_kind,
-)
+from .wording import SALE_MARKERS
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
            "price_among", "price_in_range"]
@@ -68,35 +51,9 @@ MARGIN = 2.0
 
 _DOLLAR_LIKE = frozenset({"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"})
 _DIGIT = re.compile(r"\d")
-# "$17.01 (61%)" is what you save, not what you pay.
-_PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
-_PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
-# An amount with its currency, wherever it starts (texts joined from elements glue words to it).
-_WORD = re.compile(r"\w")
-_PRICE_KINDS = (Kind.PRICE, Kind.FROM)
-_AMOUNT_WITH_CURRENCY = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d(?:[\d.,\s]*\d)?|\d\s?(?:{_CUR_WORD}|{_CUR_SIGN})")
-_RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à)\s*$", re.IGNORECASE)
-# A tilde after an amount ("30,000원~", "1,280円～") is a "from" price unless another amount follows;
-# "399,99 € -10%" is a price and its discount, not a range.
-_RANGE_NEXT = re.compile(r"^\s*(?:-|–|—|~|～|〜|to|bis)\s*\S{0,4}\s?\d(?![\d.,]*\s?%)", re.IGNORECASE)
+# A printed range, "$38.17 - 48.27" included (a second amount without its currency).
 _PRINTED_RANGE = re.compile(r"\d\s*(?:-|–|—|~|～|〜|\bto\b|\bbis\b)\s*\S{0,4}\s?\d", re.IGNORECASE)
-_RANGE_BEFORE = re.compile(r"(?:-|–|—|~|～|〜|\bto|\bbis)\s*$")
-
-
-@dataclass
-class Candidate:
-    element: etree._Element
-    amount: Decimal
-    currency: str | None
-    symbol: str | None
-    score: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    rejected: str | None = None
-    text: str = ""
-    order: int = 0
-    in_zone: bool = False
-    tokens_in_element: int = 1
 
 
 @dataclass
@@ -147,131 +104,6 @@ def _owner(el: etree._Element, page: Page) -> tuple[etree._Element, str] | None:
                 continue
             return node, text
         node = node.getparent()
-    return None
-
-
-def _score(c: Candidate, page: Page, before: str, after: str) -> None:
-    el = c.element
-    if id(el) in page.struck:
-        c.rejected = "struck through"
-        return
-    if id(el) in page.zone:
-        c.in_zone = True
-    # Names of the element and its close ancestors.
-    for depth, node in enumerate(ancestors(el, 3)):
-        words = page.words_of(node)
-        if not words:
-            continue
-        if node.get("itemprop") in ("price", "lowPrice"):
-            c.score += 6 if depth <= 1 else 3
-            c.reasons.append("itemprop=price")
-        bad = words & NEG_WORDS
-        if "tax" in bad and words & GROSS_WORDS:
-            bad = bad - {"tax"}  # "price-including-tax" is what the shopper pays
-        if bad and depth <= 2:
-            c.rejected = f"named {sorted(bad)[0]!r}"
-            return
-        if words & SOFT_NEG_WORDS and depth <= 2:
-            c.score -= 1.5
-        if any("price" in w or "preis" in w or "preco" in w or "precio" in w or "prix" in w or "amount" in w for w in words):
-            c.score += 3 if depth <= 1 else 1.5
-            c.reasons.append("price-named")
-        if words & POS_WORDS:
-            c.score += 1.5
-        if depth <= 1 and words & EMPHASIS_WORDS:
-            c.score += 0.5
-        if node.tag in ("strong", "b", "h2", "h3", "h1") and depth <= 1:
-            c.score += 0.5
-    if _labelled_other(before):
-        c.rejected = _named("label", before.strip()[-20:], amount_kind(before=before))
-        return
-    if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):
-        c.rejected = "a saving with its percentage"
-        return
-    if AFTER_BAD.search(after):
-        c.rejected = _named("followed by", after.strip()[:20], amount_kind(before="", after=after))
-        return
-    if _RANGE_JOIN.match(after[:4] or "") or _RANGE_NEXT.match(after):
-        c.rejected = "price range"
-        c.reasons.append("range")
-        return
-    if _RANGE_BEFORE.search(before) and find_amounts(before[-20:], limit=1):
-        c.rejected = "price range"
-        c.reasons.append("range")
-        return
-    if LOWER_BOUND.search(before) or FROM_AFTER.match(after):
-        c.reasons.append("from")
-    if BEFORE_GOOD.search(before) or AFTER_GOOD.match(after):
-        c.score += 1.5
-        c.reasons.append("labelled")
-    if before.rstrip().endswith("+"):
-        c.rejected = "add-on price"
-        return
-    # Nearness to the product title.
-    if page.anchor is not None:
-        distance = c.order - page.order.get(id(page.anchor), 0)
-        if 0 <= distance <= 80:
-            c.score += 3
-        elif 0 <= distance <= 250:
-            c.score += 2
-        elif 0 <= distance <= 700:
-            c.score += 1
-        elif -60 <= distance < 0:
-            c.score += 1
-        elif distance < -60:
-            c.score -= 1.5
-        shared = _shared_depth(el, page)
-        if shared is not None:
-            c.score += 2 if shared <= 3 else 1 if shared <= 5 else 0
-    if c.in_zone:
-        c.score -= 6
-    if next(el.iterancestors("a"), None) is not None:
-        c.score -= 2  # links lead to other products and offers
-        c.reasons.append("link")
-    # Deeper than the names read above: a block named for other sellers' offers.
-    if any(page.words_of(node) & OTHER_OFFER_WORDS for node in islice(el.iterancestors(), 3, 10)):
-        c.score -= 3
-        c.reasons.append("other offer")
-    if c.currency:
-        c.score += 0.5
-    if c.tokens_in_element > 1:
-        c.score -= 1
-    # A price inside a sentence ("Earn $25 for every $250 spent") is rarely the product's.
-    if len(re.findall(r"[^\W\d]{2,}", c.text)) > 4 and "price-named" not in c.reasons:
-        c.score -= 3
-        c.reasons.append("prose")
-
-
-def _labelled_other(before: str) -> bool:
-    """Whether the words just before an amount make it something other than the price. Words
-    that are a trailer of the amount printed right before ("19,99 € netto 23,79 €", "$5
-    shipping $49") belong to that amount, not to this one."""
-    if BEFORE_BAD.search(before) is None:
-        if FAR_LABELS.search(before) is None:
-            return False
-    elif amount_kind(before=before) in _PRICE_KINDS:
-        return False  # "a partir de": a longer label than the "de" it ends with
-    previous = None
-    for found in _AMOUNT_WITH_CURRENCY.finditer(before):
-        previous = found
-    if previous is None:
-        return True
-    rest = before[previous.end():]
-    trailer = AFTER_BAD.match(rest)
-    return trailer is None or _WORD.search(rest, trailer.end()) is not None
-
-
-def _named(where: str, text: str, kind) -> str:
-    """A rejection reason that says which kind of amount the wording makes it."""
-    return f"{where} {text!r}" + (f" ({kind} wording)" if kind else "")
-
-
-def _shared_depth(el: etree._Element, page: Page) -> int | None:
-    """How many levels above the title the nearest common ancestor of title and price is."""
-    ancestors = {id(a): i for i, a in enumerate(page.anchor_path)}
-    for node in el.iterancestors():
-        if id(node) in ancestors:
-            return ancestors[id(node)] + 1
     return None
 
 
@@ -343,7 +175,7 @@ def _candidate(el, token: AmountToken, el_text: str, page: Page, n_tokens: int) 
         if len(before.strip()) < 15:
             before = f"{outer_before} {before}" if before.strip() else outer_before
         after = after if after.strip() else outer_after
-    _score(c, page, before[-40:], after[:40])
+    candidate_score(c, page, before[-40:], after[:40])
     return c
 
 
