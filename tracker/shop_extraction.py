@@ -2,7 +2,7 @@
 
 Each page is first read alone. Then, per shop with two or more pages, one pattern is learned
 from the pages that answered (the tracker's own learning: heuristic selectors validated by
-`spec_problems`, `tracker.patterns.pattern_from_pages`), checked to read on each of those pages
+`spec_problems`, `tracker.learning.learn.pattern_from_pages`), checked to read on each of those pages
 the price it answered, and every page of the shop is read again with it. So a shop whose
 structured data answers on one page can help its other pages. No database, no network.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from .extraction import ExtractionResult, PatternSpec, apply_pattern, extract
 from .extraction.parsing import parse_html
-from .llm import SamplePage
-from .patterns import pattern_from_pages
+from .learning.learn import pattern_from_pages
+from .learning.llm import SamplePage
 from .services import store_domain
 
 

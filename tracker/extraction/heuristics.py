@@ -27,6 +27,7 @@ from .dom import (
     price_text,
     visible_bounded_text,
 )
+from .locators import derive_selector
 from .parsing import (
     _CUR_SIGN,
     _CUR_WORD,
@@ -38,7 +39,6 @@ from .parsing import (
 from .patterns import FieldRule
 from .result import Availability
 from .scoring import Candidate, candidate_score
-from .selectors import derive_selector
 from .wording import SALE_MARKERS
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",

@@ -3,7 +3,7 @@
 which also explains the entry syntax (`#` a number, `*` a stem or any word).
 
 Entries are real shop wording. A new language is a new table; each entry is tested by
-tests/tracker/test_wording.py (the entry beside an amount is classified as its kind, and the
+tests/tracker/extraction/test_wording.py (the entry beside an amount is classified as its kind, and the
 real price beside it is still chosen).
 """
 
