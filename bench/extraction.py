@@ -8,7 +8,7 @@ Corpus: a folder of `<name>.html.gz` pages (or a `pages/` folder) with a `truth.
 By default `tests/fixtures/pages` and, when a `shared/corpus` or `shared/corpus-world` folder is
 found beside the checkout or above it, those development corpora too; `--corpus` (repeatable)
 names the corpora instead. `--by-shop` also reads each corpus shop by shop
-(`tracker.shop_extraction`: one pattern per shop learned from the pages that answered alone, then
+(`tracker.learning.by_shop`: one pattern per shop learned from the pages that answered alone, then
 every page of the shop read again with it, the shop being truth.json's `shop`) and prints its
 precision and recall, and the recall on the shops with two or more pages, alone and by shop. Templates: `tests/fixtures/templates/*.html`, each with its
 expected values in `expected.json`. A price counts as right only if it equals the page's real
@@ -281,7 +281,7 @@ def shop_report(title: str, cases: list[tuple[str, bytes, Decimal | None]], shop
     """Precision and recall of shop mode, and recall on the shops with two or more pages,
     page by page alone against shop by shop (LLM off)."""
     from tracker.extraction import extract as extract_alone
-    from tracker.shop_extraction import ShopPage, pages_extract_by_shop
+    from tracker.learning.by_shop import ShopPage, pages_extract_by_shop
 
     pages = [ShopPage(name=name, html=html, shop=shops.get(name, name)) for name, html, _expected in cases]
     started = time.process_time()

@@ -5,7 +5,7 @@ or fetched gets an object with an `error` instead of stopping the run.
 
 `--urls FILE` gives saved pages their addresses (one `PATH URL` pair a line); `--by-shop`
 groups the inputs by shop and reads each shop's pages again with the one pattern learned from
-those that answered (`tracker.shop_extraction`); each object then says which `mode` answered.
+those that answered (`tracker.learning.by_shop`); each object then says which `mode` answered.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         return _row(item, _with_llm(llm, html, result, url))
 
     def _by_shop(self, items: list[str], addresses: dict[str, str], llm, use_heuristics: bool) -> list[dict]:
-        from tracker.shop_extraction import ShopPage, pages_extract_by_shop
+        from tracker.learning.by_shop import ShopPage, pages_extract_by_shop
 
         loaded = [(item, *_load(item, addresses)) for item in items]
         pages = [ShopPage(name=item, html=html, url=url) for item, html, url, error in loaded if not error]

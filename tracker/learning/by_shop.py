@@ -2,7 +2,7 @@
 
 Each page is first read alone. Then, per shop with two or more pages, one pattern is learned
 from the pages that answered (the tracker's own learning: heuristic selectors validated by
-`spec_problems`, `tracker.learning.learn.pattern_from_pages`), checked to read on each of those pages
+`spec_problems`, `learn.pattern_from_pages`), checked to read on each of those pages
 the price it answered, and every page of the shop is read again with it. So a shop whose
 structured data answers on one page can help its other pages. No database, no network.
 """
@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .extraction import ExtractionResult, PatternSpec, apply_pattern, extract
-from .extraction.parsing import parse_html
-from .learning.learn import pattern_from_pages
-from .learning.llm import SamplePage
-from .services import store_domain
+from ..extraction import ExtractionResult, PatternSpec, apply_pattern, extract
+from ..extraction.parsing import parse_html
+from ..services import store_domain
+from .learn import pattern_from_pages
+from .llm import SamplePage
 
 
 @dataclass
