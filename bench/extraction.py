@@ -191,17 +191,22 @@ def _report(title: str, outcome: dict) -> None:
     recall = tp / (tp + fn) if tp + fn else 1.0
     times = sorted(outcome["times"])
     cpu = sorted(outcome["cpu"])
-    p95 = times[min(len(times) - 1, int(len(times) * 0.95))] if times else 0.0
-    cpu95 = cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))] if cpu else 0.0
     print(f"{title}: pages {sum(c.values())}  TP {tp} FP {fp} FN {fn} TN {tn}  "
           f"precision {precision:.3f}  recall {recall:.3f}")
-    print(f"  time per page: mean {statistics.mean(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms"
-          f" (CPU: median {statistics.median(cpu):.1f} ms, mean {statistics.mean(cpu):.1f} ms, p95 {cpu95:.1f} ms;"
-          " wall time suffers on a busy machine)")
+    if times:
+        _times(times, cpu)
     for layer, counter in sorted(outcome["per_layer"].items()):
         lt, lf = counter["TP"], counter["FP"]
         print(f"  layer {layer:24} TP {lt:3} FP {lf:3} FN {counter['FN']:3} TN {counter['TN']:3}"
               f"  precision {lt / (lt + lf) if lt + lf else 1.0:.3f}")
+
+
+def _times(times: list[float], cpu: list[float]) -> None:
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))] if times else 0.0
+    cpu95 = cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))] if cpu else 0.0
+    print(f"  time per page: mean {statistics.mean(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms"
+          f" (CPU: median {statistics.median(cpu):.1f} ms, mean {statistics.mean(cpu):.1f} ms, p95 {cpu95:.1f} ms;"
+          " wall time suffers on a busy machine)")
 
 
 def _asked_report(asked: list[Asked], pages: int, verbose: bool) -> None:
@@ -302,8 +307,9 @@ def shop_report(title: str, cases: list[tuple[str, bytes, Decimal | None]], shop
             if verbose and status in ("FP", "FN"):
                 print(f"  by shop {status} {name:30} expected={expected[name]} got={reading.result.price} "
                       f"mode={reading.mode} :: {reading.result.reason or '; '.join(reading.notes)}"[:220])
-    shop_mode["times"] = shop_mode["cpu"] = [cpu_ms / max(len(cases), 1)]
     _report(f"{title}, by shop, LLM off", shop_mode)
+    print(f"  CPU per page, the whole shop pass (read alone, learn, read again) over its pages: "
+          f"{cpu_ms / max(len(cases), 1):.1f} ms")
     several = sum(1 for n in sizes.values() if n >= 2)
     for mode, c in counts.items():
         tp, fn, fp = c["TP"], c["FN"], c["FP"]
@@ -369,10 +375,11 @@ def main() -> None:
                 print(f"no corpus at {corpus}")
                 continue
             cases = corpus_cases(corpus)
-            _run(f"real pages ({corpus.name})", cases, llm=llm, verbose=args.verbose)
+            label = f"real pages ({corpus.parent.name}/{corpus.name})"
+            _run(label, cases, llm=llm, verbose=args.verbose)
             size_report(cases)
             if args.by_shop:
-                shop_report(f"real pages ({corpus.name})", cases, corpus_shops(corpus), args.verbose)
+                shop_report(label, cases, corpus_shops(corpus), args.verbose)
         if (args.templates / "expected.json").exists():
             _run("templates", template_cases(args.templates), llm=llm, verbose=args.verbose)
     finally:
