@@ -55,6 +55,19 @@ def _heuristic_specs(pages: Sequence[SamplePage]) -> list[PatternSpec]:
     return specs
 
 
+def pattern_from_pages(*, pages: Sequence[SamplePage]) -> tuple[PatternSpec | None, list[str]]:
+    """The first pattern the heuristics derive from a store's pages that validates on all of
+    them, or None and what was wrong with each candidate. Pure (no database, no LLM), so
+    `manage.py extract --by-shop` learns exactly as the tracker does."""
+    problems: list[str] = []
+    for spec in _heuristic_specs(pages):
+        found = spec_problems(spec, pages)
+        if not found:
+            return spec, problems
+        problems.extend(found)
+    return None, problems
+
+
 def _record_llm_call(store: Store) -> Callable[[CallStats], None]:
     def record(stats: CallStats) -> None:
         LLMCall.objects.create(
@@ -107,14 +120,11 @@ def pattern_learn(
         outcome.problems = ["no page of this store has been fetched yet"]
         _learn_failed(store=store)
         return outcome
-    for spec in _heuristic_specs(pages):
-        problems = spec_problems(spec, pages)
-        if not problems:
-            outcome.pattern = pattern_activate(
-                store=store, spec=spec, source=ExtractionPattern.Source.HEURISTIC, pages=pages
-            )
-            return outcome
-        outcome.problems.extend(problems)
+    spec, problems = pattern_from_pages(pages=pages)
+    if spec is not None:
+        outcome.pattern = pattern_activate(store=store, spec=spec, source=ExtractionPattern.Source.HEURISTIC, pages=pages)
+        return outcome
+    outcome.problems.extend(problems)
     if use_llm:
         agent = agent or agent_from_settings()
     if use_llm and agent is not None:
