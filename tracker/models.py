@@ -117,6 +117,12 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     in_stock = models.BooleanField(null=True)
 
+    # The price point the latest trusted check recorded or confirmed: an unchanged check
+    # extends it with one conditional UPDATE instead of adding a row.
+    last_point = models.ForeignKey(
+        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     # Conditional requests
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
@@ -162,6 +168,12 @@ class CheckLog(models.Model):
     method = models.CharField(max_length=30, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The price point this check recorded or confirmed. No constraint and no index: the check
+    # log is pruned on its own schedule and only ever reads this id forward.
+    price_seen = models.ForeignKey(
+        "PricePoint", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -175,7 +187,13 @@ class CheckLog(models.Model):
 
 
 class PricePoint(models.Model):
-    """A price the shop stated, as found by one check. Never written for a doubtful price."""
+    """A price the shop stated, from the check that first found it (`checked_at`) to the
+    latest check that found it again (`last_confirmed_at`, empty while only one did). Never written for a doubtful price.
+
+    History is stored as changes: a check that finds the same price, currency and stock as the
+    listing's current point extends that point (`last_confirmed_at`, `confirmations`); any
+    change starts a new point, so a price that changes and comes back makes three points.
+    """
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices")
     check_log = models.OneToOneField(
@@ -184,7 +202,11 @@ class PricePoint(models.Model):
     price = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     in_stock = models.BooleanField(null=True)
-    checked_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(default=timezone.now, help_text="When a check first found this price.")
+    last_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a check last found this same price (empty: only the first did)."
+    )
+    confirmations = models.PositiveIntegerField(default=1, help_text="How many checks found it.")
     method = models.CharField(max_length=30, help_text="How the price was extracted.")
 
     class Meta:
@@ -193,6 +215,11 @@ class PricePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.price} {self.currency} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def confirmed_until(self):
+        """The latest time a check found this price."""
+        return self.last_confirmed_at or self.checked_at
 
 
 class ExtractionPattern(models.Model):

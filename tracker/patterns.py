@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from . import rows
+from . import history, rows
 from .extraction.heuristics import heuristic_price
 from .extraction.parsing import parse_html
 from .extraction.patterns import (
@@ -78,7 +78,7 @@ def store_sample_pages(*, store: Store, limit: int | None = None) -> list[Sample
 
 def listing_reference_price(*, listing: Listing) -> Decimal | None:
     """The median of the listing's recent recorded prices (robust against one odd value)."""
-    prices = sorted(listing.prices.order_by("-checked_at").values_list("price", flat=True)[:5])
+    prices = sorted(history.prices_latest(listing.prices.all(), limit=5))
     if not prices:
         return listing.last_price
     return prices[len(prices) // 2]

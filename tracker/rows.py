@@ -30,11 +30,15 @@ def _field(model: type[Model], name: str):
 
 @cache
 def _update_sql(
-    model: type[Model], where: tuple[str, ...], values: tuple[str, ...], add: tuple[str, ...], vendor: str
+    model: type[Model], where: tuple[str, ...], values: tuple[str, ...], add: tuple[str, ...], vendor: str,
+    nulls: tuple[str, ...] = (),
 ) -> str:
     sets = [f"{_q(_field(model, name).column)} = %s" for name in values]
     sets += [f"{_q(_field(model, name).column)} = {_q(_field(model, name).column)} + %s" for name in add]
-    conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    conditions = [
+        f"{_q(_field(model, name).column)} IS NULL" if name in nulls else f"{_q(_field(model, name).column)} = %s"
+        for name in where
+    ]
     return f"UPDATE {_q(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
 
 
@@ -45,13 +49,17 @@ def row_update(
     values: Mapping[str, object],
     add: Mapping[str, int] | None = None,
 ) -> int:
-    """UPDATE the rows matching `where` (field names, equality): set `values`, add `add` to
-    numeric columns. Returns the number of rows changed, so a conditional UPDATE can claim."""
+    """UPDATE the rows matching `where` (field names, equality; None matches NULL): set
+    `values`, add `add` to numeric columns. Returns the number of rows changed, so a
+    conditional UPDATE can claim."""
     add = add or {}
-    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor)
+    nulls = tuple(name for name, value in where.items() if value is None)
+    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls)
     params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     params += list(add.values())
-    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params += [
+        _field(model, name).get_db_prep_value(value, connection) for name, value in where.items() if value is not None
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Lag
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from . import history
 from .models import CheckLog, Listing, PricePoint, Product
 
 ACTIVE_OUTCOMES = (CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)
@@ -54,18 +55,22 @@ def listing_is_checking(*, listing: Listing) -> bool:
 
 
 def _listings_annotated(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+    confirmed_until = Coalesce("last_confirmed_at", "checked_at")
     previous_price = (
         PricePoint.objects.filter(listing=OuterRef("pk"))
         .exclude(price=OuterRef("last_price"))
         .order_by("-checked_at", "-pk")
+        .annotate(until=confirmed_until)
     )
-    last_point = PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk")
+    last_point = (
+        PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk").annotate(until=confirmed_until)
+    )
     return queryset.select_related("store").annotate(
         lowest_seen=Min("prices__price"),
         highest_seen=Max("prices__price"),
         previous_price=Subquery(previous_price.values("price")[:1]),
-        previous_price_at=Subquery(previous_price.values("checked_at")[:1]),
-        last_price_at=Subquery(last_point.values("checked_at")[:1]),
+        previous_price_at=Subquery(previous_price.values("until")[:1]),
+        last_price_at=Subquery(last_point.values("until")[:1]),
         checking=Exists(CheckLog.objects.filter(listing=OuterRef("pk"), outcome__in=ACTIVE_OUTCOMES)),
     )
 
@@ -134,24 +139,14 @@ def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
 
 
 def _price_changes(*, listing_ids: Sequence[int], since: datetime) -> dict[int, list[tuple[datetime, Decimal]]]:
-    """Only the points where a listing's price changed (and its first), oldest first.
-
-    A high-priority listing has ~2,900 points a month and most repeat the price before:
-    the database drops those, so a dashboard page moves a few hundred rows, not 100,000s.
-    """
-    previous = Window(
-        Lag("price"), partition_by=[F("listing_id")], order_by=[F("checked_at").asc(), F("pk").asc()]
-    )
-    rows = (
-        PricePoint.objects.filter(listing_id__in=list(listing_ids), checked_at__gte=since)
-        .annotate(previous=previous)
-        .filter(Q(previous__isnull=True) | ~Q(price=F("previous")))
-        .order_by("listing_id", "checked_at", "pk")
-        .values_list("listing_id", "checked_at", "price")
-    )
+    """Only the points where a listing's price changed (and its first in the period), oldest
+    first. History is stored as changes, so this reads a few rows per listing."""
+    spans = history.spans_overlapping(PricePoint.objects.filter(listing_id__in=list(listing_ids)), since=since)
     changes: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for listing_id, checked_at, price in rows:
-        changes[listing_id].append((checked_at, price))
+    for span in spans:
+        steps = changes[span.listing_id]
+        if not steps or steps[-1][1] != span.price:
+            steps.append((span.first_check_since(since), span.price))
     return changes
 
 
@@ -217,11 +212,12 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
 
 
 def listing_history(*, listing: Listing, days: int | None = None) -> list[tuple[datetime, Decimal]]:
-    """A listing's recorded prices, oldest first; only the last `days` days when given."""
-    points = PricePoint.objects.filter(listing=listing)
-    if days:
-        points = points.filter(checked_at__gte=timezone.now() - timedelta(days=days))
-    return list(points.order_by("checked_at", "pk").values_list("checked_at", "price"))
+    """A listing's prices, oldest first, each at its first check and its last confirmation;
+    only the last `days` days when given."""
+    since = timezone.now() - timedelta(days=days) if days else None
+    return history.spans_as_points(
+        history.spans_overlapping(PricePoint.objects.filter(listing=listing), since=since), since=since
+    )
 
 
 @dataclass
@@ -260,14 +256,11 @@ def product_listings(*, product: Product, days: int | None = None) -> list[Listi
     """Each store's listing of a product, with its history over the period and its latest check."""
     listings = list(_listings_annotated(product.listings.all()).order_by("created_at", "pk"))
     ids = [item.pk for item in listings]
-    points: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    history = PricePoint.objects.filter(listing_id__in=ids)
-    if days:
-        history = history.filter(checked_at__gte=timezone.now() - timedelta(days=days))
-    for listing_id, checked_at, price in history.order_by("checked_at", "pk").values_list(
-        "listing_id", "checked_at", "price"
-    ):
-        points[listing_id].append((checked_at, price))
+    since = timezone.now() - timedelta(days=days) if days else None
+    by_listing: dict[int, list[history.Span]] = defaultdict(list)
+    for span in history.spans_overlapping(PricePoint.objects.filter(listing_id__in=ids), since=since):
+        by_listing[span.listing_id].append(span)
+    points = {pk: history.spans_as_points(by_listing[pk], since=since) for pk in ids}
     last_checks: dict[int, CheckLog] = {}
     latest = CheckLog.objects.filter(listing_id__in=ids).order_by("listing_id", "-queued_at", "-pk")
     for check in latest.filter(

@@ -243,13 +243,14 @@ def watch_pool(*, watch: Watch, now: datetime) -> _Pool:
     """Prices this thing usually has: the linked product's history and recent similar listings."""
     prices: list[Decimal] = []
     if watch.product_id:
+        from tracker.history import prices_since
         from tracker.models import PricePoint
 
         prices.extend(
-            PricePoint.objects.filter(
-                listing__product_id=watch.product_id,
-                checked_at__gte=now - timedelta(days=COMPARABLE_PRODUCT_DAYS),
-            ).values_list("price", flat=True)
+            prices_since(
+                PricePoint.objects.filter(listing__product_id=watch.product_id),
+                since=now - timedelta(days=COMPARABLE_PRODUCT_DAYS),
+            )
         )
     similar = dict(
         DealMatch.objects.filter(
@@ -367,13 +368,12 @@ def comps_refresh(*, now: datetime | None = None) -> int:
     for watch in Watch.objects.filter(enabled=True).iterator():
         base: list[Decimal] = []
         if watch.product_id:
+            from tracker.history import prices_since
             from tracker.models import PricePoint
 
-            base = list(
-                PricePoint.objects.filter(
-                    listing__product_id=watch.product_id,
-                    checked_at__gte=now - timedelta(days=COMPARABLE_PRODUCT_DAYS),
-                ).values_list("price", flat=True)
+            base = prices_since(
+                PricePoint.objects.filter(listing__product_id=watch.product_id),
+                since=now - timedelta(days=COMPARABLE_PRODUCT_DAYS),
             )
         rows = list(
             DealMatch.objects.filter(watch=watch, listing__price__isnull=False).values_list(

@@ -63,6 +63,8 @@ def test_a_check_records_the_price_names_the_product_and_tells_the_other_apps(sh
             "method": "json-ld",
             "price_point_id": point.pk,
             "outcome": "ok",
+            "price_changed": True,
+            "checked_at": point.checked_at,
         }
     ]
 
@@ -95,11 +97,9 @@ def test_an_unchanged_page_is_not_stored_again_and_a_changed_one_replaces_it(sho
     changed = ListingPage.objects.get(listing=listing)
     assert changed.pk == first.pk and changed.html_hash != first.html_hash
     assert "44.90" in changed.html
-    assert list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("price", flat=True)) == [
-        Decimal("49.90"),
-        Decimal("49.90"),
-        Decimal("44.90"),
-    ]
+    assert list(
+        PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("price", "confirmations")
+    ) == [(Decimal("49.90"), 2), (Decimal("44.90"), 1)]
 
 
 @pytest.mark.django_db
@@ -129,3 +129,4 @@ def test_a_routine_check_of_an_unchanged_page_needs_few_queries(shop, user, djan
         outcome = services.listing_check(check_id=check.pk)
 
     assert outcome.check.outcome == CheckLog.Outcome.OK
+
