@@ -208,6 +208,10 @@ class PricePoint(models.Model):
     )
     confirmations = models.PositiveIntegerField(default=1, help_text="How many checks found it.")
     method = models.CharField(max_length=30, help_text="How the price was extracted.")
+    # Why the price is believed (tracker.extraction.evidence): where it was read (structured
+    # field, pattern or heuristic selector) and the page text it was read from.
+    evidence_source = models.CharField(max_length=200, blank=True)
+    evidence_text = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-checked_at"]

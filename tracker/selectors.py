@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -250,6 +250,47 @@ class ListingDetail:
     points: list[tuple[datetime, Decimal]]
     stats: ListingStats
     last_check: CheckLog | None
+    notes: dict[datetime, str] = field(default_factory=dict)  # why each price is believed, by its first check
+
+
+def _evidence_note(point: PricePoint) -> str:
+    """One line a person reads on a chart's point or in the check log: how the price was read."""
+    parts = [f"{point.price} {point.currency}".strip(), point.method or "?"]
+    if point.evidence_source:
+        parts.append(point.evidence_source)
+    if point.evidence_text:
+        parts.append(f"read from: {point.evidence_text}")
+    if point.confirmations > 1:
+        until = timezone.localtime(point.confirmed_until).strftime("%Y-%m-%d %H:%M")
+        parts.append(f"confirmed by {point.confirmations} checks until {until}")
+    return " · ".join(parts)
+
+
+def _notes(ids: Sequence[int], since: datetime | None) -> dict[int, dict[datetime, str]]:
+    points = PricePoint.objects.filter(listing_id__in=list(ids)).only(
+        "listing_id", "price", "currency", "method", "evidence_source", "evidence_text", "checked_at",
+        "last_confirmed_at", "confirmations",
+    )
+    if since is not None:
+        points = points.filter(Q(checked_at__gte=since) | Q(last_confirmed_at__gte=since))
+    notes: dict[int, dict[datetime, str]] = defaultdict(dict)
+    for point in points:
+        span = history.Span(point.checked_at, point.confirmed_until, point.confirmations, point.price)
+        notes[point.listing_id][span.first_check_since(since)] = _evidence_note(point)
+    return notes
+
+
+def checks_with_evidence(checks: Sequence[CheckLog]) -> Sequence[CheckLog]:
+    """Attach to each check the price point it recorded or confirmed (`seen_point`), with the
+    evidence for it, in one query for the page of the check log."""
+    wanted = {check.price_seen_id for check in checks if check.price_seen_id}
+    points = {point.pk: point for point in PricePoint.objects.filter(pk__in=wanted)} if wanted else {}
+    for check in checks:
+        point = points.get(check.price_seen_id)
+        check.seen_point = point
+        check.seen_note = _evidence_note(point) if point is not None else ""
+        check.confirmed = point is not None and point.check_log_id != check.pk
+    return checks
 
 
 def product_listings(*, product: Product, days: int | None = None) -> list[ListingDetail]:
@@ -271,12 +312,14 @@ def product_listings(*, product: Product, days: int | None = None) -> list[Listi
         )
     ):
         last_checks[check.listing_id] = check
+    notes = _notes(ids, since)
     return [
         ListingDetail(
             listing=item,
             points=points[item.pk],
             stats=listing_stats(points[item.pk], current=item.last_price),
             last_check=last_checks.get(item.pk),
+            notes=notes.get(item.pk, {}),
         )
         for item in listings
     ]

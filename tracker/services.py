@@ -324,8 +324,13 @@ def _price_record(
         return PricePoint(pk=listing.last_point_id, listing=listing, method=result.method or "", **same), False
     # No savepoint: this run holds the check (its RUNNING state), so the one-to-one link to
     # the check cannot clash; if it ever did, the whole transaction rolls back.
+    evidence = result.evidence or {}
     point = rows.row_insert(
-        PricePoint(listing=listing, check_log=check, checked_at=now, method=result.method or "", **same)
+        PricePoint(
+            listing=listing, check_log=check, checked_at=now, method=result.method or "",
+            evidence_source=(evidence.get("source") or "")[:200], evidence_text=(evidence.get("text") or "")[:200],
+            **same,
+        )
     )
     return point, True
 

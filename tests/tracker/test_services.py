@@ -130,3 +130,23 @@ def test_a_routine_check_of_an_unchanged_page_needs_few_queries(shop, user, djan
 
     assert outcome.check.outcome == CheckLog.Outcome.OK
 
+
+@pytest.mark.django_db
+def test_each_price_keeps_how_it_was_read_and_the_product_page_shows_it(shop, user, client):
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    first = _check(listing)
+    again = _check(listing)
+
+    point = PricePoint.objects.get(listing=listing)
+    assert (point.method, point.evidence_source) == ("json-ld", "JSON-LD offers.price")
+    assert '"price": "49.90"' in point.evidence_text
+    # Both checks name the point: the first found the price, the second confirmed it.
+    assert first.check.price_seen_id == again.check.price_seen_id == point.pk
+
+    client.force_login(user)
+    html = client.get(listing.product.get_absolute_url()).content.decode()
+    assert html.count("JSON-LD offers.price") >= 3  # two check log rows and the chart's point
+    assert "confirmed 49.90 EUR" in html and "new price" in html
+    assert "<title>49.90 EUR · json-ld · JSON-LD offers.price · read from:" in html
+    assert "confirmed by 2 checks until" in html

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from .evidence import price_evidence
 from .heuristics import (
     HeuristicResult,
     availability_near_title,
@@ -102,6 +103,7 @@ def extract_tree(
         result.availability = match.availability
     if result.price is None:
         result.confidence = 0.0
+    result.evidence = price_evidence(tree, result, match=match, pattern=pattern, heuristic=heuristic)
     return result
 
 
