@@ -408,6 +408,8 @@ PATTERN_PROBATION_AFTER = env_int("PATTERN_PROBATION_AFTER", 3)
 PATTERN_SAMPLE_PAGES = env_int("PATTERN_SAMPLE_PAGES", 5)
 # The latest page of each listing is kept (for validation and the "help" UI), capped here.
 LISTING_PAGE_MAX_CHARS = env_int("LISTING_PAGE_MAX_CHARS", 1_000_000)
+# How many distinct recent pages each store keeps (compressed) as samples for its patterns.
+STORE_PAGES_KEPT = env_int("STORE_PAGES_KEPT", 5)
 
 # ===== Observability and security (metrics app) =========================================
 # Logging, Prometheus, health, dashboards, housekeeping, backups, CSP, login throttling and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -274,18 +276,41 @@ class ExtractionPattern(models.Model):
 
 
 class ListingPage(models.Model):
-    """The HTML of a listing's latest fetched page (capped), kept to validate patterns and
-    to let a person point at the right price."""
+    """A listing's fetched page (capped, zlib-compressed), kept as one of its store's sample
+    pages: to validate and learn patterns, and to let a person point at the right price.
+
+    A store keeps at most STORE_PAGES_KEPT of them, and a page is rewritten only when what
+    extraction reads from it changes (`facts_hash`), not on every byte: shops change tokens
+    and timestamps on every request (tracker.patterns.listing_page_save).
+    """
 
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, related_name="page")
     url = models.URLField(max_length=2000)
-    html = models.TextField()
-    html_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of `html`: unchanged pages are not rewritten.")
+    html_z = models.BinaryField(default=b"", help_text="The HTML, zlib-compressed.")
+    facts_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of what extraction read from the page (price, where, its text)."
+    )
     truncated = models.BooleanField(default=False)
     fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return f"page of listing {self.listing_id} at {self.fetched_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def html(self) -> str:
+        return html_unpack(self.html_z)
+
+    @html.setter
+    def html(self, value: str) -> None:
+        self.html_z = html_pack(value)
+
+
+def html_pack(html: str) -> bytes:
+    return zlib.compress((html or "").encode("utf-8", "surrogatepass"), 6)
+
+
+def html_unpack(data: bytes | memoryview | None) -> str:
+    return zlib.decompress(bytes(data)).decode("utf-8", "surrogatepass") if data else ""
 
 
 class LLMCall(models.Model):

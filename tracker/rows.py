@@ -17,7 +17,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model
 
-from .models import CheckLog, Listing, Product, Store
+from .models import CheckLog, Listing, ListingPage, Product, Store
 
 
 def _q(name: str) -> str:
@@ -66,19 +66,41 @@ def row_update(
 
 
 @cache
-def _exists_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
+def _exists_sql(model: type[Model], where: tuple[str, ...], vendor: str, after: tuple[str, ...] = ()) -> str:
     conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    conditions += [f"{_q(_field(model, name).column)} > %s" for name in after]
     return f"SELECT 1 FROM {_q(model._meta.db_table)} WHERE {' AND '.join(conditions)} LIMIT 1"
 
 
-def row_exists(model: type[Model], *, where: Mapping[str, object]) -> bool:
-    """Whether a row matches `where` (field names, equality)."""
-    sql = _exists_sql(model, tuple(where), connection.vendor)
+def row_exists(
+    model: type[Model], *, where: Mapping[str, object], after: Mapping[str, object] | None = None
+) -> bool:
+    """Whether a row matches `where` (field names, equality) and `after` (field > value)."""
+    after = after or {}
+    sql = _exists_sql(model, tuple(where), connection.vendor, tuple(after))
+    params = [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in after.items()]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
-        )
+        cursor.execute(sql, params)
         return cursor.fetchone() is not None
+
+
+@cache
+def _store_pages_sql(vendor: str) -> str:
+    page, listing = ListingPage._meta, Listing._meta
+    return (
+        f"SELECT COUNT(*) FROM {_q(page.db_table)} p JOIN {_q(listing.db_table)} l "
+        f"ON l.{_q(listing.pk.column)} = p.{_q(page.get_field('listing').column)} "
+        f"WHERE l.{_q(listing.get_field('store').column)} = %s AND p.{_q(page.get_field('fetched_at').column)} > %s"
+    )
+
+
+def store_pages_count(*, store_id: int, since) -> int:
+    """How many of a store's sample pages were written after `since`."""
+    params = [store_id, ListingPage._meta.get_field("fetched_at").get_db_prep_value(since, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_pages_sql(connection.vendor), params)
+        return cursor.fetchone()[0]
 
 
 @cache

@@ -342,7 +342,10 @@ def _record_listing(
     """The listing's (and its product's) state after a finished check, and the page it read."""
     listing = check.listing
     if page is not None:
-        patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
+        patterns.listing_page_save(
+            listing=listing, url=page.final_url, html=page.text,
+            facts_hash=patterns.page_facts_hash(result=result) if result is not None else "", now=now,
+        )
     updates: dict = {
         "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
         "status_reason": error[:500],

@@ -1,4 +1,4 @@
-"""The migration to change-only history compacts what was stored one row per check."""
+"""The migrations to change-only history and compressed sample pages convert what is stored."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def test_migrating_merges_runs_of_one_price_and_keeps_every_change_and_confirmat
         product=Product.objects.create(owner_id=user.pk, name="Kettle"),
         store=Store.objects.create(domain="shop.test"), url="http://shop.test/k",
     )
+    ListingPage = apps.get_model("tracker", "ListingPage")
+    ListingPage.objects.create(listing=listing, url=listing.url, html="<p>Żółw 10,00 €</p>" * 50, html_hash="x")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     values = ["10", "10", "10", "12", "10", "10"]
     for i, value in enumerate(values):
@@ -47,3 +49,8 @@ def test_migrating_merges_runs_of_one_price_and_keeps_every_change_and_confirmat
     ]
     # The next check of the same price extends the newest point.
     assert LiveListing.objects.get().last_point_id == points[-1][0]
+    # Stored pages are compressed and read back whole.
+    from tracker.models import ListingPage as LivePage
+
+    page = LivePage.objects.get()
+    assert page.html == "<p>Żółw 10,00 €</p>" * 50 and len(page.html_z) < 100

@@ -114,17 +114,28 @@ def test_an_upsert_inserts_once_then_updates_the_same_row(check):
             listing_id=check.listing_id,
             url="http://127.0.0.1:9/p/kettle",
             html=html,
-            html_hash=html,
+            facts_hash=html,
             truncated=False,
             fetched_at=datetime(2026, 11, 24, tzinfo=UTC),
         )
 
-    rows.row_upsert(page("<p>one</p>"), unique="listing", update=("html", "html_hash"))
-    rows.row_upsert(page("<p>two</p>"), unique="listing", update=("html", "html_hash"))
+    rows.row_upsert(page("<p>one</p>"), unique="listing", update=("html_z", "facts_hash"))
+    rows.row_upsert(page("<p>two ‘Żółw’</p>"), unique="listing", update=("html_z", "facts_hash"))
 
-    assert list(ListingPage.objects.filter(listing_id=check.listing_id).values_list("html", flat=True)) == [
-        "<p>two</p>"
-    ]
+    # The compressed bytes read back whole, on either database.
+    assert [page.html for page in ListingPage.objects.filter(listing_id=check.listing_id)] == ["<p>two ‘Żółw’</p>"]
+
+
+def test_a_store_counts_its_sample_pages_written_since_a_time(check):
+    since = datetime(2026, 11, 24, tzinfo=UTC)
+    ListingPage.objects.create(listing_id=check.listing_id, url="http://127.0.0.1:9/p", html="<p>x</p>",
+                               fetched_at=since.replace(hour=1))
+    listing = Listing.objects.get(pk=check.listing_id)
+
+    assert rows.store_pages_count(store_id=listing.store_id, since=since) == 1
+    assert rows.store_pages_count(store_id=listing.store_id, since=since.replace(hour=2)) == 0
+    assert rows.row_exists(ListingPage, where={"listing": listing.pk}, after={"fetched_at": since}) is True
+    assert rows.row_exists(ListingPage, where={"listing": listing.pk}, after={"fetched_at": since.replace(hour=2)}) is False
 
 
 def test_exists_is_true_only_for_a_matching_row(check):

@@ -3,11 +3,13 @@ what is recorded, what other apps are told, and how little a routine check costs
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from tracker import services, signals
+from tracker import patterns, services, signals
 from tracker.models import CheckLog, ListingPage, PricePoint
 
 from .misbehaving_server import NetGuard, Shop, page, product_html
@@ -81,25 +83,46 @@ def test_running_the_same_check_twice_records_one_price(shop, user):
 
 
 @pytest.mark.django_db
-def test_an_unchanged_page_is_not_stored_again_and_a_changed_one_replaces_it(shop, user):
+def test_a_page_that_reads_the_same_is_not_stored_again_and_one_that_reads_differently_replaces_it(shop, user):
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
     listing = services.listing_add(owner=user, url=shop.url("/kettle"))
     _check(listing)
     first = ListingPage.objects.get(listing=listing)
 
+    # Other bytes (a session token, a timestamp), the same price read from the same place.
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90", extra="<meta name=t content=8f3a>"))
     _check(listing)
     again = ListingPage.objects.get(listing=listing)
-    assert (again.pk, again.html_hash) == (first.pk, first.html_hash)
-    assert again.fetched_at > first.fetched_at
+    assert (again.facts_hash, again.fetched_at, again.html) == (first.facts_hash, first.fetched_at, first.html)
 
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="44.90"))
     _check(listing)
     changed = ListingPage.objects.get(listing=listing)
-    assert changed.pk == first.pk and changed.html_hash != first.html_hash
-    assert "44.90" in changed.html
+    assert changed.pk == first.pk and changed.facts_hash != first.facts_hash
+    assert "44.90" in changed.html and len(changed.html_z) < len(changed.html.encode())
     assert list(
         PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("price", "confirmations")
     ) == [(Decimal("49.90"), 2), (Decimal("44.90"), 1)]
+
+
+@pytest.mark.django_db
+def test_a_store_keeps_a_bounded_number_of_recent_sample_pages(shop, user, settings):
+    settings.STORE_PAGES_KEPT = 2
+    listings = []
+    for n in range(4):
+        shop.routes[f"/kettle-{n}"] = page(product_html(f"Kettle {n}", price=f"4{n}.90"))
+        listings.append(services.listing_add(owner=user, url=shop.url(f"/kettle-{n}")))
+        _check(listings[-1])
+
+    # The first two pages are the store's samples; later listings wait for a stale one.
+    assert sorted(ListingPage.objects.values_list("listing_id", flat=True)) == [listings[0].pk, listings[1].pk]
+    ListingPage.objects.filter(listing=listings[0]).update(fetched_at=timezone.now() - timedelta(days=2))
+    _check(listings[3])
+    assert sorted(ListingPage.objects.values_list("listing_id", flat=True)) == [listings[1].pk, listings[3].pk]
+    # Pattern learning and validation read them back whole.
+    samples = patterns.store_sample_pages(store=listings[0].store)
+    assert [sample.url for sample in samples] == [listings[3].url, listings[1].url]
+    assert "Kettle 3" in samples[0].html
 
 
 @pytest.mark.django_db

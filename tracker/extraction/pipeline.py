@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .evidence import price_evidence
+from .evidence import layout_signature, price_evidence
 from .heuristics import (
     HeuristicResult,
     availability_near_title,
@@ -104,6 +104,7 @@ def extract_tree(
     if result.price is None:
         result.confidence = 0.0
     result.evidence = price_evidence(tree, result, match=match, pattern=pattern, heuristic=heuristic)
+    result.layout = layout_signature(tree)
     return result
 
 
