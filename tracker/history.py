@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -188,3 +188,74 @@ def prices_latest(queryset, *, limit: int) -> list[Decimal]:
 def prices_since(queryset, *, since: datetime) -> list[Decimal]:
     """One price per check since `since` (PricePoint rows), as a row-per-check history had."""
     return prices_expanded(prices_weighted(spans_overlapping(queryset, since=since), since=since))
+
+
+# --- the per-listing summary the dashboard reads ---------------------------------------------
+
+TREND_DAYS = 30
+TREND_MAX = 60  # changes kept for a sparkline (about 120 px wide)
+
+
+def trend_append(trend: list | None, *, at: datetime, price: Decimal) -> list:
+    """The listing's recent changes with this one added: the last TREND_DAYS days, the change
+    before them (the price the window starts at), at most TREND_MAX entries."""
+    entries = [entry for entry in (trend or []) if isinstance(entry, list) and len(entry) == 2]
+    if not entries or Decimal(entries[-1][1]) != price:
+        entries.append([at.isoformat(), str(price)])
+    cutoff = (at - timedelta(days=TREND_DAYS)).isoformat()
+    inside = [entry for entry in entries if entry[0] >= cutoff]
+    before = [entry for entry in entries if entry[0] < cutoff][-1:]
+    return (before + inside)[-TREND_MAX:]
+
+
+def trend_points(trend: list | None, *, since: datetime, last_at: datetime | None) -> list[tuple[datetime, Decimal]]:
+    """A stored trend as sparkline points from `since`: the change before the window starts
+    it, and the line runs on to the latest check."""
+    points: list[tuple[datetime, Decimal]] = []
+    for at_text, price_text in trend or []:
+        at, price = datetime.fromisoformat(at_text), Decimal(price_text)
+        if at < since:
+            points = [(since, price)]
+        else:
+            points.append((at, price))
+    if points and last_at is not None and last_at > points[-1][0]:
+        points.append((last_at, points[-1][1]))
+    return points
+
+
+def summary_after_check(*, listing, price: Decimal, changed: bool, now: datetime) -> dict:
+    """The listing's summary fields after a check found `price` (a new point when `changed`).
+    Plain values for the check path's UPDATE; nothing is read."""
+    updates: dict = {"last_price_at": now}
+    if not changed:
+        return updates
+    if listing.last_price is not None and listing.last_price != price:
+        updates["previous_price"] = listing.last_price
+        updates["previous_price_at"] = listing.last_price_at
+    low, high = listing.lowest_price, listing.highest_price
+    updates["lowest_price"] = price if low is None else min(low, price)
+    updates["highest_price"] = price if high is None else max(high, price)
+    updates["trend"] = trend_append(listing.trend, at=now, price=price)
+    return updates
+
+
+def listing_summary_rebuild(*, listing_model: type[Model], point_model: type[Model], listing_ids) -> None:
+    """Recompute listings' summaries from their history (a migration, an import, a repair).
+    Safe to run twice."""
+    for listing_id in listing_ids:
+        spans = spans_overlapping(point_model._default_manager.filter(listing_id=listing_id))
+        if not spans:
+            continue
+        current = spans[-1]
+        previous = next((span for span in reversed(spans) if span.price != current.price), None)
+        trend: list = []
+        for span in spans:
+            trend = trend_append(trend, at=span.first, price=span.price)
+        listing_model._default_manager.filter(pk=listing_id).update(
+            last_price_at=current.last,
+            previous_price=previous.price if previous else None,
+            previous_price_at=previous.last if previous else None,
+            lowest_price=min(span.price for span in spans),
+            highest_price=max(span.price for span in spans),
+            trend=trend_append(trend, at=current.last, price=current.price),
+        )

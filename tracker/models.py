@@ -119,6 +119,15 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     in_stock = models.BooleanField(null=True)
 
+    # A summary of the price history, kept by the check path (tracker.history.summary_after_check)
+    # so the dashboard never reads the history itself.
+    last_price_at = models.DateTimeField(null=True, blank=True, help_text="The latest check that found a price.")
+    previous_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    previous_price_at = models.DateTimeField(null=True, blank=True, help_text="When the previous price was last seen.")
+    lowest_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    highest_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    trend = models.JSONField(default=list, blank=True, help_text="Recent price changes: [time, price] pairs.")
+
     # The price point the latest trusted check recorded or confirmed: an unchanged check
     # extends it with one conditional UPDATE instead of adding a row.
     last_point = models.ForeignKey(

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -55,22 +54,11 @@ def listing_is_checking(*, listing: Listing) -> bool:
 
 
 def _listings_annotated(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
-    confirmed_until = Coalesce("last_confirmed_at", "checked_at")
-    previous_price = (
-        PricePoint.objects.filter(listing=OuterRef("pk"))
-        .exclude(price=OuterRef("last_price"))
-        .order_by("-checked_at", "-pk")
-        .annotate(until=confirmed_until)
-    )
-    last_point = (
-        PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk").annotate(until=confirmed_until)
-    )
+    """Listings with their history summary (kept by the check path: no history is read)
+    under the names the pages use, and whether a check is under way."""
     return queryset.select_related("store").annotate(
-        lowest_seen=Min("prices__price"),
-        highest_seen=Max("prices__price"),
-        previous_price=Subquery(previous_price.values("price")[:1]),
-        previous_price_at=Subquery(previous_price.values("until")[:1]),
-        last_price_at=Subquery(last_point.values("until")[:1]),
+        lowest_seen=F("lowest_price"),
+        highest_seen=F("highest_price"),
         checking=Exists(CheckLog.objects.filter(listing=OuterRef("pk"), outcome__in=ACTIVE_OUTCOMES)),
     )
 
@@ -138,21 +126,10 @@ def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
     return "ok", "OK", ""
 
 
-def _price_changes(*, listing_ids: Sequence[int], since: datetime) -> dict[int, list[tuple[datetime, Decimal]]]:
-    """Only the points where a listing's price changed (and its first in the period), oldest
-    first. History is stored as changes, so this reads a few rows per listing."""
-    spans = history.spans_overlapping(PricePoint.objects.filter(listing_id__in=list(listing_ids)), since=since)
-    changes: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for span in spans:
-        steps = changes[span.listing_id]
-        if not steps or steps[-1][1] != span.price:
-            steps.append((span.first_check_since(since), span.price))
-    return changes
-
-
 def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> list[ProductSummary]:
     """Dashboard rows for a person's products (or the given ones of theirs), in a fixed number
-    of queries whatever the number of products."""
+    of queries whatever the number of products, from the listings' summaries (kept by the
+    check path): the price history itself is not read."""
     products = products_for(owner=owner)
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
@@ -163,14 +140,12 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
         by_product[listing.product_id].append(listing)
 
     cheapest = {p.pk: _cheapest(by_product[p.pk]) for p in products_list}
-    trend_ids = [item.pk for item in cheapest.values() if item is not None]
     since = timezone.now() - timedelta(days=SPARKLINE_DAYS)
-    trends = _price_changes(listing_ids=trend_ids, since=since)
-    for listing in cheapest.values():
-        # the line runs on to the latest check, which repeated the last change's price
-        steps = trends.get(listing.pk) if listing is not None else None
-        if steps and listing.last_price_at and listing.last_price_at > steps[-1][0]:
-            steps.append((listing.last_price_at, steps[-1][1]))
+    trends = {
+        listing.pk: history.trend_points(listing.trend, since=since, last_at=listing.last_price_at)
+        for listing in cheapest.values()
+        if listing is not None
+    }
 
     rows = []
     for product in products_list:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from . import patterns, politeness, rows, scheduling, signals
+from . import history, patterns, politeness, rows, scheduling, signals
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
@@ -287,7 +287,7 @@ def _record(
                 raise _AlreadyFinished  # rolls back the price written above
             _record_listing(
                 check=check, outcome=outcome, result=result, error=error, now=now, etag=etag,
-                last_modified=last_modified, page=page, price_point=price_point,
+                last_modified=last_modified, page=page, price_point=price_point, changed=changed,
             )
             for field, value in finished.items():
                 setattr(check, field if field != "price_seen" else "price_seen_id", value)
@@ -337,7 +337,7 @@ def _price_record(
 
 def _record_listing(
     *, check: CheckLog, outcome: str, result: ExtractionResult | None, error: str, now, etag: str | None,
-    last_modified: str | None, page: FetchResult | None, price_point: PricePoint | None,
+    last_modified: str | None, page: FetchResult | None, price_point: PricePoint | None, changed: bool = False,
 ) -> None:
     """The listing's (and its product's) state after a finished check, and the page it read."""
     listing = check.listing
@@ -369,6 +369,7 @@ def _record_listing(
             last_price=price_point.price, currency=price_point.currency, in_stock=price_point.in_stock,
             last_point=price_point.pk,
         )
+        updates.update(history.summary_after_check(listing=listing, price=price_point.price, changed=changed, now=now))
     rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
     product = listing.product
     product_updates = {}

@@ -102,8 +102,10 @@ def test_a_recorded_series_gives_the_same_answers_stored_as_changes_or_as_one_ro
         changes_listing.refresh_from_db()
         kept, changed = services._price_record(listing=changes_listing, check=check, result=result,
                                                currency="EUR", now=at)
+        # What the check path writes to the listing: its state and its history summary.
         Listing.objects.filter(pk=changes_listing.pk).update(
-            last_price=price, currency="EUR", in_stock=in_stock, last_point=kept.pk
+            last_price=price, currency="EUR", in_stock=in_stock, last_point=kept.pk,
+            **history.summary_after_check(listing=changes_listing, price=price, changed=changed, now=at),
         )
         for event in alerts.price_point_evaluate(price_point_id=kept.pk, at=None if changed else at):
             fired["changes"].append((i, _rule_label(event.rule), event.new_price, event.old_price, event.quality))
@@ -136,7 +138,8 @@ def test_a_recorded_series_gives_the_same_answers_stored_as_changes_or_as_one_ro
         listing=rows_listing
     ) == Decimal(median(p for _, p, _ in checks[-5:]))
 
-    # The dashboard's figures.
+    # The dashboard's figures: kept up to date check by check, or computed from the rows.
+    history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[rows_listing.pk])
     by_name = {row.product.name: row for row in selectors.product_summaries(owner=user)}
     a, b = by_name["rows"], by_name["changes"]
     for figure in ("price", "change", "change_pct", "previous_price", "previous_price_at", "lowest_seen", "trend"):

@@ -173,3 +173,23 @@ def test_each_price_keeps_how_it_was_read_and_the_product_page_shows_it(shop, us
     assert "confirmed 49.90 EUR" in html and "new price" in html
     assert "<title>49.90 EUR · json-ld · JSON-LD offers.price · read from:" in html
     assert "confirmed by 2 checks until" in html
+
+
+@pytest.mark.django_db
+def test_checks_keep_the_listing_summary_the_dashboard_reads_as_the_history_gives_it(shop, user):
+    from tracker import history
+    from tracker.models import Listing
+
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    for price in ["49.90", "49.90", "44.90", "52.00", "52.00"]:
+        shop.routes["/kettle"] = page(product_html("Copper kettle", price=price))
+        _check(listing)
+
+    fields = ("last_price_at", "previous_price", "previous_price_at", "lowest_price", "highest_price", "trend")
+    kept = Listing.objects.values(*fields).get(pk=listing.pk)
+    history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[listing.pk])
+    assert Listing.objects.values(*fields).get(pk=listing.pk) == kept
+    assert (kept["previous_price"], kept["lowest_price"], kept["highest_price"]) == (
+        Decimal("44.90"), Decimal("44.90"), Decimal("52.00")
+    )
+    assert [price for _, price in kept["trend"]] == ["49.90", "44.90", "52.00"]

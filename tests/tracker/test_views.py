@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from tracker import history
 from tracker.models import CheckLog, Listing, PricePoint, Priority, Product, Store
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +97,8 @@ def add_prices(listing, prices, *, start=None, step=timedelta(hours=6)):
         Listing.objects.filter(pk=listing.pk).update(
             last_price=Decimal(prices[-1]), status=Listing.Status.OK, last_checked_at=moment
         )
+        # History written here, not by checks: its summary is computed as a migration does.
+        history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[listing.pk])
         listing.refresh_from_db()
 
 
