@@ -498,7 +498,10 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
-# Price points older than this are compacted (repeats of one price thinned to first + last).
+# Checks that only confirmed an unchanged price go sooner: their price point keeps how many
+# there were and the latest one (most of the check log, at one check every 15 minutes).
+LOG_RETENTION_CONFIRMATIONS_DAYS = env_int("LOG_RETENTION_CONFIRMATIONS_DAYS", 7)
+# Price points older than this are compacted (runs of one price merged into one point).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
 BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
 BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()

@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 _BATCH = 2000
 
 
-def checklogs_cleanup(*, older_than_days: int, now: datetime | None = None) -> dict[str, int]:
-    """Delete finished check logs and Celery task results older than the retention.
+def checklogs_cleanup(
+    *, older_than_days: int, confirmations_older_than_days: int | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete finished check logs and Celery task results older than the retention, and
+    checks that only confirmed an unchanged price older than `confirmations_older_than_days`
+    (their price point keeps how many there were and when the latest was).
 
     Price points keep their price (their link to the check becomes empty). Checks still
     queued or running are never deleted. Safe to run twice: the second run finds nothing.
@@ -27,6 +31,13 @@ def checklogs_cleanup(*, older_than_days: int, now: datetime | None = None) -> d
     cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
     done = CheckLog.objects.exclude(outcome__in=(CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING))
     old = done.filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, queued_at__lt=cutoff))
+    if confirmations_older_than_days is not None:
+        confirmed_cutoff = (now or timezone.now()) - timedelta(days=confirmations_older_than_days)
+        old = done.filter(
+            Q(pk__in=old.values("pk"))
+            | Q(outcome=CheckLog.Outcome.OK, price_seen__isnull=False, price_point__isnull=True,
+                finished_at__lt=confirmed_cutoff)
+        )
     deleted_checks = 0
     while True:
         ids = list(old.values_list("id", flat=True)[:_BATCH])

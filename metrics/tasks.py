@@ -12,13 +12,17 @@ _OPTIONS = {"acks_late": True, "soft_time_limit": 1800, "time_limit": 1900}
 
 @shared_task(name="metrics.tasks.cleanup_old_logs", **_OPTIONS)
 def cleanup_old_logs() -> dict:
-    """Weekly: delete check logs and task results older than LOG_RETENTION_DAYS."""
-    return housekeeping.checklogs_cleanup(older_than_days=settings.LOG_RETENTION_DAYS)
+    """Weekly: delete check logs and task results older than LOG_RETENTION_DAYS (checks that
+    only confirmed a price: LOG_RETENTION_CONFIRMATIONS_DAYS)."""
+    return housekeeping.checklogs_cleanup(
+        older_than_days=settings.LOG_RETENTION_DAYS,
+        confirmations_older_than_days=settings.LOG_RETENTION_CONFIRMATIONS_DAYS,
+    )
 
 
 @shared_task(name="metrics.tasks.compact_price_history", **_OPTIONS)
 def compact_price_history() -> int:
-    """Weekly: thin unchanged runs of prices older than PRICE_COMPACT_AFTER_DAYS."""
+    """Weekly: merge unchanged runs of prices older than PRICE_COMPACT_AFTER_DAYS."""
     return housekeeping.price_history_compact(older_than_days=settings.PRICE_COMPACT_AFTER_DAYS)
 
 

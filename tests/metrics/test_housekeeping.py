@@ -104,6 +104,27 @@ def test_cleanup_deletes_finished_checks_older_than_the_retention_and_keeps_pric
     assert checklogs_cleanup(older_than_days=90)["checks"] == 0
 
 
+@pytest.mark.django_db
+def test_checks_that_only_confirmed_a_price_go_after_their_shorter_retention(listing):
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    found = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=ten_days_ago, finished_at=ten_days_ago)
+    point = PricePoint.objects.create(listing=listing, check_log=found, price=Decimal("5"), currency="EUR",
+                                      checked_at=ten_days_ago, method="json-ld")
+    confirmed = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=ten_days_ago,
+                                        finished_at=ten_days_ago, price_seen=point)
+    failed = CheckLog.objects.create(listing=listing, outcome="error", queued_at=ten_days_ago, finished_at=ten_days_ago)
+    recent = CheckLog.objects.create(listing=listing, outcome="ok", finished_at=timezone.now(), price_seen=point)
+    PricePoint.objects.filter(pk=point.pk).update(confirmations=3, last_confirmed_at=recent.finished_at)
+
+    result = checklogs_cleanup(older_than_days=90, confirmations_older_than_days=7)
+
+    assert result["checks"] == 1 and not CheckLog.objects.filter(pk=confirmed.pk).exists()
+    # The check that found the price, a failure and the recent confirmation stay.
+    assert set(CheckLog.objects.values_list("id", flat=True)) == {found.id, failed.id, recent.id}
+    point.refresh_from_db()
+    assert (point.confirmations, point.last_confirmed_at) == (3, recent.finished_at)
+
+
 def test_periodic_tasks_are_declared_for_housekeeping(settings):
     tasks = {spec["task"] for spec in settings.PERIODIC_TASKS.values()}
     assert {"metrics.tasks.cleanup_old_logs", "metrics.tasks.compact_price_history",
