@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -53,14 +53,21 @@ def listing_is_checking(*, listing: Listing) -> bool:
     return CheckLog.objects.filter(listing=listing, outcome__in=ACTIVE_OUTCOMES).exists()
 
 
-def _listings_annotated(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+def _listings_annotated(queryset: QuerySet[Listing]) -> list[Listing]:
     """Listings with their history summary (kept by the check path: no history is read)
-    under the names the pages use, and whether a check is under way."""
-    return queryset.select_related("store").annotate(
-        lowest_seen=F("lowest_price"),
-        highest_seen=F("highest_price"),
-        checking=Exists(CheckLog.objects.filter(listing=OuterRef("pk"), outcome__in=ACTIVE_OUTCOMES)),
+    under the names the pages use, and whether a check is under way (`checking`)."""
+    listings = list(
+        queryset.select_related("store").annotate(lowest_seen=F("lowest_price"), highest_seen=F("highest_price"))
     )
+    # One query on the (outcome, queued_at) index finds the few checks under way; a subquery
+    # per listing walked each listing's whole check log instead.
+    active = set(
+        CheckLog.objects.filter(outcome__in=ACTIVE_OUTCOMES, listing_id__in=[item.pk for item in listings])
+        .values_list("listing_id", flat=True)
+    )
+    for item in listings:
+        item.checking = item.pk in active
+    return listings
 
 
 @dataclass
@@ -270,7 +277,7 @@ def checks_with_evidence(checks: Sequence[CheckLog]) -> Sequence[CheckLog]:
 
 def product_listings(*, product: Product, days: int | None = None) -> list[ListingDetail]:
     """Each store's listing of a product, with its history over the period and its latest check."""
-    listings = list(_listings_annotated(product.listings.all()).order_by("created_at", "pk"))
+    listings = _listings_annotated(product.listings.order_by("created_at", "pk"))
     ids = [item.pk for item in listings]
     since = timezone.now() - timedelta(days=days) if days else None
     by_listing: dict[int, list[history.Span]] = defaultdict(list)
