@@ -11,8 +11,6 @@ from django.utils import timezone
 from tracker.history import runs_merge
 from tracker.models import CheckLog, PricePoint
 
-from .selectors import model_or_none
-
 log = logging.getLogger(__name__)
 
 _BATCH = 2000
@@ -21,7 +19,7 @@ _BATCH = 2000
 def checklogs_cleanup(
     *, older_than_days: int, confirmations_older_than_days: int | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """Delete finished check logs and Celery task results older than the retention, and
+    """Delete finished check logs older than the retention, and
     checks that only confirmed an unchanged price older than `confirmations_older_than_days`
     (their price point keeps how many there were and when the latest was).
 
@@ -44,12 +42,8 @@ def checklogs_cleanup(
         if not ids:
             break
         deleted_checks += CheckLog.objects.filter(id__in=ids).delete()[1].get("tracker.CheckLog", 0)
-    deleted_results = 0
-    TaskResult = model_or_none("django_celery_results.TaskResult")
-    if TaskResult is not None:
-        deleted_results = TaskResult.objects.filter(date_done__lt=cutoff).delete()[0]
-    log.info("old logs deleted", extra={"checks": deleted_checks, "task_results": deleted_results})
-    return {"checks": deleted_checks, "task_results": deleted_results}
+    log.info("old logs deleted", extra={"checks": deleted_checks})
+    return {"checks": deleted_checks}
 
 
 def _referenced_price_points() -> set[int]:

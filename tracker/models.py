@@ -290,7 +290,7 @@ class ListingPage(models.Model):
 
     A store keeps at most STORE_PAGES_KEPT of them, and a page is rewritten only when what
     extraction reads from it changes (`facts_hash`), not on every byte: shops change tokens
-    and timestamps on every request (tracker.patterns.listing_page_save).
+    and timestamps on every request (tracker.learning.samples.listing_page_save).
     """
 
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, related_name="page")

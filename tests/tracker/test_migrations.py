@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 @pytest.mark.django_db(transaction=True)
 def test_migrating_merges_runs_of_one_price_and_keeps_every_change_and_confirmation(django_user_model):
-    before = [("tracker", "0003_listingpage_html_hash"), ("deals", "0003_dealnotification")]
+    before = [("tracker", "0003_listingpage_html_hash")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     apps = executor.loader.project_state(before).apps

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker import rows, services
+from tracker import checking, rows, services
 from tracker.models import CheckLog, Listing, ListingPage, PricePoint, Store
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def check(user):
     Store.objects.filter(pk=listing.store_id).update(
         robots_txt="User-agent: *\nDisallow: /cart", render_js=True
     )
-    return services.check_create(listing=listing)
+    return checking.check_create(listing=listing)
 
 
 def _fields(obj) -> dict:
@@ -174,7 +174,7 @@ def test_the_check_path_extends_the_current_price_point_and_starts_a_new_one_on_
             availability=Availability.IN_STOCK if stock else Availability.OUT_OF_STOCK,
         )
         one = CheckLog.objects.create(listing=listing, outcome="running")
-        point, changed = services._price_record(
+        point, changed = checking._price_record(
             listing=listing, check=one, result=result, currency=currency, now=start.replace(hour=8 + hour)
         )
         listing.last_point_id = point.pk
@@ -189,3 +189,29 @@ def test_the_check_path_extends_the_current_price_point_and_starts_a_new_one_on_
         ("EUR", False, 1, start.replace(hour=11), None),
         ("PLN", False, 2, start.replace(hour=12), start.replace(hour=13)),
     ]
+
+
+# --- No signal receiver on what rows.py writes ----------------------------------------------------
+
+_MODEL_SIGNALS = ("pre_save", "post_save", "pre_delete", "post_delete")
+
+
+@pytest.mark.parametrize("model", sorted(rows.MODELS_WRITTEN, key=lambda m: m.__name__), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("signal_name", _MODEL_SIGNALS)
+def test_no_model_signal_receiver_is_connected_to_a_model_the_raw_sql_writes(model, signal_name):
+    # rows.py writes these models with plain SQL, so their save signals never fire on the check
+    # path: a receiver connected to one would run for admin edits and silently not for checks.
+    # Delete receivers are refused too: one that keeps something in sync on delete needs its
+    # save counterpart, which would miss the check path.
+    from django.db.models import signals
+
+    signal = getattr(signals, signal_name)
+    assert not signal.has_listeners(model), (
+        f"a {signal_name} receiver is connected to {model.__name__}, which tracker/rows.py writes "
+        "without signals: send tracker.signals.check_finished (or another explicit signal) instead"
+    )
+
+
+def test_rows_refuses_to_write_a_model_whose_signals_nobody_checks(check):
+    with pytest.raises(TypeError, match="MODELS_WRITTEN"):
+        rows.row_update(Store, where={"id": check.listing.store_id}, values={"render_js": False})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from tracker import services
+from tracker import checking
 
 # A check waiting for its store's turn (per-store pacing) is run again here, in this process,
 # for at most this long; then the command reports it as not done.
@@ -17,7 +17,7 @@ REQUEUE_WAIT_MAX = 60.0
 
 def user_resolve(username: str | None):
     """The user a command acts for: `--user`, else `ADMIN_USERNAME`, else "admin"."""
-    username = username or os.environ.get("ADMIN_USERNAME") or "admin"
+    username = username or settings.ADMIN_USERNAME
     User = get_user_model()
     try:
         return User.objects.get(username=username)
@@ -31,14 +31,14 @@ def stock_label(in_stock: bool | None) -> str:
     return {True: "in stock", False: "out of stock"}.get(in_stock, "unknown")
 
 
-def check_run(*, check_id: int) -> services.CheckOutcome | None:
+def check_run(*, check_id: int) -> checking.CheckOutcome | None:
     """Run one check now, in this process, waiting for the store's turn when pacing asks to.
 
-    Safe to run twice like `services.listing_check`: the check is claimed before it runs.
+    Safe to run twice like `checking.listing_check`: the check is claimed before it runs.
     """
     deadline = time.monotonic() + REQUEUE_WAIT_MAX
     while True:
-        outcome = services.listing_check(check_id=check_id)
+        outcome = checking.listing_check(check_id=check_id)
         wait = outcome.requeue_in if outcome is not None else None
         if wait is None or time.monotonic() + wait > deadline:
             return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tracker import services
+from tracker import checking, services
 from tracker.fetching import FetchError, validate_url
 from tracker.models import CheckLog, Listing, Priority, Store
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         except services.TrackingError as exc:
             raise CommandError(f"{url} cannot be tracked: {exc}") from None
 
-        check = services.check_create(listing=listing)
+        check = checking.check_create(listing=listing)
         outcome = check_run(check_id=check.pk)
         if outcome is None:
             raise CommandError("the check was taken by another process; see the listing's check log")
