@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracker import history
@@ -142,31 +143,52 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     for pk, listing in best.items():
         wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
     product_of = {item.pk: pk for pk in best for item in by_product[pk]}
+    since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
+    points = PricePoint.objects.filter(wanted).annotate(until=Coalesce("last_confirmed_at", "checked_at"))
+    # Points wholly inside the year and before the 30-day median's window count only as how
+    # many checks, since when and how low: the database sums them. The others (across the
+    # year's start, in the last 30 days) are read as spans, a few per listing.
+    settled_points = Q(checked_at__gte=since, until__lt=recent)
+    settled = {
+        row["listing__product_id"]: (row["count"], row["first_at"], row["lowest"])
+        for row in points.filter(settled_points)
+        .values("listing__product_id")
+        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"), lowest=Min("price"))
+        .order_by()
+    }
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(
-        PricePoint.objects.filter(wanted), since=at - timedelta(days=QUALITY_HISTORY_DAYS), until=at
-    ):
+    for span in history.spans_overlapping(points.exclude(settled_points), since=since, until=at):
         spans.setdefault(product_of[span.listing_id], []).append(span)
     result = {}
     for pk in product_ids:
-        if pk not in best or pk not in spans:
+        if pk not in best or (pk not in spans and pk not in settled):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        result[pk] = _quality_of_spans(price=best[pk].last_price, at=at, spans=spans[pk])
+        result[pk] = _quality_of_spans(
+            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk)
+        )
     return result
 
 
-def _quality_of_spans(*, price, at: datetime, spans: list[history.Span]) -> quality_mod.Quality:
-    """Deal quality against the checks the spans stand for, as against one row per check."""
+def _quality_of_spans(
+    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None
+) -> quality_mod.Quality:
+    """Deal quality against the checks the spans stand for, as against one row per check.
+    `settled` = (checks, first, lowest) of points summed by the database (see products_quality)."""
     since = at - timedelta(days=QUALITY_HISTORY_DAYS)
     counted = [(span, span.checks_between(since, at)) for span in spans]
     counted = [(span, count) for span, count in counted if count > 0]
-    if not counted:
+    count = sum(count for _, count in counted)
+    firsts = [span.first_check_since(since) for span, _ in counted]
+    lows = [span.price for span, _ in counted]
+    if settled is not None and settled[0]:
+        count += settled[0]
+        firsts.append(settled[1])
+        lows.append(settled[2])
+    if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
-        price=price, at=at, count=sum(count for _, count in counted),
-        first_at=min(span.first_check_since(since) for span, _ in counted),
-        lowest=min(span.price for span, _ in counted),
+        price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
         recent=(), recent_weighted=history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at),
     )
 

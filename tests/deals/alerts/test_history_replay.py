@@ -184,3 +184,25 @@ def test_a_price_that_changes_and_comes_back_makes_three_points_and_none_is_merg
         (Decimal("12"), 1, start + timedelta(hours=2), None),
         (Decimal("10"), 2, start + timedelta(hours=3), start + timedelta(hours=4)),
     ]
+
+
+def test_deal_quality_over_months_of_changes_matches_the_row_per_check_judgement(user):
+    """Points older than the 30-day median's window are summed by the database, the others
+    read as spans: together they judge as the list of checks does."""
+    listing = _product(user, "months")
+    step = timedelta(hours=12)
+    values = ["50"] * 40 + ["45"] * 30 + ["48"] * 50 + ["44"] + ["47"] * 60
+    start = timezone.now() - step * (len(values) + 1)
+    checks = [(start + step * i, Decimal(v)) for i, v in enumerate(values)]
+    for i, (at, price) in enumerate(checks):
+        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
+        listing.refresh_from_db()
+        kept, changed = checking._price_record(
+            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
+            currency="EUR", now=at,
+        )
+        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        if i % 15 == 0 or i == len(checks) - 1:
+            got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
+            assert got == quality.deal_quality(price=price, at=at, history=checks[: i + 1]), i
+    assert PricePoint.objects.filter(listing=listing).count() == 5
