@@ -94,7 +94,8 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
 ]
-THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes"]
+# ninja: serves the REST API docs page's scripts locally (no CDN)
+THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes", "ninja"]
 LOCAL_APPS = [
     "tracker",
     "deals",
@@ -257,6 +258,8 @@ if SECURE_HTTPS:
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
 RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+# REST API requests per token (config/api.py); scripts and Home Assistant poll, so it has its own.
+API_RATELIMIT = env_str("API_RATELIMIT", "300/60")
 
 # Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
 CONTENT_SECURITY_POLICY = {
@@ -460,6 +463,11 @@ CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
 DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)
 # A notification "sending" for longer than this is settled by the hourly send_notifications.
 DEALS_DELIVERY_STALE_AFTER = env_int("DEALS_DELIVERY_STALE_AFTER", 15 * 60)
+# The deal scout reads feeds written by strangers: each is bounded. Bytes per page, nesting
+# depth of a JSON/XML feed, pages followed by `next` (a source's own max_pages is capped by it).
+SCOUT_FEED_MAX_BYTES = env_int("SCOUT_FEED_MAX_BYTES", 2 * 1024 * 1024)
+SCOUT_FEED_MAX_DEPTH = env_int("SCOUT_FEED_MAX_DEPTH", 64)
+SCOUT_MAX_PAGES = env_int("SCOUT_MAX_PAGES", 10)
 # E-mail (Django's mail settings; also the "e-mail" channel type).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -1,125 +1,117 @@
-"""Why a price is believed: where on the page it was read, and the text it was read from. Pure.
+"""What a page says about its locale and currency, for reading its amounts.
 
-Kept with every price point and shown in the check log and on the chart, so a person can see
-at a glance that 49.90 came from `JSON-LD offers.price` in `"price": "49.90"`, or from the
-store's pattern `.buy-box .price` in `€ 49,90`.
+The evidence — `<html lang>`, `og:locale`, a declared price currency, the country domain of
+the page's address — settles what the amount grammar cannot from the text alone: which
+currency `$`, `kr` or `¥` is, whether `1.299` groups thousands, whether `1,29,999` is lakh
+grouping. The pipeline sets it for the page it reads (`page_evidence`); every amount read
+meanwhile (structured data, heuristics, patterns) uses it without passing it through each call.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import re
-from decimal import Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from lxml import etree
 
-from .parsing import parse_amount
-from .patterns import PatternMatch, PatternSpec
-from .result import ExtractionResult
-
-MAX_TEXT = 200
-MAX_SOURCE = 200
-LAYOUT_ELEMENTS = 400
-
-_PRICE_KEY = re.compile(r'"(?:price|lowPrice|highPrice)"\s*:\s*"?([0-9][0-9.,\s]*)"?', re.IGNORECASE)
+from .currencies import locale_numbers, territory_currency
 
 
-def _short(text: str | None, limit: int = MAX_TEXT) -> str:
-    folded = " ".join((text or "").split())
-    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+@dataclass(frozen=True)
+class PageEvidence:
+    language: str | None = None  # a BCP 47 tag from the page ("de-AT"), when it gives one
+    # Currencies the page points to, strongest first: declared ones, then the locale's
+    # territory and the country domain.
+    currencies: tuple[str, ...] = ()
+    declared: tuple[str, ...] = ()  # the ones the page states outright (priceCurrency, meta)
 
 
-def _amount(text: str) -> Decimal | None:
-    return parse_amount(text)
+NO_EVIDENCE = PageEvidence()
+_CURRENT: ContextVar[PageEvidence] = ContextVar("page_evidence", default=NO_EVIDENCE)
 
 
-def _json_ld(tree: etree._Element, price: Decimal) -> tuple[str, str] | None:
-    for script in tree.iter("script"):
-        if "ld+json" not in (script.get("type") or "").lower() or not script.text:
-            continue
-        for found in _PRICE_KEY.finditer(script.text):
-            if _amount(found.group(1)) == price:
-                start = max(0, found.start() - 60)
-                return "JSON-LD offers.price", _short(script.text[start : found.end() + 60])
-    return None
+def evidence_current() -> PageEvidence:
+    return _CURRENT.get()
 
 
-def _microdata(tree: etree._Element, price: Decimal) -> tuple[str, str] | None:
-    for element in tree.xpath('//*[@itemprop="price" or @itemprop="lowPrice"]'):
-        value = element.get("content") or element.text_content()
-        if _amount(value or "") == price:
-            return f'microdata itemprop="{element.get("itemprop")}"', _short(_tag_text(element))
-    return None
+@contextmanager
+def page_evidence(evidence: PageEvidence) -> Iterator[PageEvidence]:
+    """Amounts read inside the block use `evidence`; safe to nest (the outer one returns)."""
+    token = _CURRENT.set(evidence)
+    try:
+        yield evidence
+    finally:
+        _CURRENT.reset(token)
 
 
-def _opengraph(tree: etree._Element, price: Decimal) -> tuple[str, str] | None:
-    for meta in tree.iter("meta"):
-        key = meta.get("property") or meta.get("name") or ""
-        if key.lower().endswith(("price:amount", "og:price")) and _amount(meta.get("content") or "") == price:
-            return f'meta property="{key}"', _short(_tag_text(meta))
-    return None
+_CURRENCY_META = frozenset({"product:price:currency", "og:price:currency", "pricecurrency",
+                            "product:sale_price:currency"})
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+# Generic top-level domains and ones sold worldwide that say nothing about a country.
+_NOT_A_COUNTRY = frozenset({"io", "co", "tv", "me", "ai", "cc", "ly", "fm", "gg", "to", "ws", "eu", "uk"})
 
 
-def _tag_text(element: etree._Element) -> str:
-    """The element as a person would recognise it in the page source: its tag with the
-    attributes that matter, then its text."""
-    attrs = " ".join(
-        f'{name}="{element.get(name)}"' for name in ("itemprop", "property", "name", "content", "class")
-        if element.get(name)
-    )
-    text = element.text_content() if hasattr(element, "text_content") else ""
-    return f"<{element.tag}{' ' + attrs if attrs else ''}> {text}".strip()
-
-
-def layout_signature(tree: etree._Element) -> str:
-    """The class names of the page's first LAYOUT_ELEMENTS elements (head, header, the top of
-    the body), hashed: the same for two fetches of one design (tokens and timestamps live in
-    text and attributes, rarely in class names), different after a redesign, so a store's
-    sample pages follow a redesign even when the price reads the same. Reading the first
-    elements only keeps it at a few microseconds on multi-megabyte pages."""
-    names = {element.get("class") or "" for element in itertools.islice(tree.iter(), LAYOUT_ELEMENTS)}
-    return hashlib.sha1(" ".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-_STRUCTURED = {"json-ld": _json_ld, "microdata": _microdata, "opengraph": _opengraph}
-
-
-def price_evidence(
-    tree: etree._Element, result: ExtractionResult, *, match: PatternMatch | None = None,
-    pattern: PatternSpec | None = None, heuristic=None,
-) -> dict[str, str] | None:
-    """{"source": where the price was read, "text": what it was read from} for a result with
-    a price; None without one. Never raises: evidence must not cost a price."""
-    if result.price is None or not result.method:
+def _domain_territory(url: str | None) -> str | None:
+    if not url:
         return None
     try:
-        layer = result.method.split("+")[-1]
-        if layer == "pattern" and match is not None:
-            source = pattern.price.selector if pattern is not None and pattern.price else "store pattern"
-            return {"source": _short(f"pattern {source}", MAX_SOURCE), "text": _short(match.raw.get("price"))}
-        if layer == "heuristic" and heuristic is not None:
-            return _heuristic(result, heuristic)
-        reader = _STRUCTURED.get(layer)
-        if reader is not None:
-            found = reader(tree, result.price)
-            if found is not None:
-                return {"source": found[0], "text": found[1]}
-            return {"source": layer, "text": ""}
-    except Exception:  # noqa: BLE001 - evidence is a courtesy; a page that trips it keeps its price
-        return {"source": result.method, "text": ""}
-    return {"source": result.method, "text": ""}
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    tld = host.rsplit(".", 1)[-1].lower()
+    if tld == "uk":
+        return "GB"
+    if len(tld) != 2 or not tld.isalpha() or tld in _NOT_A_COUNTRY:
+        return None
+    return tld.upper()
 
 
-def _heuristic(result: ExtractionResult, heuristic) -> dict[str, str]:
-    chosen = [
-        c for c in getattr(heuristic, "candidates", []) if c.amount == result.price and not c.rejected
-    ]
-    best = max(chosen, key=lambda c: c.score, default=None)
-    text = ""
-    if best is not None:
-        text = best.text or (best.element.text_content() if hasattr(best.element, "text_content") else "")
-        if best.element is not None and hasattr(best.element, "text_content"):
-            text = _tag_text(best.element) if len(_short(text)) < 8 else text
-    selector = result.selector or (heuristic.selector.selector if heuristic.selector else "")
-    return {"source": _short(f"heuristics {selector}".strip(), MAX_SOURCE), "text": _short(text)}
+def page_evidence_read(
+    tree: etree._Element, *, url: str | None = None, declared: tuple[str, ...] = ()
+) -> PageEvidence:
+    """The page's locale and currency evidence from its markup and address."""
+    from .parsing import parse_currency  # parsing reads amounts with this module's evidence
+
+    found = [code for code in declared if code]
+    og_locale = None
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("itemprop") or meta.get("name") or "").lower()
+        if key in _CURRENCY_META:
+            code = parse_currency(meta.get("content"))
+            if code:
+                found.append(code)
+        elif key == "og:locale" and og_locale is None:
+            og_locale = (meta.get("content") or "").strip() or None
+    strong = tuple(dict.fromkeys(found))
+    lang = (tree.get("lang") or tree.get("xml:lang") or "").strip()
+    tags = [t for t in (og_locale, lang) if t and _TAG.fullmatch(t)]
+    language = tags[0] if tags else None
+    for tag in tags:
+        numbers = locale_numbers(tag)
+        # Only a tag naming a country says which money the page uses ("de-AT", "en_IN").
+        if numbers is not None and ("-" in tag or "_" in tag):
+            found.append(territory_currency(numbers.territory) or "")
+    found.append(territory_currency(_domain_territory(url)) or "")
+    if language:
+        numbers = locale_numbers(language)
+        found.append(territory_currency(numbers.territory) if numbers else "")
+    return PageEvidence(language, tuple(dict.fromkeys(c for c in found if c)), strong)
+
+
+def evidence_declare(currency: str | None) -> None:
+    """Add a currency the page states (its structured data's) to the evidence in force, for
+    the rest of the `page_evidence` block that set it."""
+    if not currency:
+        return
+    current = _CURRENT.get()
+    _CURRENT.set(
+        PageEvidence(
+            current.language,
+            tuple(dict.fromkeys((currency, *current.currencies))),
+            tuple(dict.fromkeys((currency, *current.declared))),
+        )
+    )
