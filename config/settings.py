@@ -518,6 +518,8 @@ PATTERN_PROBATION_AFTER = env_int("PATTERN_PROBATION_AFTER", 3)
 PATTERN_SAMPLE_PAGES = env_int("PATTERN_SAMPLE_PAGES", 5)
 # The latest page of each listing is kept (for validation and the "help" UI), capped here.
 LISTING_PAGE_MAX_CHARS = env_int("LISTING_PAGE_MAX_CHARS", 1_000_000)
+# How many distinct recent pages each store keeps (compressed) as samples for its patterns.
+STORE_PAGES_KEPT = env_int("STORE_PAGES_KEPT", 5)
 
 # --- Prometheus ---------------------------------------------------------------------------
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
@@ -560,6 +562,9 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+# Checks that only confirmed an unchanged price go sooner: their price point keeps how many
+# there were and the latest one (most of the check log, at one check every 15 minutes).
+LOG_RETENTION_CONFIRMATIONS_DAYS = env_int("LOG_RETENTION_CONFIRMATIONS_DAYS", 7)
 # Retention of the other tables that grow, in days (0: keep forever); metrics/retention.py.
 LOGIN_AUDIT_RETENTION_DAYS = env_int("LOGIN_AUDIT_RETENTION_DAYS", 90)
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
@@ -567,7 +572,7 @@ ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 365)
 DEAL_RETENTION_DAYS = env_int("DEAL_RETENTION_DAYS", 90)
 HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7)
 LLM_CALL_RETENTION_DAYS = env_int("LLM_CALL_RETENTION_DAYS", 365)
-# Price points older than this are compacted (repeats of one price thinned to first + last).
+# Price points older than this are compacted (runs of one price merged into one point).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
 BACKUP_ENABLED = env_bool("BACKUP_ENABLED", True)
 BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()

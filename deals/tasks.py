@@ -7,6 +7,8 @@ entries and queued messages name them, so moving code never renames a task.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -28,10 +30,13 @@ DELIVERY_RETRY = {
 
 
 @shared_task(name="deals.tasks.evaluate_price_point", soft_time_limit=60, time_limit=90)
-def evaluate_price_point(price_point_id: int) -> int:
-    """Judge a new trusted price against its product's rules, then send what fired.
-    Idempotent: events are unique per (rule, price point), notifications per (event, channel)."""
-    events = alerts.price_point_evaluate(price_point_id=price_point_id)
+def evaluate_price_point(price_point_id: int, confirmed_at: str | None = None) -> int:
+    """Judge a trusted price against its product's rules (found anew, or confirmed by the check
+    at `confirmed_at`, ISO 8601), then send what fired. Idempotent: a rule's state only moves
+    forward in check time, events are unique per (rule, price point), notifications per
+    (event, channel)."""
+    at = datetime.fromisoformat(confirmed_at) if confirmed_at else None
+    events = alerts.price_point_evaluate(price_point_id=price_point_id, at=at)
     for event in events:
         for notification in event.notifications.filter(digest=False):
             enqueue_delivery(notification_id=notification.pk)
@@ -193,15 +198,20 @@ def enqueue_delivery(*, notification_id: int) -> None:
     transaction.on_commit(lambda: deliver_notification.delay(notification_id))
 
 
-def enqueue_evaluation(*, price_point_id: int) -> None:
-    transaction.on_commit(lambda: evaluate_price_point.delay(price_point_id))
+def enqueue_evaluation(*, price_point_id: int, confirmed_at: datetime | None = None) -> None:
+    at = confirmed_at.isoformat() if confirmed_at else None
+    transaction.on_commit(lambda: evaluate_price_point.delay(price_point_id, at))
 
 
-def on_check_finished(sender, *, product_id: int, price_point_id: int | None, outcome: str, **kwargs) -> None:
-    """Receiver of tracker's `check_finished`: only trusted new prices are judged."""
+def on_check_finished(
+    sender, *, product_id: int, price_point_id: int | None, outcome: str, price_changed: bool = True,
+    checked_at: datetime | None = None, **kwargs,
+) -> None:
+    """Receiver of tracker's `check_finished`: only trusted prices are judged, new ones and
+    confirmations of the current one (edge-triggered rules re-arm on those)."""
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
     if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
         return
-    enqueue_evaluation(price_point_id=price_point_id)
+    enqueue_evaluation(price_point_id=price_point_id, confirmed_at=None if price_changed else checked_at)

@@ -12,16 +12,20 @@ _OPTIONS = {"soft_time_limit": 1800, "time_limit": 1900}
 
 @shared_task(name="metrics.tasks.cleanup_old_logs", **_OPTIONS)
 def cleanup_old_logs() -> dict:
-    """Weekly: check logs older than LOG_RETENTION_DAYS, then every other table that grows,
-    by its *_RETENTION_DAYS setting (metrics/retention.py)."""
-    deleted = housekeeping.checklogs_cleanup(older_than_days=settings.LOG_RETENTION_DAYS)
+    """Weekly: check logs older than LOG_RETENTION_DAYS (checks that only confirmed a price:
+    LOG_RETENTION_CONFIRMATIONS_DAYS), then every other table that grows, by its
+    *_RETENTION_DAYS setting (metrics/retention.py)."""
+    deleted = housekeeping.checklogs_cleanup(
+        older_than_days=settings.LOG_RETENTION_DAYS,
+        confirmations_older_than_days=settings.LOG_RETENTION_CONFIRMATIONS_DAYS,
+    )
     deleted.update(retention.retention_apply())
     return deleted
 
 
 @shared_task(name="metrics.tasks.compact_price_history", **_OPTIONS)
 def compact_price_history() -> int:
-    """Weekly: thin unchanged runs of prices older than PRICE_COMPACT_AFTER_DAYS."""
+    """Weekly: merge unchanged runs of prices older than PRICE_COMPACT_AFTER_DAYS."""
     return housekeeping.price_history_compact(older_than_days=settings.PRICE_COMPACT_AFTER_DAYS)
 
 

@@ -116,7 +116,7 @@ class ExtractionPatternAdmin(admin.ModelAdmin):
 class ListingPageAdmin(admin.ModelAdmin):
     list_display = ("listing", "url", "fetched_at", "truncated")
     raw_id_fields = ("listing",)
-    exclude = ("html",)
+    exclude = ("html_z",)
     readonly_fields = ("listing", "url", "fetched_at", "truncated", "layers")
 
     @admin.display(description="What each layer extracts")

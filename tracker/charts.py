@@ -8,13 +8,14 @@ next check finds another one.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from html import escape
 
 Point = tuple[datetime, Decimal | float | int]
+MAX_NOTED_POINTS = 200  # dots with a tooltip on a chart with many steps
 
 PALETTE = ("#2563eb", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285", "#c2255c", "#5c940d")
 AXIS_COLOR = "#9aa3b2"
@@ -29,6 +30,7 @@ class Series:
     label: str
     points: Sequence[Point]
     color: str = ""  # the palette's next colour when empty
+    notes: Mapping[datetime, str] = field(default_factory=dict)  # a tooltip per point, by its time
 
 
 def _num(value: float) -> str:
@@ -229,10 +231,16 @@ def history_chart_svg(
                 f'<path class="series" data-series="{label}" d="{"".join(path)}" fill="none" '
                 f'stroke="{color}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>'
             )
-            if len(steps) <= 40:
-                for moment, price in steps:
+            noted = [(moment, price) for moment, price in steps if moment in item.notes][:MAX_NOTED_POINTS]
+            if len(steps) <= 40 or noted:
+                for moment, price in steps if len(steps) <= 40 else noted:
+                    note = item.notes.get(moment)
+                    # The dot's tooltip says why the price is believed (how it was read).
+                    title = f"<title>{escape(note)}</title>" if note else ""
                     parts.append(
-                        f'<circle cx="{_num(sx(moment))}" cy="{_num(sy(price))}" r="3" fill="{color}"/>'
+                        f'<circle cx="{_num(sx(moment))}" cy="{_num(sy(price))}" r="3" fill="{color}">{title}</circle>'
+                        if title
+                        else f'<circle cx="{_num(sx(moment))}" cy="{_num(sy(price))}" r="3" fill="{color}"/>'
                     )
 
     # Legend and currency label last, so they sit on top

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from . import rows, scheduling, signals
+from . import history, rows, scheduling, signals
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, politeness
 from .learning import health, reads, samples
@@ -53,6 +53,7 @@ class CheckOutcome:
     check: CheckLog
     result: ExtractionResult | None
     price_point: PricePoint | None
+    price_changed: bool = False  # a new price point (False: the current one was confirmed)
     learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
     requeue_in: float | None = None  # waiting for the store's turn: tasks send the check again
 
@@ -168,7 +169,9 @@ def _record_skipped(
     return CheckOutcome(check=check, result=None, price_point=None)
 
 
-def _send_check_finished(*, check: CheckLog, price_point: PricePoint | None) -> None:
+def _send_check_finished(
+    *, check: CheckLog, price_point: PricePoint | None, changed: bool = False, at=None
+) -> None:
     """Tell other apps (deals, metrics) once the check's transaction has committed. The
     receivers get what they need in the message, so they need no query of their own."""
     listing = check.listing
@@ -180,6 +183,9 @@ def _send_check_finished(*, check: CheckLog, price_point: PricePoint | None) -> 
         "method": check.method,
         "price_point_id": price_point.pk if price_point else None,
         "outcome": check.outcome,
+        # False when the check confirmed the current price point; `checked_at` is when.
+        "price_changed": changed,
+        "checked_at": at,
     }
     transaction.on_commit(lambda: signals.check_finished.send(sender=CheckLog, **message))
 
@@ -211,7 +217,7 @@ def _record(
     now = timezone.now()
     listing = check.listing
     price_point = None
-    finished = {
+    finished: dict = {
         "outcome": outcome,
         "finished_at": now,
         "http_status": http_status,
@@ -219,62 +225,111 @@ def _record(
         "method": (result.method or "") if result else "",
         "error": error[:2000],
     }
-    with transaction.atomic():
-        taken = rows.row_update(
-            CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
-        )
-        if not taken:
-            return None  # another run of this check finished it first
-        if page is not None:
-            samples.listing_page_save(listing=listing, url=page.final_url, html=page.text)
-        for field, value in finished.items():
-            setattr(check, field, value)
-        updates: dict = {
-            "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
-            "status_reason": error[:500],
-            "last_checked_at": now,
-        }
-        failures: dict[str, int] = {}
-        if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
-            updates["consecutive_failures"] = 0
-        else:
-            failures["consecutive_failures"] = 1
-        if etag is not None:
-            updates["etag"] = (etag or "")[:300]
-            updates["last_modified"] = (last_modified or "")[:100]
-        if result is not None:
-            if result.title:
-                updates["title"] = result.title[:500]
-            if result.image and len(result.image) <= 2000 and result.image.startswith("http"):
-                updates["image_url"] = result.image
-        if outcome == CheckLog.Outcome.OK and result is not None:
-            currency = result.currency or listing.currency or ""
-            # No savepoint: this run holds the check (the UPDATE above), so the one-to-one link
-            # cannot clash; if it ever did, the whole transaction rolls back and nothing is recorded.
-            price_point = rows.row_insert(
-                PricePoint(
-                    listing=listing,
-                    check_log=check,
-                    price=result.price,
-                    currency=currency,
-                    in_stock=result.in_stock,
-                    checked_at=now,
-                    method=result.method or "",
+    changed = False
+    try:
+        with transaction.atomic():
+            if outcome == CheckLog.Outcome.OK and result is not None:
+                currency = result.currency or listing.currency or ""
+                price_point, changed = _price_record(
+                    listing=listing, check=check, result=result, currency=currency, now=now
                 )
+                finished["price_seen"] = price_point.pk
+            taken = rows.row_update(
+                CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
             )
-            updates.update(last_price=result.price, currency=currency, in_stock=result.in_stock)
-        rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
-        product = listing.product
-        product_updates = {}
-        if result is not None and result.title and product.name == listing.url[:300]:
-            product_updates["name"] = result.title[:300]
-        if result is not None and result.image and not product.image_url and updates.get("image_url"):
-            product_updates["image_url"] = updates["image_url"]
-        if product_updates:
-            rows.row_update(Product, where={"id": product.pk}, values=product_updates)
-        _send_check_finished(check=check, price_point=price_point)
+            if not taken:
+                raise _AlreadyFinished  # rolls back the price written above
+            _record_listing(
+                check=check, outcome=outcome, result=result, error=error, now=now, etag=etag,
+                last_modified=last_modified, page=page, price_point=price_point, changed=changed,
+            )
+            for field, value in finished.items():
+                setattr(check, field if field != "price_seen" else "price_seen_id", value)
+            _send_check_finished(check=check, price_point=price_point, changed=changed, at=now)
+    except _AlreadyFinished:
+        return None  # another run of this check finished it first
     log.info(
         "check finished",
         extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": duration_ms},
     )
-    return CheckOutcome(check=check, result=result, price_point=price_point)
+    return CheckOutcome(check=check, result=result, price_point=price_point, price_changed=changed)
+
+
+class _AlreadyFinished(Exception):
+    pass
+
+
+def _price_record(
+    *, listing: Listing, check: CheckLog, result: ExtractionResult, currency: str, now
+) -> tuple[PricePoint, bool]:
+    """Extend the listing's current price point when this check found the same price,
+    currency and stock; else start a new point. Returns (point, whether it is new).
+
+    The extension is one conditional UPDATE that re-checks the price, currency and stock
+    of the row itself, so a changed price is never merged into the point before it.
+    """
+    same = {"price": result.price, "currency": currency, "in_stock": result.in_stock}
+    if listing.last_point_id is not None and rows.row_update(
+        PricePoint,
+        where={"id": listing.last_point_id, "listing": listing.pk, **same},
+        values={"last_confirmed_at": now},
+        add={"confirmations": 1},
+    ):
+        return PricePoint(pk=listing.last_point_id, listing=listing, method=result.method or "", **same), False
+    # No savepoint: this run holds the check (its RUNNING state), so the one-to-one link to
+    # the check cannot clash; if it ever did, the whole transaction rolls back.
+    evidence = result.evidence or {}
+    point = rows.row_insert(
+        PricePoint(
+            listing=listing, check_log=check, checked_at=now, method=result.method or "",
+            evidence_source=(evidence.get("source") or "")[:200], evidence_text=(evidence.get("text") or "")[:200],
+            **same,
+        )
+    )
+    return point, True
+
+
+def _record_listing(
+    *, check: CheckLog, outcome: str, result: ExtractionResult | None, error: str, now, etag: str | None,
+    last_modified: str | None, page: FetchResult | None, price_point: PricePoint | None, changed: bool = False,
+) -> None:
+    """The listing's (and its product's) state after a finished check, and the page it read."""
+    listing = check.listing
+    if page is not None:
+        samples.listing_page_save(
+            listing=listing, url=page.final_url, html=page.text,
+            facts_hash=samples.page_facts_hash(result=result) if result is not None else "", now=now,
+        )
+    updates: dict = {
+        "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
+        "status_reason": error[:500],
+        "last_checked_at": now,
+    }
+    failures: dict[str, int] = {}
+    if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
+        updates["consecutive_failures"] = 0
+    else:
+        failures["consecutive_failures"] = 1
+    if etag is not None:
+        updates["etag"] = (etag or "")[:300]
+        updates["last_modified"] = (last_modified or "")[:100]
+    if result is not None:
+        if result.title:
+            updates["title"] = result.title[:500]
+        if result.image and len(result.image) <= 2000 and result.image.startswith("http"):
+            updates["image_url"] = result.image
+    if price_point is not None:
+        updates.update(
+            last_price=price_point.price, currency=price_point.currency, in_stock=price_point.in_stock,
+            last_point=price_point.pk,
+        )
+        updates.update(history.summary_after_check(listing=listing, price=price_point.price, changed=changed, now=now))
+    rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
+    product = listing.product
+    product_updates = {}
+    if result is not None and result.title and product.name == listing.url[:300]:
+        product_updates["name"] = result.title[:300]
+    if result is not None and result.image and not product.image_url and updates.get("image_url"):
+        product_updates["image_url"] = updates["image_url"]
+    if product_updates:
+        rows.row_update(Product, where={"id": product.pk}, values=product_updates)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -119,6 +121,21 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     in_stock = models.BooleanField(null=True)
 
+    # A summary of the price history, kept by the check path (tracker.history.summary_after_check)
+    # so the dashboard never reads the history itself.
+    last_price_at = models.DateTimeField(null=True, blank=True, help_text="The latest check that found a price.")
+    previous_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    previous_price_at = models.DateTimeField(null=True, blank=True, help_text="When the previous price was last seen.")
+    lowest_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    highest_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    trend = models.JSONField(default=list, blank=True, help_text="Recent price changes: [time, price] pairs.")
+
+    # The price point the latest trusted check recorded or confirmed: an unchanged check
+    # extends it with one conditional UPDATE instead of adding a row.
+    last_point = models.ForeignKey(
+        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     # Conditional requests
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
@@ -164,6 +181,12 @@ class CheckLog(models.Model):
     method = models.CharField(max_length=30, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The price point this check recorded or confirmed. No constraint and no index: the check
+    # log is pruned on its own schedule and only ever reads this id forward.
+    price_seen = models.ForeignKey(
+        "PricePoint", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -177,7 +200,13 @@ class CheckLog(models.Model):
 
 
 class PricePoint(models.Model):
-    """A price the shop stated, as found by one check. Never written for a doubtful price."""
+    """A price the shop stated, from the check that first found it (`checked_at`) to the
+    latest check that found it again (`last_confirmed_at`, empty while only one did). Never written for a doubtful price.
+
+    History is stored as changes: a check that finds the same price, currency and stock as the
+    listing's current point extends that point (`last_confirmed_at`, `confirmations`); any
+    change starts a new point, so a price that changes and comes back makes three points.
+    """
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices")
     check_log = models.OneToOneField(
@@ -186,8 +215,16 @@ class PricePoint(models.Model):
     price = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     in_stock = models.BooleanField(null=True)
-    checked_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(default=timezone.now, help_text="When a check first found this price.")
+    last_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a check last found this same price (empty: only the first did)."
+    )
+    confirmations = models.PositiveIntegerField(default=1, help_text="How many checks found it.")
     method = models.CharField(max_length=30, help_text="How the price was extracted.")
+    # Why the price is believed (tracker.extraction.provenance): where it was read (structured
+    # field, pattern or heuristic selector) and the page text it was read from.
+    evidence_source = models.CharField(max_length=200, blank=True)
+    evidence_text = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-checked_at"]
@@ -195,6 +232,11 @@ class PricePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.price} {self.currency} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def confirmed_until(self):
+        """The latest time a check found this price."""
+        return self.last_confirmed_at or self.checked_at
 
 
 class ExtractionPattern(models.Model):
@@ -260,18 +302,41 @@ class ExtractionPattern(models.Model):
 
 
 class ListingPage(models.Model):
-    """The HTML of a listing's latest fetched page (capped), kept to validate patterns and
-    to let a person point at the right price."""
+    """A listing's fetched page (capped, zlib-compressed), kept as one of its store's sample
+    pages: to validate and learn patterns, and to let a person point at the right price.
+
+    A store keeps at most STORE_PAGES_KEPT of them, and a page is rewritten only when what
+    extraction reads from it changes (`facts_hash`), not on every byte: shops change tokens
+    and timestamps on every request (tracker.learning.samples.listing_page_save).
+    """
 
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, related_name="page")
     url = models.URLField(max_length=2000)
-    html = models.TextField()
-    html_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of `html`: unchanged pages are not rewritten.")
+    html_z = models.BinaryField(default=b"", help_text="The HTML, zlib-compressed.")
+    facts_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of what extraction read from the page (price, where, its text)."
+    )
     truncated = models.BooleanField(default=False)
     fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return f"page of listing {self.listing_id} at {self.fetched_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def html(self) -> str:
+        return html_unpack(self.html_z)
+
+    @html.setter
+    def html(self, value: str) -> None:
+        self.html_z = html_pack(value)
+
+
+def html_pack(html: str) -> bytes:
+    return zlib.compress((html or "").encode("utf-8", "surrogatepass"), 6)
+
+
+def html_unpack(data: bytes | memoryview | None) -> str:
+    return zlib.decompress(bytes(data)).decode("utf-8", "surrogatepass") if data else ""
 
 
 class LLMCall(models.Model):

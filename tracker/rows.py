@@ -41,11 +41,15 @@ def _field(model: type[Model], name: str):
 
 @cache
 def _update_sql(
-    model: type[Model], where: tuple[str, ...], values: tuple[str, ...], add: tuple[str, ...], vendor: str
+    model: type[Model], where: tuple[str, ...], values: tuple[str, ...], add: tuple[str, ...], vendor: str,
+    nulls: tuple[str, ...] = (),
 ) -> str:
     sets = [f"{_q(_field(model, name).column)} = %s" for name in values]
     sets += [f"{_q(_field(model, name).column)} = {_q(_field(model, name).column)} + %s" for name in add]
-    conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    conditions = [
+        f"{_q(_field(model, name).column)} IS NULL" if name in nulls else f"{_q(_field(model, name).column)} = %s"
+        for name in where
+    ]
     return f"UPDATE {_q(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
 
 
@@ -56,22 +60,27 @@ def row_update(
     values: Mapping[str, object],
     add: Mapping[str, int] | None = None,
 ) -> int:
-    """UPDATE the rows matching `where` (field names, equality): set `values`, add `add` to
-    numeric columns. Returns the number of rows changed, so a conditional UPDATE can claim."""
+    """UPDATE the rows matching `where` (field names, equality; None matches NULL): set
+    `values`, add `add` to numeric columns. Returns the number of rows changed, so a
+    conditional UPDATE can claim."""
     _writable(model)
     add = add or {}
-    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor)
+    nulls = tuple(name for name, value in where.items() if value is None)
+    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls)
     params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     params += list(add.values())
-    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params += [
+        _field(model, name).get_db_prep_value(value, connection) for name, value in where.items() if value is not None
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
 @cache
-def _exists_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
+def _exists_sql(model: type[Model], where: tuple[str, ...], vendor: str, after: tuple[str, ...] = ()) -> str:
     conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    conditions += [f"{_q(_field(model, name).column)} > %s" for name in after]
     return f"SELECT 1 FROM {_q(model._meta.db_table)} WHERE {' AND '.join(conditions)} LIMIT 1"
 
 
@@ -146,14 +155,35 @@ def row_first_preferring(
     return model.from_db(connection.alias, [_field(model, key).attname for key in fields], values)
 
 
-def row_exists(model: type[Model], *, where: Mapping[str, object]) -> bool:
-    """Whether a row matches `where` (field names, equality)."""
-    sql = _exists_sql(model, tuple(where), connection.vendor)
+def row_exists(
+    model: type[Model], *, where: Mapping[str, object], after: Mapping[str, object] | None = None
+) -> bool:
+    """Whether a row matches `where` (field names, equality) and `after` (field > value)."""
+    after = after or {}
+    sql = _exists_sql(model, tuple(where), connection.vendor, tuple(after))
+    params = [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in after.items()]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
-        )
+        cursor.execute(sql, params)
         return cursor.fetchone() is not None
+
+
+@cache
+def _store_pages_sql(vendor: str) -> str:
+    page, listing = ListingPage._meta, Listing._meta
+    return (
+        f"SELECT COUNT(*) FROM {_q(page.db_table)} p JOIN {_q(listing.db_table)} l "
+        f"ON l.{_q(listing.pk.column)} = p.{_q(page.get_field('listing').column)} "
+        f"WHERE l.{_q(listing.get_field('store').column)} = %s AND p.{_q(page.get_field('fetched_at').column)} > %s"
+    )
+
+
+def store_pages_count(*, store_id: int, since) -> int:
+    """How many of a store's sample pages were written after `since`."""
+    params = [store_id, ListingPage._meta.get_field("fetched_at").get_db_prep_value(since, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_pages_sql(connection.vendor), params)
+        return cursor.fetchone()[0]
 
 
 @cache

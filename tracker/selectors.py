@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Lag
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from . import history
 from .models import CheckLog, ImportJob, Listing, PricePoint, Product
 
 ACTIVE_OUTCOMES = (CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)
@@ -53,21 +53,21 @@ def listing_is_checking(*, listing: Listing) -> bool:
     return CheckLog.objects.filter(listing=listing, outcome__in=ACTIVE_OUTCOMES).exists()
 
 
-def _listings_annotated(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
-    previous_price = (
-        PricePoint.objects.filter(listing=OuterRef("pk"))
-        .exclude(price=OuterRef("last_price"))
-        .order_by("-checked_at", "-pk")
+def _listings_annotated(queryset: QuerySet[Listing]) -> list[Listing]:
+    """Listings with their history summary (kept by the check path: no history is read)
+    under the names the pages use, and whether a check is under way (`checking`)."""
+    listings = list(
+        queryset.select_related("store").annotate(lowest_seen=F("lowest_price"), highest_seen=F("highest_price"))
     )
-    last_point = PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk")
-    return queryset.select_related("store").annotate(
-        lowest_seen=Min("prices__price"),
-        highest_seen=Max("prices__price"),
-        previous_price=Subquery(previous_price.values("price")[:1]),
-        previous_price_at=Subquery(previous_price.values("checked_at")[:1]),
-        last_price_at=Subquery(last_point.values("checked_at")[:1]),
-        checking=Exists(CheckLog.objects.filter(listing=OuterRef("pk"), outcome__in=ACTIVE_OUTCOMES)),
+    # One query on the (outcome, queued_at) index finds the few checks under way; a subquery
+    # per listing walked each listing's whole check log instead.
+    active = set(
+        CheckLog.objects.filter(outcome__in=ACTIVE_OUTCOMES, listing_id__in=[item.pk for item in listings])
+        .values_list("listing_id", flat=True)
     )
+    for item in listings:
+        item.checking = item.pk in active
+    return listings
 
 
 @dataclass
@@ -133,31 +133,10 @@ def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
     return "ok", "OK", ""
 
 
-def _price_changes(*, listing_ids: Sequence[int], since: datetime) -> dict[int, list[tuple[datetime, Decimal]]]:
-    """Only the points where a listing's price changed (and its first), oldest first.
-
-    A high-priority listing has ~2,900 points a month and most repeat the price before:
-    the database drops those, so a dashboard page moves a few hundred rows, not 100,000s.
-    """
-    previous = Window(
-        Lag("price"), partition_by=[F("listing_id")], order_by=[F("checked_at").asc(), F("pk").asc()]
-    )
-    rows = (
-        PricePoint.objects.filter(listing_id__in=list(listing_ids), checked_at__gte=since)
-        .annotate(previous=previous)
-        .filter(Q(previous__isnull=True) | ~Q(price=F("previous")))
-        .order_by("listing_id", "checked_at", "pk")
-        .values_list("listing_id", "checked_at", "price")
-    )
-    changes: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for listing_id, checked_at, price in rows:
-        changes[listing_id].append((checked_at, price))
-    return changes
-
-
 def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> list[ProductSummary]:
     """Dashboard rows for a person's products (or the given ones of theirs), in a fixed number
-    of queries whatever the number of products."""
+    of queries whatever the number of products, from the listings' summaries (kept by the
+    check path): the price history itself is not read."""
     products = products_for(owner=owner)
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
@@ -168,14 +147,12 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
         by_product[listing.product_id].append(listing)
 
     cheapest = {p.pk: _cheapest(by_product[p.pk]) for p in products_list}
-    trend_ids = [item.pk for item in cheapest.values() if item is not None]
     since = timezone.now() - timedelta(days=SPARKLINE_DAYS)
-    trends = _price_changes(listing_ids=trend_ids, since=since)
-    for listing in cheapest.values():
-        # the line runs on to the latest check, which repeated the last change's price
-        steps = trends.get(listing.pk) if listing is not None else None
-        if steps and listing.last_price_at and listing.last_price_at > steps[-1][0]:
-            steps.append((listing.last_price_at, steps[-1][1]))
+    trends = {
+        listing.pk: history.trend_points(listing.trend, since=since, last_at=listing.last_price_at)
+        for listing in cheapest.values()
+        if listing is not None
+    }
 
     rows = []
     for product in products_list:
@@ -217,11 +194,12 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
 
 
 def listing_history(*, listing: Listing, days: int | None = None) -> list[tuple[datetime, Decimal]]:
-    """A listing's recorded prices, oldest first; only the last `days` days when given."""
-    points = PricePoint.objects.filter(listing=listing)
-    if days:
-        points = points.filter(checked_at__gte=timezone.now() - timedelta(days=days))
-    return list(points.order_by("checked_at", "pk").values_list("checked_at", "price"))
+    """A listing's prices, oldest first, each at its first check and its last confirmation;
+    only the last `days` days when given."""
+    since = timezone.now() - timedelta(days=days) if days else None
+    return history.spans_as_points(
+        history.spans_overlapping(PricePoint.objects.filter(listing=listing), since=since), since=since
+    )
 
 
 @dataclass
@@ -254,20 +232,58 @@ class ListingDetail:
     points: list[tuple[datetime, Decimal]]
     stats: ListingStats
     last_check: CheckLog | None
+    notes: dict[datetime, str] = field(default_factory=dict)  # why each price is believed, by its first check
+
+
+def _evidence_note(point: PricePoint) -> str:
+    """One line a person reads on a chart's point or in the check log: how the price was read."""
+    parts = [f"{point.price} {point.currency}".strip(), point.method or "?"]
+    if point.evidence_source:
+        parts.append(point.evidence_source)
+    if point.evidence_text:
+        parts.append(f"read from: {point.evidence_text}")
+    if point.confirmations > 1:
+        until = timezone.localtime(point.confirmed_until).strftime("%Y-%m-%d %H:%M")
+        parts.append(f"confirmed by {point.confirmations} checks until {until}")
+    return " · ".join(parts)
+
+
+def _notes(ids: Sequence[int], since: datetime | None) -> dict[int, dict[datetime, str]]:
+    points = PricePoint.objects.filter(listing_id__in=list(ids)).only(
+        "listing_id", "price", "currency", "method", "evidence_source", "evidence_text", "checked_at",
+        "last_confirmed_at", "confirmations",
+    )
+    if since is not None:
+        points = points.filter(Q(checked_at__gte=since) | Q(last_confirmed_at__gte=since))
+    notes: dict[int, dict[datetime, str]] = defaultdict(dict)
+    for point in points:
+        span = history.Span(point.checked_at, point.confirmed_until, point.confirmations, point.price)
+        notes[point.listing_id][span.first_check_since(since)] = _evidence_note(point)
+    return notes
+
+
+def checks_with_evidence(checks: Sequence[CheckLog]) -> Sequence[CheckLog]:
+    """Attach to each check the price point it recorded or confirmed (`seen_point`), with the
+    evidence for it, in one query for the page of the check log."""
+    wanted = {check.price_seen_id for check in checks if check.price_seen_id}
+    points = {point.pk: point for point in PricePoint.objects.filter(pk__in=wanted)} if wanted else {}
+    for check in checks:
+        point = points.get(check.price_seen_id)
+        check.seen_point = point
+        check.seen_note = _evidence_note(point) if point is not None else ""
+        check.confirmed = point is not None and point.check_log_id != check.pk
+    return checks
 
 
 def product_listings(*, product: Product, days: int | None = None) -> list[ListingDetail]:
     """Each store's listing of a product, with its history over the period and its latest check."""
-    listings = list(_listings_annotated(product.listings.all()).order_by("created_at", "pk"))
+    listings = _listings_annotated(product.listings.order_by("created_at", "pk"))
     ids = [item.pk for item in listings]
-    points: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    history = PricePoint.objects.filter(listing_id__in=ids)
-    if days:
-        history = history.filter(checked_at__gte=timezone.now() - timedelta(days=days))
-    for listing_id, checked_at, price in history.order_by("checked_at", "pk").values_list(
-        "listing_id", "checked_at", "price"
-    ):
-        points[listing_id].append((checked_at, price))
+    since = timezone.now() - timedelta(days=days) if days else None
+    by_listing: dict[int, list[history.Span]] = defaultdict(list)
+    for span in history.spans_overlapping(PricePoint.objects.filter(listing_id__in=ids), since=since):
+        by_listing[span.listing_id].append(span)
+    points = {pk: history.spans_as_points(by_listing[pk], since=since) for pk in ids}
     last_checks: dict[int, CheckLog] = {}
     latest = CheckLog.objects.filter(listing_id__in=ids).order_by("listing_id", "-queued_at", "-pk")
     for check in latest.filter(
@@ -278,12 +294,14 @@ def product_listings(*, product: Product, days: int | None = None) -> list[Listi
         )
     ):
         last_checks[check.listing_id] = check
+    notes = _notes(ids, since)
     return [
         ListingDetail(
             listing=item,
             points=points[item.pk],
             stats=listing_stats(points[item.pk], current=item.last_price),
             last_check=last_checks.get(item.pk),
+            notes=notes.get(item.pk, {}),
         )
         for item in listings
     ]

@@ -61,7 +61,8 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
     # A store keeps its colour on every chart of the page
     for index, detail in enumerate(details):
         detail.series = charts.Series(
-            str(detail.listing.store), detail.points, color=charts.PALETTE[index % len(charts.PALETTE)]
+            str(detail.listing.store), detail.points, color=charts.PALETTE[index % len(charts.PALETTE)],
+            notes=detail.notes,
         )
     for detail in details:
         series = [detail.series]
@@ -93,6 +94,7 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
     checks = Paginator(selectors.product_checks(product=product), CHECKS_PER_PAGE).get_page(
         request.GET.get("checks")
     )
+    checks.object_list = selectors.checks_with_evidence(list(checks.object_list))
     panels = ui.product_panels(request=request, product=product)
     return {
         "product": product,

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tracker import history
 from tracker.models import CheckLog, Listing, PricePoint, Product
 
 from ..models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
@@ -58,15 +60,27 @@ class _Scope:
     facts: rules.PriceFacts
 
 
-def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict) -> _Scope | None:
-    """What `rule` judges for this new price. `cache` is shared by the rules judged for the
-    same price, so rules over the same stores query the history once."""
+def _earlier(ids: list[int], currency: str, point: PricePoint, at: datetime, cache: dict, since=None):
+    """(price, checks) of the stores' history up to `at`, leaving out the check judged now."""
+    key = ("spans", tuple(ids))
+    if key not in cache:
+        cache[key] = history.spans_overlapping(
+            PricePoint.objects.filter(listing_id__in=ids, currency=currency), until=at
+        )
+    return history.prices_weighted(cache[key], since=since, until=at, leave_out=(point.pk, at))
+
+
+def _scope_for(
+    rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict, at: datetime
+) -> _Scope | None:
+    """What `rule` judges for this price, found by the check at `at`. `cache` is shared by
+    the rules judged for the same price, so rules over the same stores query the history once."""
     if rule.kind in (rules.DROP_PERCENT, rules.DROP_AMOUNT, rules.RISE_PERCENT):
         facts = rules.PriceFacts(
             price=point.price, previous_price=previous.price if previous else None, in_stock=point.in_stock
         )
         return _Scope(point=point, facts=facts)
-    at, currency = point.checked_at, point.currency
+    currency = point.currency
     key = ("base", rule.store_id)
     if key not in cache:
         listings = _trusted_listings(point.listing.product, rule.store_id)
@@ -84,19 +98,18 @@ def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None, 
     in_scope, ids, best, in_stock = cache[key]
     if not in_scope:
         return None
-    earlier = _points_until(ids, currency, at).exclude(id=point.pk)
     window: list = []
     if rule.kind == rules.BELOW_TYPICAL:
         window_key = ("window", rule.store_id, rule.window_days)
         if window_key not in cache:
             since = at - timedelta(days=rule.window_days or 30)
-            cache[window_key] = list(earlier.filter(checked_at__gte=since).values_list("price", flat=True))
+            cache[window_key] = history.prices_expanded(_earlier(ids, currency, point, at, cache, since))
         window = cache[window_key]
     earlier_low = None
     if rule.kind == rules.ALL_TIME_LOW:
         low_key = ("low", rule.store_id)
         if low_key not in cache:
-            cache[low_key] = earlier.aggregate(low=Min("price"))["low"]
+            cache[low_key] = min((price for price, _ in _earlier(ids, currency, point, at, cache)), default=None)
         earlier_low = cache[low_key]
     facts = rules.PriceFacts(
         price=best.price,
@@ -129,48 +142,70 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     wanted = Q(pk__in=[])
     for pk, listing in best.items():
         wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
-    points = PricePoint.objects.filter(wanted, checked_at__lte=at)
-    summary = {
-        row["listing__product_id"]: row
-        for row in points.filter(checked_at__gte=at - timedelta(days=QUALITY_HISTORY_DAYS))
+    product_of = {item.pk: pk for pk in best for item in by_product[pk]}
+    since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
+    points = PricePoint.objects.filter(wanted).annotate(until=Coalesce("last_confirmed_at", "checked_at"))
+    # Points wholly inside the year and before the 30-day median's window count only as how
+    # many checks, since when and how low: the database sums them. The others (across the
+    # year's start, in the last 30 days) are read as spans, a few per listing.
+    settled_points = Q(checked_at__gte=since, until__lt=recent)
+    settled = {
+        row["listing__product_id"]: (row["count"], row["first_at"], row["lowest"])
+        for row in points.filter(settled_points)
         .values("listing__product_id")
-        .annotate(count=Count("id"), first_at=Min("checked_at"), lowest=Min("price"))
+        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"), lowest=Min("price"))
         .order_by()
     }
-    recent: dict[int, list] = {}
-    for product_id, price in points.filter(checked_at__gte=at - quality_mod.MEDIAN_WINDOW).values_list(
-        "listing__product_id", "price"
-    ):
-        recent.setdefault(product_id, []).append(price)
+    spans: dict[int, list[history.Span]] = {}
+    for span in history.spans_overlapping(points.exclude(settled_points), since=since, until=at):
+        spans.setdefault(product_of[span.listing_id], []).append(span)
     result = {}
     for pk in product_ids:
-        row = summary.get(pk)
-        if pk not in best or row is None:
+        if pk not in best or (pk not in spans and pk not in settled):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        result[pk] = quality_mod.deal_quality_from_summary(
-            price=best[pk].last_price, at=at, count=row["count"], first_at=row["first_at"],
-            lowest=row["lowest"], recent=recent.get(pk, []),
+        result[pk] = _quality_of_spans(
+            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk)
         )
     return result
 
 
-def _quality_at(point: PricePoint) -> quality_mod.Quality:
+def _quality_of_spans(
+    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None
+) -> quality_mod.Quality:
+    """Deal quality against the checks the spans stand for, as against one row per check.
+    `settled` = (checks, first, lowest) of points summed by the database (see products_quality)."""
+    since = at - timedelta(days=QUALITY_HISTORY_DAYS)
+    counted = [(span, span.checks_between(since, at)) for span in spans]
+    counted = [(span, count) for span, count in counted if count > 0]
+    count = sum(count for _, count in counted)
+    firsts = [span.first_check_since(since) for span, _ in counted]
+    lows = [span.price for span, _ in counted]
+    if settled is not None and settled[0]:
+        count += settled[0]
+        firsts.append(settled[1])
+        lows.append(settled[2])
+    if not count:
+        return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
+    return quality_mod.deal_quality_from_summary(
+        price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
+        recent=(), recent_weighted=history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at),
+    )
+
+
+def _quality_at(point: PricePoint, at: datetime) -> quality_mod.Quality:
     ids = [listing.pk for listing in _trusted_listings(point.listing.product, None)]
-    history = list(
-        _points_until(ids, point.currency, point.checked_at)
-        .filter(checked_at__gte=point.checked_at - timedelta(days=QUALITY_HISTORY_DAYS))
-        .values_list("checked_at", "price")
+    spans = history.spans_overlapping(
+        PricePoint.objects.filter(listing_id__in=ids, currency=point.currency),
+        since=at - timedelta(days=QUALITY_HISTORY_DAYS), until=at,
     )
-    return quality_mod.deal_quality(price=point.price, at=point.checked_at, history=history)
+    return _quality_of_spans(price=point.price, at=at, spans=spans)
 
 
-def _claim_rule(rule: AlertRule, point: PricePoint, armed_after: bool, fired: bool) -> bool:
+def _claim_rule(rule: AlertRule, point: PricePoint, armed_after: bool, fired: bool, at: datetime) -> bool:
     """Move the rule's state forward to this price, unless a later price was judged already."""
-    newer_or_same = Q(evaluated_at__gt=point.checked_at) | Q(
-        evaluated_at=point.checked_at, evaluated_point_id__gte=point.pk
-    )
-    updates = {"armed": armed_after, "evaluated_at": point.checked_at, "evaluated_point_id": point.pk}
+    newer_or_same = Q(evaluated_at__gt=at) | Q(evaluated_at=at, evaluated_point_id__gte=point.pk)
+    updates = {"armed": armed_after, "evaluated_at": at, "evaluated_point_id": point.pk}
     if fired:
         updates["last_fired_at"] = timezone.now()
     return bool(
@@ -199,31 +234,31 @@ def notifications_create(*, event: AlertEvent, now: datetime | None = None) -> l
 
 
 def _rule_judge(
-    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict
+    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict, at: datetime
 ) -> AlertEvent | None:
     for _attempt in range(3):  # another worker may move the rule between reading and claiming
-        scope = _scope_for(rule, point, previous, cache)
+        scope = _scope_for(rule, point, previous, cache, at)
         if scope is None:
             return None
         decision = rules.rule_evaluate(kind=rule.kind, threshold=rule.threshold, armed=rule.armed, facts=scope.facts)
         with transaction.atomic():
-            if _claim_rule(rule, point, decision.armed, decision.fire):
+            if _claim_rule(rule, point, decision.armed, decision.fire, at):
                 return _event_record(rule=rule, point=point, previous=previous, scope=scope,
-                                     decision=decision, cache=cache) if decision.fire else None
+                                     decision=decision, cache=cache, at=at) if decision.fire else None
         rule.refresh_from_db()
-        if rule.evaluated_at and (rule.evaluated_at, rule.evaluated_point_id or 0) >= (point.checked_at, point.pk):
+        if rule.evaluated_at and (rule.evaluated_at, rule.evaluated_point_id or 0) >= (at, point.pk):
             return None  # a newer (or this same) price was judged already
     return None
 
 
 def _event_record(
     *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, scope: _Scope,
-    decision: rules.Decision, cache: dict,
+    decision: rules.Decision, cache: dict, at: datetime,
 ) -> AlertEvent | None:
     shown = scope.point
     old = previous if shown.pk == point.pk else _previous(shown)
     if "q" not in cache:
-        cache["q"] = _quality_at(point)
+        cache["q"] = _quality_at(point, at)
     quality = cache["q"]
     event, created = AlertEvent.objects.get_or_create(
         rule=rule,
@@ -247,8 +282,12 @@ def _event_record(
     return event
 
 
-def price_point_evaluate(*, price_point_id: int) -> list[AlertEvent]:
-    """Judge one new trusted price against its product's enabled rules; record what fired.
+def price_point_evaluate(*, price_point_id: int, at: datetime | None = None) -> list[AlertEvent]:
+    """Judge one trusted price against its product's enabled rules; record what fired.
+
+    `at` is the check that found it: the point's first check when None, else a later check
+    that confirmed the same price (history keeps one point for both; the rules judge every
+    check, as they did when each check had its own row).
 
     Safe to run twice or out of order: a rule's state only moves forward in check time (a
     conditional UPDATE that also requires the armed state it was judged from), and an event
@@ -267,11 +306,14 @@ def price_point_evaluate(*, price_point_id: int) -> list[AlertEvent]:
     rule_qs = AlertRule.objects.filter(product=product, enabled=True).filter(
         Q(store__isnull=True) | Q(store_id=point.listing.store_id)
     )
-    previous = _previous(point)
+    if at is None or at <= point.checked_at:
+        at, previous = point.checked_at, _previous(point)
+    else:
+        previous = point  # the check before this one found the same price
     events: list[AlertEvent] = []
-    cache: dict[str, quality_mod.Quality] = {}
+    cache: dict = {}
     for rule in rule_qs:
-        event = _rule_judge(rule=rule, point=point, previous=previous, cache=cache)
+        event = _rule_judge(rule=rule, point=point, previous=previous, cache=cache, at=at)
         if event is not None:
             events.append(event)
     if events:

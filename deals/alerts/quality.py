@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from statistics import median
 
+from tracker.history import median_weighted
+
 # Below this much history, saying "deal" or "not a deal" would be a guess.
 MIN_PRICES = 5
 MIN_SPAN = timedelta(days=7)
@@ -56,14 +58,19 @@ def deal_quality(*, price: Decimal, at: datetime, history: Sequence[tuple[dateti
 
 def deal_quality_from_summary(
     *, price: Decimal, at: datetime, count: int, first_at: datetime | None, lowest: Decimal | None,
-    recent: Sequence[Decimal],
+    recent: Sequence[Decimal], recent_weighted: Sequence[tuple[Decimal, int]] | None = None,
 ) -> Quality:
     """The same judgement from a summary of the history (how many prices, since when, the
-    lowest, and the prices of the last 30 days), which a database can compute in bulk."""
+    lowest, and the prices of the last 30 days), which a database can compute in bulk.
+    `recent_weighted` gives those prices as (price, number of checks that found it)."""
     if not count or first_at is None or lowest is None or count < MIN_PRICES or at - first_at < MIN_SPAN:
         return Quality(NOT_ENOUGH, "Not enough history yet")
     span_days = _days(at - first_at)
-    typical = Decimal(median(recent)) if recent else None
+    if recent_weighted is not None:
+        typical = median_weighted(recent_weighted)
+        typical = Decimal(typical) if typical is not None else None
+    else:
+        typical = Decimal(median(recent)) if recent else None
     if price <= lowest:
         return Quality(ALL_TIME_LOW, f"Lowest in {span_days} days", lowest, typical)
     if price <= lowest * (1 + NEAR_LOW_SHARE):

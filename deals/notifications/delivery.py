@@ -28,6 +28,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
+from tracker.history import prices_latest
 from tracker.models import PricePoint
 
 from ..alerts.quiet import quiet_until
@@ -73,14 +74,13 @@ def _product_url(event: AlertEvent) -> str:
 def event_facts(*, event: AlertEvent, with_chart: bool = True) -> AlertFacts:
     chart = None
     if with_chart:
-        prices = list(
+        prices = prices_latest(
             PricePoint.objects.filter(
                 listing_id=event.listing_id,
                 currency=event.currency,
                 checked_at__lte=event.price_point.checked_at,
-            )
-            .order_by("-checked_at", "-id")
-            .values_list("price", flat=True)[:CHART_POINTS]
+            ),
+            limit=CHART_POINTS,
         )[::-1]
         if len(prices) >= 2:
             chart = price_chart_png(prices)

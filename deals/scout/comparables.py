@@ -75,14 +75,18 @@ def item_keys(*, url: str, title: str, price: Decimal) -> tuple[str, str]:
 def product_history(*, product_id: int, since: datetime) -> list[tuple[Decimal, str, datetime]]:
     """The linked product's own prices since `since`: (price, currency, when seen). The one
     place the scout reads tracker's price history."""
+    from tracker.history import spans_overlapping
     from tracker.models import PricePoint
 
-    return [
-        (Decimal(price), currency, at)
-        for price, currency, at in PricePoint.objects.filter(listing__product_id=product_id, checked_at__gte=since)
-        .values_list("price", "currency", "checked_at")
-        .iterator()
-    ]
+    # History is kept as changes: a point stands for every check that found its price, so it
+    # counts once per check, as when each check had its own row.
+    seen: list[tuple[Decimal, str, datetime]] = []
+    for span in spans_overlapping(PricePoint.objects.filter(listing__product_id=product_id), since=since):
+        count = span.checks_between(since, None)
+        first = span.first_check_since(since)
+        step = (span.last - span.first) / (span.count - 1) if span.count > 1 else None
+        seen.extend((Decimal(span.price), span.currency, first + step * k if step else first) for k in range(count))
+    return seen
 
 
 @dataclass

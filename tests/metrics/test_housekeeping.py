@@ -1,4 +1,4 @@
-"""Old check logs go; repeated prices are thinned without changing the history's shape."""
+"""Old check logs go; repeated prices are merged without changing the history's shape."""
 
 from __future__ import annotations
 
@@ -37,19 +37,28 @@ def _step_value(series: list[tuple], when) -> Decimal:
 
 
 @pytest.mark.django_db
-def test_compaction_keeps_first_and_last_of_each_run_and_the_chart_looks_the_same(listing):
+def test_compaction_merges_each_run_into_one_point_and_the_chart_looks_the_same(listing):
+    from tracker.selectors import listing_history
+
     start = timezone.now() - timedelta(days=30)
     values = ["10"] * 6 + ["8"] * 4 + ["10"] * 5 + ["9"]
     _prices(listing, values, start=start)
     before = _series(listing)
     deleted = price_history_compact(older_than_days=7)
-    after = _series(listing)
-    assert deleted == 4 + 2 + 3
-    assert [p for _, p in after] == [Decimal(v) for v in ["10", "10", "8", "8", "10", "10", "9"]]
+    assert deleted == 5 + 3 + 4
+    merged = list(
+        PricePoint.objects.filter(listing=listing).order_by("checked_at")
+        .values_list("price", "confirmations", "checked_at", "last_confirmed_at")
+    )
+    assert [(p, n) for p, n, _, _ in merged] == [(Decimal("10"), 6), (Decimal("8"), 4), (Decimal("10"), 5), (Decimal("9"), 1)]
+    # Each point still says when its price was last confirmed: the run's last check.
+    assert merged[0][3] == start + timedelta(hours=5)
+    after = listing_history(listing=listing)
     for i in range(len(values)):
         when = start + timedelta(hours=i, minutes=30)
         assert _step_value(after, when) == _step_value(before, when)
-    # A second run has nothing left to thin.
+    assert [at for at, _ in after] == [at for at, _ in before if at in {t for t, _ in after}]
+    # A second run has nothing left to merge.
     assert price_history_compact(older_than_days=7) == 0
 
 
@@ -70,11 +79,12 @@ def test_a_price_point_an_alert_refers_to_is_kept_with_its_alert(listing):
     rule = AlertRule.objects.create(product=listing.product, kind="target", threshold=Decimal("11"))
     event = AlertEvent.objects.create(rule=rule, product=listing.product, listing=listing, price_point=points[2],
                                       kind="target", reason="at or below 11", new_price=Decimal("10"))
-    assert price_history_compact(older_than_days=7) == 2  # points 1 and 3; 2 is referred to
+    # 1 merges into 0; 2 is referred to, so it stays and starts its own run (3 and 4 merge into it).
+    assert price_history_compact(older_than_days=7) == 3
     assert AlertEvent.objects.filter(id=event.id).exists()
-    assert list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("id", flat=True)) == [
-        points[0].id, points[2].id, points[4].id
-    ]
+    assert list(
+        PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("id", "confirmations")
+    ) == [(points[0].id, 2), (points[2].id, 3)]
 
 
 @pytest.mark.django_db
@@ -91,6 +101,27 @@ def test_cleanup_deletes_finished_checks_older_than_the_retention_and_keeps_pric
     price.refresh_from_db()
     assert price.check_log_id is None and price.price == Decimal("5")
     assert checklogs_cleanup(older_than_days=90)["checks"] == 0
+
+
+@pytest.mark.django_db
+def test_checks_that_only_confirmed_a_price_go_after_their_shorter_retention(listing):
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    found = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=ten_days_ago, finished_at=ten_days_ago)
+    point = PricePoint.objects.create(listing=listing, check_log=found, price=Decimal("5"), currency="EUR",
+                                      checked_at=ten_days_ago, method="json-ld")
+    confirmed = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=ten_days_ago,
+                                        finished_at=ten_days_ago, price_seen=point)
+    failed = CheckLog.objects.create(listing=listing, outcome="error", queued_at=ten_days_ago, finished_at=ten_days_ago)
+    recent = CheckLog.objects.create(listing=listing, outcome="ok", finished_at=timezone.now(), price_seen=point)
+    PricePoint.objects.filter(pk=point.pk).update(confirmations=3, last_confirmed_at=recent.finished_at)
+
+    result = checklogs_cleanup(older_than_days=90, confirmations_older_than_days=7)
+
+    assert result["checks"] == 1 and not CheckLog.objects.filter(pk=confirmed.pk).exists()
+    # The check that found the price, a failure and the recent confirmation stay.
+    assert set(CheckLog.objects.values_list("id", flat=True)) == {found.id, failed.id, recent.id}
+    point.refresh_from_db()
+    assert (point.confirmations, point.last_confirmed_at) == (3, recent.finished_at)
 
 
 def test_periodic_tasks_are_declared_for_housekeeping(settings):

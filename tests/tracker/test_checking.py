@@ -3,11 +3,14 @@ what is recorded, what other apps are told, and how little a routine check costs
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from tracker import checking, services, signals
+from tracker.learning import samples
 from tracker.models import CheckLog, ListingPage, PricePoint
 
 from .misbehaving_server import NetGuard, Shop, page, product_html
@@ -63,6 +66,8 @@ def test_a_check_records_the_price_names_the_product_and_tells_the_other_apps(sh
             "method": "json-ld",
             "price_point_id": point.pk,
             "outcome": "ok",
+            "price_changed": True,
+            "checked_at": point.checked_at,
         }
     ]
 
@@ -79,27 +84,46 @@ def test_running_the_same_check_twice_records_one_price(shop, user):
 
 
 @pytest.mark.django_db
-def test_an_unchanged_page_is_not_stored_again_and_a_changed_one_replaces_it(shop, user):
+def test_a_page_that_reads_the_same_is_not_stored_again_and_one_that_reads_differently_replaces_it(shop, user):
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
     listing = services.listing_add(owner=user, url=shop.url("/kettle"))
     _check(listing)
     first = ListingPage.objects.get(listing=listing)
 
+    # Other bytes (a session token, a timestamp), the same price read from the same place.
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90", extra="<meta name=t content=8f3a>"))
     _check(listing)
     again = ListingPage.objects.get(listing=listing)
-    assert (again.pk, again.html_hash) == (first.pk, first.html_hash)
-    assert again.fetched_at > first.fetched_at
+    assert (again.facts_hash, again.fetched_at, again.html) == (first.facts_hash, first.fetched_at, first.html)
 
     shop.routes["/kettle"] = page(product_html("Copper kettle", price="44.90"))
     _check(listing)
     changed = ListingPage.objects.get(listing=listing)
-    assert changed.pk == first.pk and changed.html_hash != first.html_hash
-    assert "44.90" in changed.html
-    assert list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("price", flat=True)) == [
-        Decimal("49.90"),
-        Decimal("49.90"),
-        Decimal("44.90"),
-    ]
+    assert changed.pk == first.pk and changed.facts_hash != first.facts_hash
+    assert "44.90" in changed.html and len(changed.html_z) < len(changed.html.encode())
+    assert list(
+        PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list("price", "confirmations")
+    ) == [(Decimal("49.90"), 2), (Decimal("44.90"), 1)]
+
+
+@pytest.mark.django_db
+def test_a_store_keeps_a_bounded_number_of_recent_sample_pages(shop, user, settings):
+    settings.STORE_PAGES_KEPT = 2
+    listings = []
+    for n in range(4):
+        shop.routes[f"/kettle-{n}"] = page(product_html(f"Kettle {n}", price=f"4{n}.90"))
+        listings.append(services.listing_add(owner=user, url=shop.url(f"/kettle-{n}")))
+        _check(listings[-1])
+
+    # The first two pages are the store's samples; later listings wait for a stale one.
+    assert sorted(ListingPage.objects.values_list("listing_id", flat=True)) == [listings[0].pk, listings[1].pk]
+    ListingPage.objects.filter(listing=listings[0]).update(fetched_at=timezone.now() - timedelta(days=2))
+    _check(listings[3])
+    assert sorted(ListingPage.objects.values_list("listing_id", flat=True)) == [listings[1].pk, listings[3].pk]
+    # Pattern learning and validation read them back whole.
+    kept = samples.store_sample_pages(store=listings[0].store)
+    assert [sample.url for sample in kept] == [listings[3].url, listings[1].url]
+    assert "Kettle 3" in kept[0].html
 
 
 @pytest.mark.django_db
@@ -129,3 +153,44 @@ def test_a_routine_check_of_an_unchanged_page_needs_few_queries(shop, user, djan
         outcome = checking.listing_check(check_id=check.pk)
 
     assert outcome.check.outcome == CheckLog.Outcome.OK
+
+
+@pytest.mark.django_db
+def test_each_price_keeps_how_it_was_read_and_the_product_page_shows_it(shop, user, client):
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    first = _check(listing)
+    again = _check(listing)
+
+    point = PricePoint.objects.get(listing=listing)
+    assert (point.method, point.evidence_source) == ("json-ld", "JSON-LD offers.price")
+    assert '"price": "49.90"' in point.evidence_text
+    # Both checks name the point: the first found the price, the second confirmed it.
+    assert first.check.price_seen_id == again.check.price_seen_id == point.pk
+
+    client.force_login(user)
+    html = client.get(listing.product.get_absolute_url()).content.decode()
+    assert html.count("JSON-LD offers.price") >= 3  # two check log rows and the chart's point
+    assert "confirmed 49.90 EUR" in html and "new price" in html
+    assert "<title>49.90 EUR · json-ld · JSON-LD offers.price · read from:" in html
+    assert "confirmed by 2 checks until" in html
+
+
+@pytest.mark.django_db
+def test_checks_keep_the_listing_summary_the_dashboard_reads_as_the_history_gives_it(shop, user):
+    from tracker import history
+    from tracker.models import Listing
+
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    for price in ["49.90", "49.90", "44.90", "52.00", "52.00"]:
+        shop.routes["/kettle"] = page(product_html("Copper kettle", price=price))
+        _check(listing)
+
+    fields = ("last_price_at", "previous_price", "previous_price_at", "lowest_price", "highest_price", "trend")
+    kept = Listing.objects.values(*fields).get(pk=listing.pk)
+    history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[listing.pk])
+    assert Listing.objects.values(*fields).get(pk=listing.pk) == kept
+    assert (kept["previous_price"], kept["lowest_price"], kept["highest_price"]) == (
+        Decimal("44.90"), Decimal("44.90"), Decimal("52.00")
+    )
+    assert [price for _, price in kept["trend"]] == ["49.90", "44.90", "52.00"]

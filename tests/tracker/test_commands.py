@@ -122,14 +122,16 @@ def test_track_uses_the_given_name_and_user(shop, django_user_model):
     assert Product.objects.get(owner=carol).name == "My headphones"
 
 
-def test_tracking_the_same_page_twice_keeps_one_listing_with_two_prices(shop, admin):
+def test_tracking_the_same_page_twice_keeps_one_listing_and_confirms_its_price(shop, admin):
     url = shop.product_url(PRODUCTS[0].slug)
     run("track", url)
     out = run("track", url)
 
     assert "Already tracking" in out
     assert Listing.objects.count() == 1
-    assert PricePoint.objects.count() == 2
+    # History is kept as changes: the second check confirmed the same price.
+    point = PricePoint.objects.get()
+    assert point.confirmations == 2 and point.last_confirmed_at > point.checked_at
 
 
 @pytest.mark.parametrize(
@@ -191,7 +193,8 @@ def test_check_now_checks_one_listing_and_prints_its_price(shop, admin):
 
     assert f"listing {listing.pk:>6}" in out
     assert str(price_at(product.slug, NOW)) in out
-    assert PricePoint.objects.filter(listing=listing).count() == 2
+    # The same price again: the check confirmed the listing's one price point.
+    assert list(PricePoint.objects.filter(listing=listing).values_list("confirmations", flat=True)) == [2]
 
 
 def test_check_now_all_due_checks_only_due_listings(shop, admin):

@@ -114,23 +114,81 @@ def test_an_upsert_inserts_once_then_updates_the_same_row(check):
             listing_id=check.listing_id,
             url="http://127.0.0.1:9/p/kettle",
             html=html,
-            html_hash=html,
+            facts_hash=html,
             truncated=False,
             fetched_at=datetime(2026, 11, 24, tzinfo=UTC),
         )
 
-    rows.row_upsert(page("<p>one</p>"), unique="listing", update=("html", "html_hash"))
-    rows.row_upsert(page("<p>two</p>"), unique="listing", update=("html", "html_hash"))
+    rows.row_upsert(page("<p>one</p>"), unique="listing", update=("html_z", "facts_hash"))
+    rows.row_upsert(page("<p>two ‘Żółw’</p>"), unique="listing", update=("html_z", "facts_hash"))
 
-    assert list(ListingPage.objects.filter(listing_id=check.listing_id).values_list("html", flat=True)) == [
-        "<p>two</p>"
-    ]
+    # The compressed bytes read back whole, on either database.
+    assert [page.html for page in ListingPage.objects.filter(listing_id=check.listing_id)] == ["<p>two ‘Żółw’</p>"]
+
+
+def test_a_store_counts_its_sample_pages_written_since_a_time(check):
+    since = datetime(2026, 11, 24, tzinfo=UTC)
+    ListingPage.objects.create(listing_id=check.listing_id, url="http://127.0.0.1:9/p", html="<p>x</p>",
+                               fetched_at=since.replace(hour=1))
+    listing = Listing.objects.get(pk=check.listing_id)
+
+    assert rows.store_pages_count(store_id=listing.store_id, since=since) == 1
+    assert rows.store_pages_count(store_id=listing.store_id, since=since.replace(hour=2)) == 0
+    assert rows.row_exists(ListingPage, where={"listing": listing.pk}, after={"fetched_at": since}) is True
+    assert rows.row_exists(ListingPage, where={"listing": listing.pk}, after={"fetched_at": since.replace(hour=2)}) is False
 
 
 def test_exists_is_true_only_for_a_matching_row(check):
     assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED}) is True
     assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.OK}) is False
     assert rows.row_exists(Listing, where={"id": check.listing_id, "in_stock": False}) is True
+
+
+def test_a_conditional_update_matches_null_and_decimals_as_stored(check):
+    point = PricePoint.objects.create(listing_id=check.listing_id, price=Decimal("1299.99"), currency="PLN",
+                                      in_stock=None, method="json-ld")
+    same = {"id": point.pk, "price": Decimal("1299.99"), "currency": "PLN"}
+
+    assert rows.row_update(PricePoint, where={**same, "in_stock": True}, values={"method": "x"}) == 0
+    assert rows.row_update(PricePoint, where={**same, "price": Decimal("1299.98"), "in_stock": None},
+                           values={"method": "x"}) == 0
+    assert rows.row_update(PricePoint, where={**same, "in_stock": None}, values={"method": "pattern"},
+                           add={"confirmations": 1}) == 1
+
+    point.refresh_from_db()
+    assert (point.method, point.confirmations) == ("pattern", 2)
+
+
+def test_the_check_path_extends_the_current_price_point_and_starts_a_new_one_on_any_change(check):
+    from tracker.extraction import Availability, ExtractionResult
+
+    listing = Listing.objects.get(pk=check.listing_id)
+    start = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    seen = []
+    for hour, (price, currency, stock) in enumerate(
+        [("12.50", "EUR", True), ("12.50", "EUR", True), ("12.5", "EUR", True), ("12.50", "EUR", False),
+         ("12.50", "PLN", False), ("12.50", "PLN", False)]
+    ):
+        result = ExtractionResult(
+            price=Decimal(price), currency=currency, method="json-ld",
+            availability=Availability.IN_STOCK if stock else Availability.OUT_OF_STOCK,
+        )
+        one = CheckLog.objects.create(listing=listing, outcome="running")
+        point, changed = checking._price_record(
+            listing=listing, check=one, result=result, currency=currency, now=start.replace(hour=8 + hour)
+        )
+        listing.last_point_id = point.pk
+        seen.append(changed)
+
+    assert seen == [True, False, False, True, True, False]
+    assert list(
+        PricePoint.objects.filter(listing=listing).order_by("checked_at")
+        .values_list("currency", "in_stock", "confirmations", "checked_at", "last_confirmed_at")
+    ) == [
+        ("EUR", True, 3, start, start.replace(hour=10)),
+        ("EUR", False, 1, start.replace(hour=11), None),
+        ("PLN", False, 2, start.replace(hour=12), start.replace(hour=13)),
+    ]
 
 
 # --- No signal receiver on what rows.py writes ----------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tracker import selectors
+from tracker import history, selectors
 from tracker.models import CheckLog, Listing, PricePoint, Product, Store
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,8 @@ def _listing(owner, prices, *, domain="shop.test", product=None, status=Listing.
         times.append(moment)
     if prices:
         Listing.objects.filter(pk=listing.pk).update(last_price=Decimal(prices[-1]))
+        # History written here, not by checks: its summary is computed as a migration does.
+        history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[listing.pk])
     listing.refresh_from_db()
     return listing, times
 
@@ -67,3 +69,15 @@ def test_stats_over_a_period():
     )
     empty = selectors.listing_stats([], current=None)
     assert empty.lowest is None and empty.change_pct is None
+
+
+def test_the_dashboard_reads_the_listings_summaries_not_their_price_history(user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        _listing(user, ["10", "12", "9"], domain=f"shop{n}.test")
+    with CaptureQueriesContext(connection) as queries:
+        rows = selectors.product_summaries(owner=user)
+    assert [row.lowest_seen for row in rows] == [Decimal("9")] * 3
+    assert not [q["sql"] for q in queries.captured_queries if PricePoint._meta.db_table in q["sql"]]

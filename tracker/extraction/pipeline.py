@@ -28,6 +28,7 @@ from .heuristics import (
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .price_checks import price_struck_everywhere
+from .provenance import layout_signature, price_evidence
 from .result import ExtractionResult
 from .structured import StructuredVerdict, structured_verdict
 from .wording import AFTER_TIGHT, FAR_LABELS, NET_AFTER, NET_BEFORE, SHOWN_AS_OTHER
@@ -130,6 +131,8 @@ def _extract_tree(
         result.availability = match.availability
     if result.price is None:
         result.confidence = 0.0
+    result.evidence = price_evidence(tree, result, match=match, pattern=pattern, heuristic=heuristic)
+    result.layout = layout_signature(tree)
     return result
 
 

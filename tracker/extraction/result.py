@@ -29,6 +29,9 @@ class ExtractionResult:
     flagged: bool = False
     disagreements: list[dict] = field(default_factory=list)
     selector: str | None = None  # CSS selector of the heuristic winner, checked on this page
+    # Why the price is believed: {"source": where it was read, "text": what it was read from}.
+    evidence: dict | None = None
+    layout: str | None = None  # a hash of the page's class names (provenance.layout_signature)
 
     @property
     def in_stock(self) -> bool | None:

@@ -171,7 +171,7 @@ def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing,
     from deals import tasks
 
     queued = []
-    monkeypatch.setattr(tasks, "enqueue_evaluation", lambda *, price_point_id: queued.append(price_point_id))
+    monkeypatch.setattr(tasks, "enqueue_evaluation", lambda *, price_point_id, **_: queued.append(price_point_id))
     point = record_price(listing, 90, later())
 
     def check_finished() -> None:

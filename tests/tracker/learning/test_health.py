@@ -15,7 +15,7 @@ from demoshop.server import start_in_thread
 from tests.tracker.fake_llm import FakeLLM, answer
 from tests.tracker.shop_pages import PRODUCTS, shop_page
 from tracker import checking, tasks
-from tracker.models import ExtractionPattern, Listing, ListingPage, PricePoint, Product, Store
+from tracker.models import ExtractionPattern, Listing, ListingPage, PricePoint, Product, Store, html_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_the_daily_health_check_notices_a_redesign_and_learns_with_the_llm(
     first = check(listings[0])
     assert first.price_point is None or first.price_point.price == Decimal(PRODUCTS[0][1])
     for i, listing in enumerate(listings):
-        ListingPage.objects.filter(listing=listing).update(html=shop_page(i, theme="v2"))
+        ListingPage.objects.filter(listing=listing).update(html_z=html_pack(shop_page(i, theme="v2")))
     queued = []
     monkeypatch.setattr(tasks.generate_pattern, "apply_async", _recording_send(queued))
     with FakeLLM([{"content": answer("s.pdp__strike")}, {"content": answer(".pdp__pricing .pdp__amount")}]) as llm:

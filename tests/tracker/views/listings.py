@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from tests.factories import ListingFactory, PricePointFactory
-from tracker.models import Listing
+from tracker import history
+from tracker.models import Listing, PricePoint
 
 
 def make_listing(owner, *, name="Kettle", url="http://shop.test/kettle", prices=(), currency="EUR", **fields):
@@ -26,4 +27,6 @@ def add_prices(listing, prices, *, start=None, step=timedelta(hours=6)):
         Listing.objects.filter(pk=listing.pk).update(
             last_price=Decimal(prices[-1]), status=Listing.Status.OK, last_checked_at=moment
         )
+        # History written here, not by checks: its summary is computed as a migration does.
+        history.listing_summary_rebuild(listing_model=Listing, point_model=PricePoint, listing_ids=[listing.pk])
         listing.refresh_from_db()
