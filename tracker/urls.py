@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views, views_patterns
+from . import views, views_add, views_patterns
 
 app_name = "tracker"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("add", views_add.add, name="add"),
     path("products/<int:pk>/", views.product_detail, name="product"),
     path("products/<int:pk>/stores/", views.product_add_listing, name="product_add_listing"),
     path("products/<int:pk>/rename/", views.product_rename, name="product_rename"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
@@ -36,10 +35,4 @@ def check_run(*, check_id: int) -> services.CheckOutcome | None:
 
     Safe to run twice like `services.listing_check`: the check is claimed before it runs.
     """
-    deadline = time.monotonic() + REQUEUE_WAIT_MAX
-    while True:
-        outcome = services.listing_check(check_id=check_id)
-        wait = outcome.requeue_in if outcome is not None else None
-        if wait is None or time.monotonic() + wait > deadline:
-            return outcome
-        time.sleep(max(wait, 0.05))
+    return services.check_run_now(check_id=check_id, wait_max=REQUEUE_WAIT_MAX)

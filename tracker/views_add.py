@@ -1,0 +1,81 @@
+"""Adding a page: the add form (also reached from a bookmarklet or a phone's share menu) and
+what happens when its first check finds no price. Thin: the rule is services.listing_add_checked."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from . import refusals, services, tasks
+from .forms import ProductAddForm
+from .models import Product
+
+# A share from a phone may put the page's address in `text`, among other words.
+_URL_IN_TEXT = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def shared_url(*, url: str, text: str) -> str:
+    """The address a share or bookmarklet sent: `url`, else the first http(s) address in `text`."""
+    url = (url or "").strip()
+    if url:
+        return url
+    found = _URL_IN_TEXT.search(text or "")
+    return found.group(0).rstrip(").,;!?»\"'") if found else ""
+
+
+def add_submit(request: HttpRequest, form, *, product: Product | None = None) -> HttpResponse | None:
+    """Run the add rule on a valid form. Returns the response (kept: the product page;
+    refused: the reason with "keep trying" or "discard"), or None after a form error."""
+    data = form.cleaned_data
+    try:
+        added = services.listing_add_checked(
+            owner=request.user,
+            url=data["url"],
+            name=data.get("name", ""),
+            priority=data["priority"],
+            product=product,
+            keep=data.get("keep", False),
+        )
+    except services.TrackingError as exc:
+        form.add_error("url", str(exc))
+        return None
+    if added.kept:
+        if added.check is not None and added.check.learn_pattern:
+            tasks.enqueue_pattern_learning(store_id=added.listing.store_id)
+        if not added.priced:
+            messages.info(request, "Kept: PriceTracker keeps checking this page on schedule.")
+        return redirect(added.listing.product)
+    keep_action = (
+        reverse("tracker:product_add_listing", args=[product.pk]) if product else reverse("tracker:add")
+    )
+    context = {
+        "form": form,
+        "refusal": refusals.refusal_for(outcome=added.check),
+        "url": data["url"],
+        "keep_action": keep_action,
+        "discard_url": product.get_absolute_url() if product else reverse("tracker:dashboard"),
+        "product": product,
+    }
+    return render(request, "tracker/add.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add(request: HttpRequest) -> HttpResponse:
+    """The add form on a page of its own: `/add?url=…` (bookmarklet) or `/add?text=…` (share)."""
+    if request.method == "POST":
+        form = ProductAddForm(request.POST, owner=request.user)
+        if form.is_valid():
+            response = add_submit(request, form)
+            if response is not None:
+                return response
+        return render(request, "tracker/add.html", {"form": form}, status=400)
+    url = shared_url(url=request.GET.get("url", ""), text=request.GET.get("text", ""))
+    form = ProductAddForm(initial={"url": url}, owner=request.user)
+    return render(request, "tracker/add.html", {"form": form})
