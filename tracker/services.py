@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from . import patterns, politeness, rows, scheduling, signals
+from . import patterns, politeness, rows, scheduling, signals, stores
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, validate_url
 from .models import CheckLog, Listing, PricePoint, Priority, Product, Store
@@ -369,6 +369,8 @@ def _record(
             return None  # another run of this check finished it first
         if page is not None:
             patterns.listing_page_save(listing=listing, url=page.final_url, html=page.text)
+            if outcome == CheckLog.Outcome.OK and not listing.store.name:
+                stores.store_name_learn(store_id=listing.store_id, html=page.text, url=page.final_url)
         for field, value in finished.items():
             setattr(check, field, value)
         updates: dict = {
