@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "tracker",
     "deals",
     "metrics",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# People: anyone may make an account at /accounts/signup/ (else only by invitation or command).
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
+# "Forgot your password?" sends a reset link by e-mail: switch on once EMAIL_* delivers mail.
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", False)
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
