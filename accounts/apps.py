@@ -7,3 +7,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = "People"
+
+    def ready(self) -> None:
+        from tracker import ui
+
+        ui.nav_link_register(label="Settings", url_name="accounts:settings", order=90)

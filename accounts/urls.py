@@ -8,6 +8,13 @@ app_name = "accounts"
 _reset = views.password_reset_enabled
 
 urlpatterns = [
+    path("settings/", views.settings_view, name="settings"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),
+        name="password_change",
+    ),
+    path("password/changed/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("signup/", views.signup, name="signup"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path(

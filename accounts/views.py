@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -70,3 +71,12 @@ def password_reset_enabled(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+@login_required
+@require_http_methods(["GET"])
+def settings_view(request: HttpRequest) -> HttpResponse:
+    """The person's settings: the account, and the ways to add a page from the browser."""
+    from tracker.views_add import bookmarklet_for
+
+    return render(request, "accounts/settings.html", {"bookmarklet": bookmarklet_for(request)})

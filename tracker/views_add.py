@@ -7,8 +7,9 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -79,3 +80,48 @@ def add(request: HttpRequest) -> HttpResponse:
     url = shared_url(url=request.GET.get("url", ""), text=request.GET.get("text", ""))
     form = ProductAddForm(initial={"url": url}, owner=request.user)
     return render(request, "tracker/add.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: installable, and a target of the phone's share menu (GET /add)."""
+    icon = static("pricetracker/icon-192.png")
+    data = {
+        "name": "PriceTracker",
+        "short_name": "Prices",
+        "description": "Track prices of products at shops, and be told of deals.",
+        "start_url": reverse("tracker:dashboard"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f7f9",
+        "theme_color": "#2563eb",
+        "icons": [
+            {"src": static("pricetracker/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": icon, "sizes": "192x192", "type": "image/png"},
+            {"src": static("pricetracker/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("pricetracker/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+        # A share sends GET /add?url=…&text=…&title=…; some phones put the address in `text`.
+        "share_target": {
+            "action": reverse("tracker:add"),
+            "method": "GET",
+            "params": {"url": "url", "text": "text", "title": "title"},
+        },
+    }
+    response = JsonResponse(data)
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+def bookmarklet_for(request: HttpRequest) -> str:
+    """A bookmark that opens the add form filled in with the page being looked at."""
+    add_url = request.build_absolute_uri(reverse("tracker:add"))
+    return f"javascript:(function(){{location.href='{add_url}?url='+encodeURIComponent(location.href)}})()"
+
+
+@require_http_methods(["GET"])
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static file
+    (looked up per request, so the hashed name of collectstatic's manifest is used)."""
+    return redirect(static("pricetracker/favicon.ico"), permanent=False)
