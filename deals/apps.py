@@ -27,9 +27,9 @@ class DealsConfig(AppConfig):
         except ImportError:  # the UI extension points are optional
             ui = None
         if ui is not None:
-            ui.nav_link_register(label="Deals", url_name="deals:index", order=20)
+            ui.nav_link_register(label="Alerts", url_name="deals:index", order=20)
             ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
-            ui.nav_link_register(label="Scout", url_name="scout:deals", order=22)
+            ui.nav_link_register(label="Deal scout", url_name="scout:deals", order=22)
             ui.product_panel_register(template="deals/_product_panel.html", order=20)
             if hasattr(ui, "dashboard_rows_register"):
                 ui.dashboard_rows_register(dashboard_rows_annotate)

@@ -50,10 +50,12 @@ class ListingAdmin(admin.ModelAdmin):
     def recent_prices(self, obj: Listing) -> str:
         from django.utils.html import format_html_join
 
+        from .templatetags.tracker_ui import when
+
         points = obj.prices.order_by("-checked_at")[:20]
         return format_html_join(
             "", "<div>{} — {} {} <small>({})</small></div>",
-            ((p.checked_at.strftime("%Y-%m-%d %H:%M"), p.price, p.currency, p.method) for p in points),
+            ((when(p.checked_at), p.price, p.currency, p.method) for p in points),
         ) or "none yet"
 
 
