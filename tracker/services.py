@@ -107,7 +107,7 @@ class AddOutcome:
         return self.check is not None and self.check.price_point is not None
 
 
-ADD_CHECK_WAIT_MAX = 20.0  # seconds a first check may wait for its store's turn
+ADD_CHECK_WAIT_MAX = 10.0  # seconds a first check may wait for its store's turn (a web request: under WEB_TIMEOUT)
 
 
 def listing_add_checked(

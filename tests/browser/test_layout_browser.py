@@ -74,6 +74,19 @@ def long_data(staff):
     return staff
 
 
+# Fields that do not look like the others: the text-like inputs, selects and textareas of a page
+# must share one border, corner and font size (a browser's default look is the tell).
+_UNSTYLED_FIELDS = """() => {
+  const skip = new Set(["checkbox", "radio", "hidden", "submit", "button", "range", "file", "color"]);
+  const fields = [...document.querySelectorAll("main input, main select, main textarea")]
+    .filter(el => !skip.has(el.type) && el.offsetParent !== null);
+  const look = el => { const s = getComputedStyle(el);
+    return [s.borderTopWidth, s.borderTopStyle, s.borderTopLeftRadius, s.fontSize].join(" "); };
+  const expected = "1px solid 8px 16px";
+  return fields.filter(el => look(el) !== expected).map(el => `${el.tagName.toLowerCase()}[type=${el.type}] #${el.id}: ${look(el)}`);
+}"""
+
+
 def _nav_pages(page, base: str) -> list[str]:
     """The pages the top navigation links to, and the pages their own sub-navigation links to."""
     def links(selector: str) -> list[str]:
@@ -82,7 +95,8 @@ def _nav_pages(page, base: str) -> list[str]:
 
     page.goto(f"{base}/")
     top = links("header.top nav a")
-    found = list(dict.fromkeys([f"{base}/", *top]))
+    # and where people go from there: a product's page, the add form
+    found = list(dict.fromkeys([f"{base}/", *top, *links("table.products td.name a"), f"{base}/add"]))
     for url in top:
         page.goto(url)
         for href in links("main nav a"):
@@ -95,6 +109,7 @@ def test_no_page_in_the_nav_is_wider_than_the_screen(browser, live_server, long_
     folder = Path(os.environ.get("UI_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     too_wide: list[str] = []
+    unstyled: list[str] = []
     for label, (width, height) in SIZES.items():
         context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=label == "phone")
         page = context.new_page()
@@ -114,6 +129,9 @@ def test_no_page_in_the_nav_is_wider_than_the_screen(browser, live_server, long_
                 page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
                 if scroll_width > inner_width:
                     too_wide.append(f"{urlsplit(url).path} at {width}px: {scroll_width}px wide")
+                if "/admin/" not in url:  # the admin has its own look
+                    unstyled.extend(f"{urlsplit(url).path}: {field}" for field in page.evaluate(_UNSTYLED_FIELDS))
         finally:
             context.close()
     assert too_wide == [], "\n".join(too_wide)
+    assert unstyled == [], "\n".join(sorted(set(unstyled)))
