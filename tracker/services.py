@@ -135,7 +135,8 @@ def listing_add_checked(
     listing = listing_add(owner=owner, url=url, priority=priority, name=name, product=product)
     outcome = check_run_now(check_id=check_create(listing=listing).pk, wait_max=wait_max)
     priced = outcome is not None and outcome.price_point is not None
-    if priced or keep or existing is not None:
+    # A price recorded by another run (the same form sent twice at once) keeps the page too.
+    if priced or keep or existing is not None or listing.prices.exists():
         listing.refresh_from_db()
         return AddOutcome(listing=listing, check=outcome, already_tracked=existing is not None)
     with transaction.atomic():
