@@ -604,3 +604,32 @@ def test_other_apps_add_nav_links_and_dashboard_data_in_one_call_per_page(logged
     page = response.content.decode()
     assert f'href="{reverse("login")}">Log in again</a>' in page
     assert "Not wired yet" not in page
+
+
+def test_a_page_whose_shop_asks_to_wait_is_refused_or_kept_with_its_check_handed_to_the_workers(
+    logged_in, user, shop, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tracker import tasks
+
+    settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
+    settings.FETCH_PACING_ENABLED = True
+    settings.FETCH_PACE_WAIT_MAX = 0  # never wait inside the fetch: the check is handed back
+    first = logged_in.post(reverse("tracker:dashboard"), {"url": f"{shop}/kettle", "priority": "normal"})
+    assert first.status_code == 302
+    Store.objects.update(rate_limit_per_minute=1)  # the next turn is a minute away: past the add's wait
+    sent: list[dict] = []
+    monkeypatch.setattr(tasks.check_listing, "apply_async", lambda **kwargs: sent.append(kwargs))
+    url = f"{shop}/kettle?colour=red"
+
+    refused = logged_in.post(reverse("tracker:dashboard"), {"url": url, "priority": "normal"})
+    assert "could not be checked in time" in refused.content.decode()
+    assert not Listing.objects.filter(url=url).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = logged_in.post(reverse("tracker:dashboard"), {"url": url, "priority": "normal", "keep": "1"})
+    assert kept.status_code == 302
+    listing = Listing.objects.get(url=url)
+    check = listing.checks.get()
+    assert check.outcome == CheckLog.Outcome.QUEUED  # not lost: a worker takes it at the shop's turn
+    assert [call["args"] for call in sent] == [[listing.pk, check.pk]]
+    assert sent[0]["countdown"] > 10
