@@ -16,7 +16,8 @@ from django.http import JsonResponse
 
 # Probes and scrapes are never limited: they come often and from few addresses.
 EXEMPT_VIEWS = {"metrics:health", "metrics:health_detailed", "metrics:prometheus"}
-LOGIN_VIEWS = {"login", "admin:login"}
+# Forms that guess passwords, send mail or make accounts share the login limit.
+LOGIN_VIEWS = {"login", "admin:login", "accounts:signup", "accounts:invitation", "accounts:password_reset"}
 
 _json_views: set[str] = set()
 

@@ -176,3 +176,20 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@[127.0.0.1]"})
     assert response.status_code == 302 and mail.outbox == []
+
+
+# --- Rate limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["accounts:signup", "accounts:password_reset"])
+def test_sign_up_and_reset_forms_share_the_login_rate_limit(client, settings, view):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SIGNUP_ENABLED = settings.PASSWORD_RESET_ENABLED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.RATELIMIT_LOGIN = "2/60"
+    data = {"email": "nobody@[127.0.0.1]", **_signup_data(username="")}
+    codes = [client.post(reverse(view), data).status_code for _ in range(3)]
+    cache.clear()
+    assert codes[2] == 429 and 429 not in codes[:2]
