@@ -62,7 +62,24 @@ def refusal_for(*, outcome) -> Refusal:
         else:
             reason = f"The shop would not show the page (HTTP {status})."
         return Refusal(reason=reason, detail=detail)
+    if error is not None and _unresolved(error):
+        return Refusal(
+            reason="No site answers to this name: check the address for a typo.",
+            detail=f"{detail}; the name did not resolve",
+        )
     if error is not None:
         return Refusal(reason=_BY_KIND.get(error.kind, "The page could not be read."), detail=detail)
     reason = _BY_OUTCOME.get(check.outcome, "The first check found no price.")
     return Refusal(reason=reason, detail=detail)
+
+
+def _unresolved(error) -> bool:
+    """The host name has no address (the fetch layer says so in the cause it chains)."""
+    cause = error
+    for _ in range(4):
+        if cause is None:
+            return False
+        if "could not resolve" in str(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -283,7 +283,7 @@ def _closed_port() -> int:
         ("/info/shipping", Listing.Status.NO_PRICE, "shows no price we can read", "No price found"),
         ("/product/no-such-thing", Listing.Status.ERROR, "does not exist (HTTP 404)", "the shop answered HTTP 404"),
         (None, Listing.Status.ERROR, "could not be reached", "could not reach the shop"),
-        ("unknown-name", Listing.Status.ERROR, "could not be reached", "could not reach the shop"),
+        ("unknown-name", Listing.Status.ERROR, "No site answers to this name", "could not reach the shop"),
     ],
 )
 def test_a_page_that_gives_no_price_is_refused_in_plain_words_unless_kept(
