@@ -38,17 +38,19 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
 
-    from deals import delivery
-    from deals.alerts import price_point_evaluate, product_quality
-    from deals.channels import channel_add
-    from deals.chart import price_chart_png
+    from deals.alerts.evaluation import price_point_evaluate, product_quality
     from deals.models import AlertRule, Notification
+    from deals.notifications import delivery
+    from deals.notifications.channels import channel_add
+    from deals.notifications.chart import price_chart_png
     from tracker.models import CheckLog, Listing, PricePoint, Product, Store
 
     owner = get_user_model().objects.create_user(username=f"bench-{time.time_ns()}", password="x")

@@ -25,6 +25,9 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
 
+from config.bootstrap import bootstrap  # noqa: E402
+
+bootstrap()
 django.setup()
 
 from django.conf import settings  # noqa: E402

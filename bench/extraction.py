@@ -10,7 +10,7 @@ price; a price returned for a page with no price (or a different one) is a false
 LLM off by default. `--llm-scripted` starts `bench/scripted_llm.py` (an OpenAI-compatible server
 on 127.0.0.1 whose scripted "model" ranks the price-like elements of the trimmed page it is sent,
 never reading the truth) and prints LLM off and LLM on side by side; `--llm URL` does the same
-against any OpenAI-compatible server. LLM on = the same extraction, then `tracker.llm.llm_extract`
+against any OpenAI-compatible server. LLM on = the same extraction, then `tracker.learning.llm.llm_extract`
 (the agent: up to 3 rounds, each answer validated by `tracker.extraction.validation.spec_problems`) for the
 pages no other layer priced or flagged. Printed for the LLM layer: the pages it was asked about,
 its calls and tokens (the usage the agent recorded), its time, and each page whose outcome it
@@ -54,7 +54,7 @@ class Asked:
     before: str
     after: str
     price: Decimal | None
-    answer: object | None  # tracker.llm.AgentResult: rounds, spec, problems, calls (tokens)
+    answer: object | None  # tracker.learning.llm.AgentResult: rounds, spec, problems, calls (tokens)
     rounds: list[tuple[str, list[str]]]  # each parsed answer's price selector, validation's problems
     error: str | None
     wall_ms: float
@@ -75,12 +75,14 @@ def _llm_layer(url: str | None, *, force_key: bool = False):
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a log line per HTTP request
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     try:
-        from tracker import llm as agent_module
-        from tracker.llm import LLMUnavailable, llm_extract  # the LLM agent's page-level entry point
+        from tracker.learning import llm as agent_module
+        from tracker.learning.llm import LLMUnavailable, llm_extract  # the LLM agent's page-level entry point
     except ImportError:
-        print("the LLM agent is not available (tracker.llm.llm_extract missing)", file=sys.stderr)
+        print("the LLM agent is not available (tracker.learning.llm.llm_extract missing)", file=sys.stderr)
         return None
 
     # llm_extract returns only the page's result; the agent's own record of the rounds, calls

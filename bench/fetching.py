@@ -7,7 +7,7 @@
 (a) N listings (default 1,000) over 50 demo shops on 127.0.0.2 ... 127.0.0.51 (served from
     another process). First the CPU of the fetch alone, one thread: the foundation's fetch,
     the gate's `fetch_page`, `listing_fetch`. Then worker threads run
-    `services.listing_check` (fetch, extract, record on SQLite) over the same listings:
+    `checking.listing_check` (fetch, extract, record on SQLite) over the same listings:
       - "foundation": the foundation's fetch (plain `requests.get`, from git history), no
         gate, no robots.txt, no pacing, no circuit breaker;
       - "safety": the real path: address gate with pinned IPs, deadline watchdog, robots.txt
@@ -81,6 +81,8 @@ def _setup_django(data_dir: Path, redis_url: str) -> None:
     os.environ.pop("DATABASE_URL", None)
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.core.management import call_command
 
@@ -121,9 +123,9 @@ def _run_checks(listings, threads: int) -> dict:
     after its countdown, as the task would."""
     from django.db import connection
 
-    from tracker import services
+    from tracker import checking
 
-    queue = collections.deque(services.check_create(listing=listing).pk for listing in listings)
+    queue = collections.deque(checking.check_create(listing=listing).pk for listing in listings)
     delayed: list[tuple[float, int]] = []
     lock = threading.Lock()
     outcomes: collections.Counter = collections.Counter()
@@ -146,7 +148,7 @@ def _run_checks(listings, threads: int) -> dict:
     def worker() -> None:
         try:
             while (check_id := take()) is not None:
-                outcome = services.listing_check(check_id=check_id)
+                outcome = checking.listing_check(check_id=check_id)
                 with lock:
                     if outcome is not None and outcome.requeue_in is not None:
                         delayed.append((time.monotonic() + outcome.requeue_in, check_id))
@@ -202,8 +204,7 @@ def _fetch_cpu(listings: list, foundation_fetch, rounds: int) -> None:
     """CPU time of the fetch alone, one thread (no contention, so a steady figure): the
     foundation's fetch, the gate's `fetch_page`, and `listing_fetch` (gate, robots.txt cache,
     limiter, breaker). The difference is the safety layer's own cost."""
-    from tracker import politeness
-    from tracker.fetching import fetch_page
+    from tracker.fetching import fetch_page, politeness
 
     ways = {
         "foundation fetch": lambda listing: foundation_fetch(listing.url),
@@ -231,7 +232,7 @@ def bench_checks(args) -> None:
     from django.conf import settings
 
     from demoshop.catalogue import PRODUCTS
-    from tracker import pacing, politeness
+    from tracker.fetching import pacing, politeness
     from tracker.models import CheckLog, Listing, PricePoint, Store
 
     parent, child = multiprocessing.Pipe()
@@ -306,6 +307,8 @@ def _attack_child(seconds: float, queue) -> None:
                        "LOG_LEVEL": "WARNING", "METRICS_ENABLED": "false", "FETCH_DEADLINE": "3"})
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     import misbehaving_server as m
 

@@ -66,6 +66,8 @@ def bench_extraction(runs: int) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from tracker.extraction import extract
 
@@ -149,6 +151,8 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str, workers: 
     """In a child process whose environment selects the backend."""
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

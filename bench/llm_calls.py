@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/llm_calls.py [--shops 10] [--checks 1000]
 
-Runs real checks (`services.listing_check`: HTTP fetch on 127.0.0.x, extraction, recording) of
+Runs real checks (`checking.listing_check`: HTTP fetch on 127.0.0.x, extraction, recording) of
 listings spread over several local test shops whose pages have no structured data and no
 selector the heuristics can derive, so each shop needs the LLM agent. The agent talks to the
 scripted OpenAI-compatible server of the tests (real HTTP, the real `openai` client); learning
@@ -64,6 +64,8 @@ def main() -> None:
     )
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -71,7 +73,8 @@ def main() -> None:
 
     from tests.tracker.fake_llm import FakeLLM, answer
     from tests.tracker.shop_pages import PRODUCTS, shop_page
-    from tracker import patterns, services
+    from tracker import checking
+    from tracker.learning import learn
     from tracker.models import ExtractionPattern, Listing, LLMCall, PricePoint, Product, Store
 
     call_command("migrate", verbosity=0)
@@ -95,11 +98,11 @@ def main() -> None:
         learned = 0
         for n in range(args.checks):
             listing = listings[n % len(listings)]
-            check = services.check_create(listing=listing)
-            outcome = services.listing_check(check_id=check.pk)
+            check = checking.check_create(listing=listing)
+            outcome = checking.listing_check(check_id=check.pk)
             if outcome is not None and outcome.learn_pattern:
                 learned += 1
-                patterns.pattern_learn(store=listing.store)  # what generate_pattern runs on the llm queue
+                learn.pattern_learn(store=listing.store)  # what generate_pattern runs on the llm queue
         elapsed = time.monotonic() - started
 
     for server in servers:
@@ -129,7 +132,7 @@ def trim_report(corpus: Path) -> None:
     import re
     import statistics
 
-    from tracker.llm import PAGE_BUDGET_CHARS, page_trim
+    from tracker.learning.llm import PAGE_BUDGET_CHARS, page_trim
 
     truth_file = corpus / "truth.json"
     if not truth_file.exists():

@@ -52,12 +52,14 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from deals.scout import services
-    from deals.scout.models import DealListing, DealMatch, DealSource, Watch
+    from deals.models import DealListing, DealMatch, DealSource, Watch
+    from deals.scout import comparables, scan
 
     call_command("migrate", verbosity=0)
     rng = random.Random(7)
@@ -88,12 +90,12 @@ def main() -> None:
     source = DealSource.objects.create(name="bench", kind="feed", url=url, max_pages=1)
 
     started = time.perf_counter()
-    report = services.source_scan(source=source)
+    report = scan.source_scan(source=source)
     elapsed = time.perf_counter() - started
     print(f"scan: {report.items} items, {args.watches} watches, {len(report.matches)} matches in {elapsed:.2f} s "
           f"-> {report.items / elapsed:.0f} items/s parsed and matched")
     started = time.perf_counter()
-    report = services.source_scan(source=source)
+    report = scan.source_scan(source=source)
     elapsed = time.perf_counter() - started
     print(f"rescan (no changes): {report.items / elapsed:.0f} items/s")
     httpd.shutdown()
@@ -115,7 +117,7 @@ def main() -> None:
     for start in range(0, len(matches), 5000):
         DealMatch.objects.bulk_create(matches[start : start + 5000])
     started = time.perf_counter()
-    updated = services.comps_refresh()
+    updated = comparables.comps_refresh()
     elapsed = time.perf_counter() - started
     print(f"refresh_comps: {updated} listings re-scored in {elapsed:.1f} s ({updated / elapsed:.0f}/s)")
 

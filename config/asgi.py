@@ -1,6 +1,7 @@
-import os
+from config.bootstrap import bootstrap
 
-from django.core.asgi import get_asgi_application
+bootstrap()
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from django.core.asgi import get_asgi_application  # noqa: E402  (after the bootstrap step)
+
 application = get_asgi_application()

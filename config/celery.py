@@ -1,13 +1,12 @@
 """The Celery application: configured from Django settings (`CELERY_*`)."""
 
-import os
-
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
-from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.bootstrap import bootstrap
+
+bootstrap()
 # `redis://` brokers use kombu's Redis transport with its client reused (config/broker.py). The
 # URLs stay `redis://`, so tools that read the scheme (Flower's broker page) see what they expect.
 TRANSPORT_ALIASES["redis"] = "config.broker:Transport"
@@ -17,10 +16,7 @@ TRANSPORT_ALIASES["filesystem"] = "config.filesystem_broker:Transport"
 
 app = Celery("pricetracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in app.conf.task_queues_names or []] or None
 app.autodiscover_tasks()
-# The deal scout keeps its tasks beside its services.
-app.autodiscover_tasks(["deals.scout"])
 
 
 @task_prerun.connect(dispatch_uid="pricetracker-db-connections-prerun")

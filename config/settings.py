@@ -1,42 +1,30 @@
-"""PriceTracker settings: one file, read from the environment.
+"""PriceTracker settings: one file, read from the environment, top to bottom.
 
-Every variable is listed with a safe default in `.env.example`. With nothing set,
-PriceTracker runs on SQLite and an embedded (filesystem) Celery broker.
+Helpers, core, apps, middleware, database, cache, security, static files, Celery, the settings
+of our apps, logging. Every variable is listed with a safe default in `.env.example`. With
+nothing set, PriceTracker runs on SQLite and an embedded (filesystem) Celery broker.
+
+This module only reads. Preparing the data folder, the generated secret key and the `.env` file
+is `config.bootstrap.bootstrap()`, called by every entry point before Django is set up.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import socket
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _load_dotenv(path: Path) -> None:
-    """Read KEY=VALUE lines from `.env` without overriding the real environment."""
-    if not path.is_file():
-        return
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if value[:1] in ("'", '"') and value[:1] in value[1:]:
-            value = value[1 : value.index(value[0], 1)]
-        else:
-            # `.env.example` style: `NAME=value  # explanation`
-            value = re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
-        os.environ.setdefault(key.strip(), value)
-
-
-_load_dotenv(BASE_DIR / ".env")
-
-
+# --- Typed helpers: a bad value fails loudly at start ------------------------------------
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
@@ -80,24 +68,24 @@ def env_list(name: str, default: str = "") -> list[str]:
 # --- Core -------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    # Zero set-up: a key is generated once and kept in the data folder.
-    _key_file = DATA_DIR / "secret_key"
-    if not _key_file.exists():
-        import secrets
-
-        _key_file.write_text(secrets.token_urlsafe(50))
-        _key_file.chmod(0o600)
-    SECRET_KEY = _key_file.read_text().strip()
-
+# Zero set-up: without SECRET_KEY, config/bootstrap.py generates a key once into this file.
+SECRET_KEY_FILE: Path | None = None if SECRET_KEY else DATA_DIR / "secret_key"
+if SECRET_KEY_FILE is not None and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
 
-INSTALLED_APPS = [
+# --- Apps -------------------------------------------------------------------------------
+DJANGO_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -105,26 +93,33 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_celery_beat",
+]
+THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes"]
+LOCAL_APPS = [
     "tracker",
     "deals",
     "metrics",
+    "demoshop",  # only its management commands (demo, demoshop); nothing imports it
     "accounts",
 ]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
+# In the order a request passes them.
 MIDDLEWARE = [
+    "metrics.middleware.RequestMiddleware",  # first: request id, timing and counts for everything
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "metrics.middleware.UserContextMiddleware",  # the user id into the logs
+    "config.security.RateLimitMiddleware",  # after authentication: limits are per user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
-
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -191,14 +186,24 @@ if env_str("TEST_DB_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Cache ------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    # A cache shared by every web process, so rate limits hold across gunicorn workers.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Auth, i18n, static -----------------------------------------------------------------
+# --- Security ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# The administrator `manage.py create_admin` creates (and the user commands act for by default).
+ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin") or "admin"
+ADMIN_PASSWORD = env_str("ADMIN_PASSWORD")
+ADMIN_EMAIL = env_str("ADMIN_EMAIL")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -208,11 +213,61 @@ SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
 PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", False)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-USE_I18N = True
-USE_TZ = True
+# HTTPS (production values behind a TLS proxy).
+SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
+SECURE_HSTS_PRELOAD = SECURE_HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HSTS preload is a commitment for the whole domain; it stays opt-in (SECURE_HSTS_PRELOAD).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Login throttling (django-axes): lock a username+address pair after repeated failures.
+AUTHENTICATION_BACKENDS = [
+    "config.security.AxesHttpOnlyBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
+if SECURE_HTTPS:
+    # Behind the reverse proxy (deploy/nginx), the client's address is in X-Forwarded-For.
+    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+
+# Rate limits ("count/seconds"), per user or per address, counted in the default cache.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
+RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+
+# Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:", "https:"],  # product pictures come from the shops
+        "connect-src": [csp.SELF],
+        "font-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
+# --- Static files -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -228,27 +283,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- Security (production values when DEBUG is off) -------------------------------------
-SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
-SESSION_COOKIE_SECURE = SECURE_HTTPS
-CSRF_COOKIE_SECURE = SECURE_HTTPS
-SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
-SECURE_HSTS_PRELOAD = SECURE_HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-
 # --- Celery -----------------------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Folders the embedded broker needs; config/bootstrap.py creates them.
+BROKER_FOLDERS: list[Path] = []
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed", "control"):
-        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    BROKER_FOLDERS = [BROKER_DIR / "queue", BROKER_DIR / "processed", BROKER_DIR / "control"]
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -288,41 +330,63 @@ CELERY_DB_REUSE_MAX = 10**9
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through the same LOGGING (JSON with task id/name) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues and routes: the one place that says where each task runs. A task not routed here goes
+# to `default`. Price checks have one queue per priority (so high ones never wait behind low
+# ones) and `browser` for stores rendered in a browser: tracker/scheduling.py picks that one when
+# the check is sent. Slow work (LLM) has a queue of its own, so it never delays price checks.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# High-priority checks have a queue of their own, so they never wait behind low ones.
-CELERY_TASK_QUEUES_NAMES = ["checks_high", "checks_normal", "checks_low", "default", "llm", "browser"]
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("checks_high", "checks_normal", "checks_low", "default", "llm", "browser")
+]
+CELERY_TASK_ROUTES = {
+    "tracker.tasks.check_listing": {"queue": "checks_normal"},
+    "tracker.tasks.generate_pattern": {"queue": "llm"},
+}
 
-# Periodic tasks: one reviewed place. `tracker.schedules.sync_periodic_tasks` writes them
-# into django-celery-beat's tables (run by `migrate`), so they show in the admin.
-PERIODIC_TASKS = {
+# Periodic tasks: the one reviewed list. `tracker.periodic.periodic_tasks_sync` (run by `migrate`)
+# writes it into django-celery-beat's tables, so it shows in the admin, and deletes the entries
+# whose task left it; beat reads the tables (and this list when it starts).
+CELERY_BEAT_SCHEDULE = {
     # Every minute: claim listings that are due and queue their checks.
-    "dispatch-due-checks": {"task": "tracker.tasks.dispatch_due_checks", "every_seconds": 60},
+    "dispatch-due-checks": {"task": "tracker.tasks.dispatch_due_checks", "schedule": timedelta(seconds=60)},
     # Daily at 02:00: re-validate each store's active extraction pattern.
     "check-pattern-health": {
         "task": "tracker.tasks.check_pattern_health",
-        "crontab": {"minute": "0", "hour": "2"},
+        "schedule": crontab(minute="0", hour="2"),
     },
     # Every 5 minutes: queue a scan of each deal source that is due.
-    "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "every_seconds": 300},
+    "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "schedule": timedelta(seconds=300)},
     # Nightly at 03:00: recompute deal comparables and scores.
     "refresh-deal-comparables": {
         "task": "deals.scout.tasks.refresh_comps",
-        "crontab": {"minute": "0", "hour": "3"},
+        "schedule": crontab(minute="0", hour="3"),
     },
-    # Hourly: mark deal listings that vanished from their source as gone/sold.
+    # Hourly at :15: mark deal listings that vanished from their source as gone/sold.
     "reconcile-deal-listings": {
         "task": "deals.scout.tasks.reconcile_listings",
-        "crontab": {"minute": "15"},
+        "schedule": crontab(minute="15"),
     },
-    # Hourly: deal digests, deal notifications held by quiet hours, stuck deliveries settled.
-    "send-deal-notifications": {
-        "task": "deals.scout.tasks.send_deal_notifications",
-        "crontab": {"minute": "5"},
+    # Hourly on the hour: send digests (alerts and deals in one), release notifications held back
+    # by quiet hours, settle notifications a dead worker left "sending".
+    "send-notifications": {"task": "deals.tasks.send_notifications", "schedule": crontab(minute="0")},
+    # Sundays at 03:30: delete check logs older than LOG_RETENTION_DAYS.
+    "cleanup-old-logs": {
+        "task": "metrics.tasks.cleanup_old_logs",
+        "schedule": crontab(minute="30", hour="3", day_of_week="0"),
     },
-    # Hourly on the hour (queue default): send digests, release notifications held back by
-    # quiet hours, settle notifications a dead worker left "sending".
-    "send-notifications": {"task": "deals.tasks.send_notifications", "crontab": {"minute": "0"}},
+    # Sundays at 04:00: thin runs of an unchanged price to their first and last point.
+    "compact-price-history": {
+        "task": "metrics.tasks.compact_price_history",
+        "schedule": crontab(minute="0", hour="4", day_of_week="0"),
+    },
+    # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
+    "backup-database": {
+        "task": "metrics.tasks.backup_database",
+        "schedule": crontab(minute="30", hour="1"),
+    },
 }
 
 # --- Checks and scheduling --------------------------------------------------------------
@@ -353,7 +417,7 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
-# Fetch safety and politeness (tracker/fetching/, tracker/politeness.py, tracker/pacing.py).
+# Fetch safety and politeness (tracker/fetching/: gate, politeness, pacing, robots, circuit).
 # The user-agent token matched against robots.txt groups (empty: FETCH_USER_AGENT).
 ROBOTS_USER_AGENT = env_str("ROBOTS_USER_AGENT", "PriceTracker")
 ROBOTS_CACHE_SECONDS = env_int("ROBOTS_CACHE_SECONDS", 24 * 60 * 60)
@@ -415,9 +479,53 @@ PATTERN_SAMPLE_PAGES = env_int("PATTERN_SAMPLE_PAGES", 5)
 # The latest page of each listing is kept (for validation and the "help" UI), capped here.
 LISTING_PAGE_MAX_CHARS = env_int("LISTING_PAGE_MAX_CHARS", 1_000_000)
 
-# ===== Observability and security (metrics app) =========================================
-# Logging, Prometheus, health, dashboards, housekeeping, backups, CSP, login throttling and
-# rate limits. Everything here is read by `metrics/`; see `.env.example` for each variable.
+# --- Prometheus ---------------------------------------------------------------------------
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = env_str("METRICS_TOKEN")  # bearer token for /metrics
+METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH")  # "user:password" for /metrics
+# Every process writes its counters to files under this folder (prometheus-client's
+# multiprocess mode); /metrics adds up all of them. Web and workers must share it (a volume).
+PROMETHEUS_MULTIPROC_BASE = Path(
+    env_str("PROMETHEUS_MULTIPROC_BASE") or str(DATA_DIR / "prometheus")
+).resolve()
+# This process tree's folder (children inherit it through the environment, set by
+# config/bootstrap.py). Folders of dead trees are removed at start by
+# metrics.instruments.multiproc_dirs_prune. None: metrics off, no folder.
+PROMETHEUS_MULTIPROC_DIR: Path | None = (
+    Path(env_str("PROMETHEUS_MULTIPROC_DIR"))
+    if env_str("PROMETHEUS_MULTIPROC_DIR")
+    else PROMETHEUS_MULTIPROC_BASE / f"{socket.gethostname()}-{os.getpid()}"
+    if METRICS_ENABLED
+    else None
+)
+
+# --- Health ---------------------------------------------------------------------------------
+# Queues that must have a live worker for /health/detailed to answer 200.
+HEALTH_REQUIRED_QUEUES = env_list("HEALTH_REQUIRED_QUEUES", "checks_high,checks_normal,checks_low,default")
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
+WORKER_STALE_AFTER = env_float("WORKER_STALE_AFTER", 45.0)
+BEAT_STALE_AFTER = env_float("BEAT_STALE_AFTER", 180.0)
+HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 200)
+HEALTH_LLM_TIMEOUT = env_float("HEALTH_LLM_TIMEOUT", 3.0)
+
+# --- Quality objectives (the quality scenarios page) -------------------------------------
+QUALITY_CHECK_SUCCESS_MIN = env_float("QUALITY_CHECK_SUCCESS_MIN", 0.95)
+QUALITY_HIGH_START_P95_SECONDS = env_float("QUALITY_HIGH_START_P95_SECONDS", 300.0)
+QUALITY_NOTIFY_DELIVERY_MIN = env_float("QUALITY_NOTIFY_DELIVERY_MIN", 0.99)
+QUALITY_BROKEN_STORE_MAX_HOURS = env_float("QUALITY_BROKEN_STORE_MAX_HOURS", 24.0)
+QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
+
+# --- Housekeeping and backups -----------------------------------------------------------
+LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+# Price points older than this are compacted (repeats of one price thinned to first + last).
+PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
+BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
+BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+
+# --- Tracing (optional): only when an OTLP endpoint is set ------------------------------
+OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "pricetracker")
 
 # --- Logging: JSON lines (or plain) to stdout, optionally to a rotating file -------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -460,134 +568,3 @@ if LOG_FILE:
         "filters": ["context"],
     }
     LOGGING["root"]["handlers"].append("file")
-# Workers log through the same LOGGING (JSON with task id/name) instead of Celery's own format.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-
-# --- Prometheus ---------------------------------------------------------------------------
-METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
-METRICS_TOKEN = env_str("METRICS_TOKEN")  # bearer token for /metrics
-METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH")  # "user:password" for /metrics
-# Every process writes its counters to files under this folder (prometheus-client's
-# multiprocess mode); /metrics adds up all of them. Web and workers must share it (a volume).
-PROMETHEUS_MULTIPROC_BASE = Path(
-    env_str("PROMETHEUS_MULTIPROC_BASE") or str(DATA_DIR / "prometheus")
-).resolve()
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    # Set but empty (a copied .env.example) must not switch prometheus-client to a folder "".
-    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-if METRICS_ENABLED and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    import socket as _socket
-
-    # One folder per process tree (children inherit it); folders of dead trees are removed
-    # at start by metrics.instruments.multiproc_dirs_prune.
-    _multiproc_dir = PROMETHEUS_MULTIPROC_BASE / f"{_socket.gethostname()}-{os.getpid()}"
-    _multiproc_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_multiproc_dir)
-
-# --- Health ---------------------------------------------------------------------------------
-# Queues that must have a live worker for /health/detailed to answer 200.
-HEALTH_REQUIRED_QUEUES = env_list("HEALTH_REQUIRED_QUEUES", "checks_high,checks_normal,checks_low,default")
-WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
-WORKER_STALE_AFTER = env_float("WORKER_STALE_AFTER", 45.0)
-BEAT_STALE_AFTER = env_float("BEAT_STALE_AFTER", 180.0)
-HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 200)
-HEALTH_LLM_TIMEOUT = env_float("HEALTH_LLM_TIMEOUT", 3.0)
-
-# --- Quality objectives (the quality scenarios page) -------------------------------------
-QUALITY_CHECK_SUCCESS_MIN = env_float("QUALITY_CHECK_SUCCESS_MIN", 0.95)
-QUALITY_HIGH_START_P95_SECONDS = env_float("QUALITY_HIGH_START_P95_SECONDS", 300.0)
-QUALITY_NOTIFY_DELIVERY_MIN = env_float("QUALITY_NOTIFY_DELIVERY_MIN", 0.99)
-QUALITY_BROKEN_STORE_MAX_HOURS = env_float("QUALITY_BROKEN_STORE_MAX_HOURS", 24.0)
-QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
-
-# --- Housekeeping and backups -----------------------------------------------------------
-LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
-# Price points older than this are compacted (repeats of one price thinned to first + last).
-PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
-BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
-BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
-BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
-PERIODIC_TASKS.update(
-    {
-        # Sundays at 03:30: delete check logs and task results older than LOG_RETENTION_DAYS.
-        "cleanup-old-logs": {
-            "task": "metrics.tasks.cleanup_old_logs",
-            "crontab": {"minute": "30", "hour": "3", "day_of_week": "0"},
-        },
-        # Sundays at 04:00: thin runs of an unchanged price to their first and last point.
-        "compact-price-history": {
-            "task": "metrics.tasks.compact_price_history",
-            "crontab": {"minute": "0", "hour": "4", "day_of_week": "0"},
-        },
-        # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
-        "backup-database": {
-            "task": "metrics.tasks.backup_database",
-            "crontab": {"minute": "30", "hour": "1"},
-        },
-    }
-)
-
-# --- Tracing (optional): only when an OTLP endpoint is set ------------------------------
-OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
-OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "pricetracker")
-
-# --- Security -------------------------------------------------------------------------------
-INSTALLED_APPS += ["csp", "axes"]
-MIDDLEWARE.insert(0, "metrics.middleware.RequestMiddleware")  # request id, timing, counts
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
-)
-_auth_at = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
-MIDDLEWARE[_auth_at:_auth_at] = [
-    "metrics.middleware.UserContextMiddleware",  # user id into the logs
-    "metrics.ratelimit.RateLimitMiddleware",
-]
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
-
-# Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
-from csp.constants import NONE as _CSP_NONE  # noqa: E402
-from csp.constants import SELF as _CSP_SELF  # noqa: E402
-
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [_CSP_SELF],
-        "script-src": [_CSP_SELF],
-        "style-src": [_CSP_SELF],
-        "img-src": [_CSP_SELF, "data:", "https:"],  # product pictures come from the shops
-        "connect-src": [_CSP_SELF],
-        "font-src": [_CSP_SELF],
-        "object-src": [_CSP_NONE],
-        "base-uri": [_CSP_SELF],
-        "form-action": [_CSP_SELF],
-        "frame-ancestors": [_CSP_NONE],
-    }
-}
-
-# Login throttling (django-axes): lock a username+address pair after repeated failures.
-AUTHENTICATION_BACKENDS = [
-    "metrics.auth.AxesHttpOnlyBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
-if SECURE_HTTPS:
-    # Behind the reverse proxy (deploy/nginx), the client's address is in X-Forwarded-For.
-    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 1)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-
-# Rate limits ("count/seconds"), per user or per address, counted in the default cache.
-RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
-RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
-CACHE_URL = env_str("CACHE_URL")
-if CACHE_URL:
-    # A cache shared by every web process, so rate limits hold across gunicorn workers.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-
-# HSTS preload is a commitment for the whole domain; it stays opt-in (SECURE_HSTS_PRELOAD).
-SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# ===== End of observability and security =================================================

@@ -1,6 +1,7 @@
-import os
+from config.bootstrap import bootstrap
 
-from django.core.wsgi import get_wsgi_application
+bootstrap()
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from django.core.wsgi import get_wsgi_application  # noqa: E402  (after the bootstrap step)
+
 application = get_wsgi_application()

@@ -1,2 +1,3 @@
-from . import admin_alerts  # noqa: F401  (registers alert rules, channels and notifications)
-from .scout import admin as scout_admin  # noqa: F401  (registers the deal scout's models)
+from .alerts import admin as alerts_admin  # noqa: F401  (alert rules and events)
+from .notifications import admin as notifications_admin  # noqa: F401  (channels, the outbox, quiet hours)
+from .scout import admin as scout_admin  # noqa: F401  (the deal scout's models)

@@ -5,7 +5,7 @@ from django.apps import AppConfig
 
 def dashboard_rows_annotate(*, request, rows) -> None:
     """Deal quality of every dashboard row, judged in bulk (`row.extra["deal_quality"]`)."""
-    from .alerts import products_quality
+    from .alerts.evaluation import products_quality
 
     quality = products_quality(products=[row.product for row in rows])
     for row in rows:
@@ -17,22 +17,17 @@ class DealsConfig(AppConfig):
     name = "deals"
 
     def ready(self) -> None:
+        from tracker import ui
         from tracker.signals import check_finished
 
         from . import tasks
 
         check_finished.connect(tasks.on_check_finished, dispatch_uid="deals.on_check_finished")
-        try:
-            from tracker import ui
-        except ImportError:  # the UI extension points are optional
-            ui = None
-        if ui is not None:
-            ui.nav_link_register(label="Alerts", url_name="deals:index", order=20)
-            ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
-            ui.nav_link_register(label="Deal scout", url_name="scout:deals", order=22)
-            ui.product_panel_register(template="deals/_product_panel.html", order=20)
-            if hasattr(ui, "dashboard_rows_register"):
-                ui.dashboard_rows_register(dashboard_rows_annotate)
+        ui.nav_link_register(label="Alerts", url_name="deals:index", order=20)
+        ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
+        ui.nav_link_register(label="Deal scout", url_name="scout:deals", order=22)
+        ui.product_panel_register(template="deals/_product_panel.html", order=20)
+        ui.dashboard_rows_register(dashboard_rows_annotate)
         # Apprise logs plugin details that can include parts of channel URLs; its messages are
         # captured per send (and redacted) instead of going to the application log.
         apprise_log = logging.getLogger("apprise")

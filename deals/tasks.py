@@ -1,6 +1,8 @@
-"""Celery entry points for deals. Thin: load by id, call a service, map errors.
+"""Celery entry points for deals: alerts, the one outbox, the deal scout. Thin: load by id,
+call a service, map errors.
 
-This module is the only place in `deals` that enqueues.
+This module is the only place in `deals` that enqueues. Task names are pinned (`name=`): beat
+entries and queued messages name them, so moving code never renames a task.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from . import alerts, delivery
+from .alerts import evaluation as alerts
+from .models import AlertRule, DealMatch, DealSource
+from .notifications import delivery
+from .scout import comparables, reconcile, scan
+from .scout.match import deal_notify, match_should_notify
 
-ALERT_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "soft_time_limit": 60,
-    "time_limit": 90,
+DELIVERY_RETRY = {
+    "autoretry_for": (delivery.TransientDeliveryError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    # One retry policy for every notification: the first try plus the retries make the attempts.
+    "max_retries": max(0, settings.DEALS_DELIVERY_MAX_ATTEMPTS - 1),
 }
 
 
-@shared_task(name="deals.tasks.evaluate_price_point", **ALERT_TASK_OPTIONS)
+@shared_task(name="deals.tasks.evaluate_price_point", soft_time_limit=60, time_limit=90)
 def evaluate_price_point(price_point_id: int) -> int:
     """Judge a new trusted price against its product's rules, then send what fired.
     Idempotent: events are unique per (rule, price point), notifications per (event, channel)."""
@@ -33,49 +41,116 @@ def evaluate_price_point(price_point_id: int) -> int:
 @shared_task(
     name="deals.tasks.deliver_notification",
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(delivery.TransientDeliveryError,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=max(0, settings.DEALS_DELIVERY_MAX_ATTEMPTS - 1),
     soft_time_limit=60,
     time_limit=90,
+    **DELIVERY_RETRY,
 )
 def deliver_notification(self, notification_id: int) -> str:
     """Send one notification. A redelivered or retried task never sends a second copy: the
-    row is claimed with a conditional UPDATE before sending (see deals/delivery.py)."""
+    row is claimed with a conditional UPDATE before sending (see deals/notifications/delivery.py)."""
     return delivery.notification_deliver(notification_id=notification_id)
 
 
 @shared_task(
     name="deals.tasks.deliver_digest",
-    acks_late=True,
-    reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=180,
 )
 def deliver_digest(channel_id: int) -> int:
+    """Send a channel's due digest, alerts and deals together in one message."""
     return delivery.digest_deliver(channel_id=channel_id)
 
 
-@shared_task(name="deals.tasks.send_notifications", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="deals.tasks.send_notifications", soft_time_limit=50, time_limit=60)
 def send_notifications() -> dict:
-    """Hourly (see PERIODIC_TASKS): send digests, release notifications held by quiet hours,
-    and settle rows a dead worker left behind."""
+    """Hourly (see CELERY_BEAT_SCHEDULE): send digests, release notifications held by quiet hours,
+    and settle rows a dead worker left behind; alerts and deals alike."""
     requeued, given_up = delivery.notifications_recover_stale()
-    immediate, digest_channels = delivery.notifications_due()
+    immediate, immediate_deals, digest_channels = delivery.notifications_due()
     for notification_id in immediate:
         deliver_notification.delay(notification_id)
+    for notification_id in immediate_deals:
+        deliver_deal_notification.delay(notification_id)
     for channel_id in digest_channels:
         deliver_digest.delay(channel_id)
     return {
-        "immediate": len(immediate),
+        "immediate": len(immediate) + len(immediate_deals),
         "digests": len(digest_channels),
         "requeued": requeued,
         "given_up": given_up,
     }
+
+
+@shared_task(
+    name="deals.scout.tasks.deliver_deal_notification",
+    soft_time_limit=60,
+    time_limit=90,
+    **DELIVERY_RETRY,
+)
+def deliver_deal_notification(notification_id: int) -> str:
+    """Send one deal notification; claimed first, so never twice (deals/notifications/delivery.py)."""
+    return delivery.deal_notification_deliver(notification_id=notification_id)
+
+
+@shared_task(name="deals.scout.tasks.deliver_deal_digest", soft_time_limit=120, time_limit=180)
+def deliver_deal_digest(channel_id: int) -> int:
+    """The old name of `deliver_digest`, kept for messages already queued under it."""
+    return delivery.digest_deliver(channel_id=channel_id)
+
+
+@shared_task(name="deals.scout.tasks.send_deal_notifications", soft_time_limit=50, time_limit=60)
+def send_deal_notifications() -> dict:
+    """The old name of `send_notifications` (which sends deals too), kept for messages
+    already queued under it. Running both is harmless: every row is claimed before it is sent."""
+    return send_notifications()
+
+
+# --- The deal scout ----------------------------------------------------------------------------
+
+@shared_task(name="deals.scout.tasks.scan_all", soft_time_limit=50, time_limit=60)
+def scan_all() -> int:
+    """Every 5 minutes: queue a scan of each source that is due (claimed, so never twice)."""
+    claimed = scan.sources_claim_due()
+    for source_id in claimed:
+        scan_source.delay(source_id)
+    return len(claimed)
+
+
+@shared_task(name="deals.scout.tasks.scan_source", soft_time_limit=240, time_limit=300)
+def scan_source(source_id: int) -> dict | None:
+    """Scan one source. Idempotent: items and matches are unique, notifications claimed once."""
+    source = DealSource.objects.filter(id=source_id).first()
+    if source is None:
+        return None
+    report = scan.source_scan(source=source)
+    for match in report.matches:
+        if match_should_notify(match):
+            notify_deal.delay(match.pk)
+    return scan.scan_summary(report)
+
+
+@shared_task(name="deals.scout.tasks.notify_deal", soft_time_limit=50, time_limit=60)
+def notify_deal(match_id: int) -> int:
+    """Create the deal's notifications (once per deal and channel) and send the immediate ones."""
+    match = DealMatch.objects.select_related("watch", "listing", "listing__source").filter(id=match_id).first()
+    if match is None:
+        return 0
+    ids = deal_notify(match=match)
+    for notification_id in ids:
+        deliver_deal_notification.delay(notification_id)
+    return len(ids)
+
+
+@shared_task(name="deals.scout.tasks.refresh_comps", soft_time_limit=1700, time_limit=1800)
+def refresh_comps() -> int:
+    """Nightly at 03:00: recompute comparables and scores."""
+    return comparables.comps_refresh()
+
+
+@shared_task(name="deals.scout.tasks.reconcile_listings", soft_time_limit=290, time_limit=300)
+def reconcile_listings() -> int:
+    """Hourly: items that vanished from their source are marked gone/sold."""
+    return reconcile.listings_reconcile()
 
 
 def enqueue_delivery(*, notification_id: int) -> None:
@@ -92,10 +167,6 @@ def on_check_finished(sender, *, product_id: int, price_point_id: int | None, ou
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
-    from tracker import rows
-
-    from .models import AlertRule
-
-    if not rows.row_exists(AlertRule, where={"product": product_id, "enabled": True}):
+    if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
         return
     enqueue_evaluation(price_point_id=price_point_id)

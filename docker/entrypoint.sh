@@ -30,6 +30,7 @@ wait_for() {
 }
 
 DB_CODE='
+from config.bootstrap import bootstrap; bootstrap()
 import django; django.setup()
 from django.db import connection
 connection.ensure_connection()'
@@ -38,6 +39,7 @@ from config.celery import app
 with app.connection_for_write() as conn:
     conn.ensure_connection(max_retries=1, timeout=3)'
 MIGRATED_CODE='
+from config.bootstrap import bootstrap; bootstrap()
 import sys, django; django.setup()
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor

@@ -45,6 +45,8 @@ def _worker_ok(prefix: str) -> bool:
 def _beat_ok() -> bool:
     import django
 
+    from config.bootstrap import bootstrap
+    bootstrap()
     django.setup()
     from django.conf import settings
 

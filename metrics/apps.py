@@ -19,9 +19,6 @@ class MetricsConfig(AppConfig):
             except OSError:
                 pass
         tracing_setup(role="web")
-        try:
-            from tracker import ui
-        except ImportError:  # the UI extension points are optional
-            ui = None
-        if ui is not None:
-            ui.nav_link_register(label="Metrics", url_name="metrics:dashboard", order=80, staff_only=True)
+        from tracker import ui
+
+        ui.nav_link_register(label="Metrics", url_name="metrics:dashboard", order=80, staff_only=True)

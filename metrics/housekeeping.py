@@ -11,15 +11,13 @@ from django.utils import timezone
 
 from tracker.models import CheckLog, PricePoint
 
-from .selectors import model_or_none
-
 log = logging.getLogger(__name__)
 
 _BATCH = 2000
 
 
 def checklogs_cleanup(*, older_than_days: int, now: datetime | None = None) -> dict[str, int]:
-    """Delete finished check logs and Celery task results older than the retention.
+    """Delete finished check logs older than the retention.
 
     Price points keep their price (their link to the check becomes empty). Checks still
     queued or running are never deleted. Safe to run twice: the second run finds nothing.
@@ -33,12 +31,8 @@ def checklogs_cleanup(*, older_than_days: int, now: datetime | None = None) -> d
         if not ids:
             break
         deleted_checks += CheckLog.objects.filter(id__in=ids).delete()[1].get("tracker.CheckLog", 0)
-    deleted_results = 0
-    TaskResult = model_or_none("django_celery_results.TaskResult")
-    if TaskResult is not None:
-        deleted_results = TaskResult.objects.filter(date_done__lt=cutoff).delete()[0]
-    log.info("old logs deleted", extra={"checks": deleted_checks, "task_results": deleted_results})
-    return {"checks": deleted_checks, "task_results": deleted_results}
+    log.info("old logs deleted", extra={"checks": deleted_checks})
+    return {"checks": deleted_checks}
 
 
 def _referenced_price_points() -> set[int]:

@@ -26,7 +26,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 log = logging.getLogger(__name__)
 
 # prometheus-client picks its value store when first imported. The `celery` command imports
-# it (through Flower's plugin) before Django's settings set PROMETHEUS_MULTIPROC_DIR, so the
+# it (through Flower's plugin) before config/bootstrap.py sets PROMETHEUS_MULTIPROC_DIR, so the
 # choice is made again here, before our metrics exist.
 _prometheus_values.ValueClass = _prometheus_values.get_value_class()
 
@@ -70,9 +70,9 @@ EXTRACTIONS = Counter(
 def multiproc_dirs() -> list[Path]:
     base = settings.PROMETHEUS_MULTIPROC_BASE
     dirs = [Path(p) for p in glob.glob(str(base / "*")) if os.path.isdir(p)]
-    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if own and Path(own) not in dirs and os.path.isdir(own):
-        dirs.append(Path(own))
+    own = settings.PROMETHEUS_MULTIPROC_DIR
+    if own and own not in dirs and own.is_dir():
+        dirs.append(own)
     return dirs
 
 
@@ -94,7 +94,7 @@ def multiproc_dirs_prune() -> int:
     """
     base = settings.PROMETHEUS_MULTIPROC_BASE
     host = socket.gethostname()
-    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    own = str(settings.PROMETHEUS_MULTIPROC_DIR or "")
     removed = 0
     for path in glob.glob(str(base / f"{glob.escape(host)}-*")):
         pid_text = path.rsplit("-", 1)[-1]
@@ -132,7 +132,7 @@ def queue_depths() -> dict[str, int | None]:
     """Messages waiting in each known queue (None when the broker cannot tell)."""
     from config.celery import app
 
-    names = list(getattr(settings, "CELERY_TASK_QUEUES_NAMES", []) or ["celery"])
+    names = [queue.name for queue in settings.CELERY_TASK_QUEUES]
     result: dict[str, int | None] = {}
     try:
         with app.connection_for_read() as conn:

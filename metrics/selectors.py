@@ -1,8 +1,4 @@
-"""Read-only queries behind the dashboard, the JSON API, the quality page and /metrics.
-
-Models of the deals app are looked up by name and skipped when they are not there, so the
-metrics keep working while that app changes.
-"""
+"""Read-only queries behind the dashboard, the JSON API, the quality page and /metrics."""
 
 from __future__ import annotations
 
@@ -11,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from tracker.models import CheckLog, Store
+from deals.models import AlertEvent, DealMatch, Notification
+from tracker.models import CheckLog, LLMCall, Store
 
 GOOD_OUTCOMES = (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED)
 FINISHED_OUTCOMES = (
@@ -27,14 +23,6 @@ FINISHED_OUTCOMES = (
     CheckLog.Outcome.ERROR,
     CheckLog.Outcome.BLOCKED,
 )
-
-
-def model_or_none(label: str):
-    """`app_label.Model` if that model exists, else None."""
-    try:
-        return apps.get_model(label)
-    except (LookupError, ValueError):
-        return None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -159,9 +147,6 @@ def high_priority_start_delays(*, since: datetime, until: datetime) -> list[floa
 
 
 def notifications_by_day(*, since: datetime, until: datetime) -> list[dict] | None:
-    Notification = model_or_none("deals.Notification")
-    if Notification is None:
-        return None
     return _counts_per_bucket(
         Notification.objects.all(), field="created_at", key="status",
         keys=("sent", "failed", "pending", "sending"), since=since, until=until, bucket="day",
@@ -170,19 +155,13 @@ def notifications_by_day(*, since: datetime, until: datetime) -> list[dict] | No
 
 def notification_delivery(*, since: datetime, until: datetime) -> tuple[int, int] | None:
     """(delivered, failed) among notifications that reached an end state in the window."""
-    Notification = model_or_none("deals.Notification")
-    if Notification is None:
-        return None
     qs = Notification.objects.filter(created_at__gte=since, created_at__lte=until)
     return qs.filter(status="sent").count(), qs.filter(status="failed").count()
 
 
 def deals_by_day(*, since: datetime, until: datetime) -> list[dict] | None:
     """Deals found per day: alerts fired on tracked products and deal-scout matches."""
-    sources = [("alerts", "deals.AlertEvent", "created_at"), ("scout", "deals.DealMatch", "matched_at")]
-    found = [(name, model, field) for name, label, field in sources if (model := model_or_none(label))]
-    if not found:
-        return None
+    found = [("alerts", AlertEvent, "created_at"), ("scout", DealMatch, "matched_at")]
     counts: dict[tuple[str, str], int] = {}
     for name, model, field in found:
         rows = (
@@ -254,25 +233,19 @@ def _summed(rows: list[tuple[list[str], float]]) -> list[tuple[list[str], float]
 
 def scrape_totals() -> Iterable[tuple[str, str, list[str], list[tuple[list[str], float]]]]:
     """Totals from the database for /metrics: (name, help, labels, [(label values, value)])."""
-    LLMCall = model_or_none("tracker.LLMCall")
-    if LLMCall is not None:
-        calls, tokens = [], []
-        rows = LLMCall.objects.values("purpose", "ok").annotate(
-            n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
-        )
-        for row in rows:
-            calls.append(([row["purpose"], "ok" if row["ok"] else "failed"], row["n"]))
-            tokens.append(([row["purpose"], "prompt"], row["prompt"] or 0))
-            tokens.append(([row["purpose"], "completion"], row["completion"] or 0))
-        yield ("llm_calls", "LLM calls recorded, by purpose and outcome.", ["purpose", "outcome"], calls)
-        yield ("llm_tokens", "LLM tokens recorded, by purpose and kind.", ["purpose", "kind"],
-               _summed(tokens))
-    Notification = model_or_none("deals.Notification")
-    if Notification is not None:
-        rows = Notification.objects.values_list("status").annotate(n=Count("id"))
-        yield ("notifications_by_status", "Notifications in the outbox by status.", ["status"],
-               [([status], n) for status, n in rows])
-    for name, label in (("alert_events", "deals.AlertEvent"), ("deal_matches", "deals.DealMatch")):
-        model = model_or_none(label)
-        if model is not None:
-            yield (f"{name}_found", f"Deals found ({label}) in total.", [], [([], model.objects.count())])
+    calls, tokens = [], []
+    rows = LLMCall.objects.values("purpose", "ok").annotate(
+        n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
+    )
+    for row in rows:
+        calls.append(([row["purpose"], "ok" if row["ok"] else "failed"], row["n"]))
+        tokens.append(([row["purpose"], "prompt"], row["prompt"] or 0))
+        tokens.append(([row["purpose"], "completion"], row["completion"] or 0))
+    yield ("llm_calls", "LLM calls recorded, by purpose and outcome.", ["purpose", "outcome"], calls)
+    yield ("llm_tokens", "LLM tokens recorded, by purpose and kind.", ["purpose", "kind"], _summed(tokens))
+    rows = Notification.objects.values_list("status").annotate(n=Count("id"))
+    yield ("notifications_by_status", "Notifications in the outbox by status.", ["status"],
+           [([status], n) for status, n in rows])
+    for name, model in (("alert_events", AlertEvent), ("deal_matches", DealMatch)):
+        label = f"{model._meta.app_label}.{model.__name__}"
+        yield (f"{name}_found", f"Deals found ({label}) in total.", [], [([], model.objects.count())])

@@ -7,12 +7,12 @@ from django.conf import settings
 
 from . import backup, housekeeping
 
-_OPTIONS = {"acks_late": True, "soft_time_limit": 1800, "time_limit": 1900}
+_OPTIONS = {"soft_time_limit": 1800, "time_limit": 1900}
 
 
 @shared_task(name="metrics.tasks.cleanup_old_logs", **_OPTIONS)
 def cleanup_old_logs() -> dict:
-    """Weekly: delete check logs and task results older than LOG_RETENTION_DAYS."""
+    """Weekly: delete check logs older than LOG_RETENTION_DAYS."""
     return housekeeping.checklogs_cleanup(older_than_days=settings.LOG_RETENTION_DAYS)
 
 

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import charts, quality, selectors
+from . import charts, objectives, selectors
 from .health import health_detailed, health_probe
 from .instruments import metrics_exposition
 
@@ -171,11 +171,11 @@ def api(request):
 @staff_member_required
 @require_GET
 def quality_view(request):
-    objectives = quality.objectives_evaluate()
+    evaluated = objectives.objectives_evaluate()
     if request.GET.get("format") == "json":
-        return JsonResponse({"objectives": [o.as_dict() for o in objectives]})
+        return JsonResponse({"objectives": [o.as_dict() for o in evaluated]})
     return render(
         request,
         "metrics/quality.html",
-        {"objectives": objectives, "window_hours": settings.QUALITY_WINDOW_HOURS},
+        {"objectives": evaluated, "window_hours": settings.QUALITY_WINDOW_HOURS},
     )

@@ -17,7 +17,7 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _fetch_pacing_off(settings):
-    """Per-store pacing (30 requests a minute by default) is tested in test_politeness.py;
+    """Per-store pacing (30 requests a minute by default) is tested in tests/tracker/fetching/test_politeness.py;
     elsewhere it would only make tests wait. robots.txt and the fetch gate stay on."""
     settings.FETCH_PACING_ENABLED = False
 

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from config import settings as settings_module
+from config.bootstrap import dotenv_load
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / ".env.example"
@@ -42,7 +42,7 @@ def test_the_example_as_dot_env_gives_values_without_their_comments(monkeypatch)
     environ: dict[str, str] = {}
     monkeypatch.setattr(os, "environ", environ)
 
-    settings_module._load_dotenv(EXAMPLE)
+    dotenv_load(EXAMPLE)
 
     assert environ["CHECK_INTERVAL_HIGH"] == "900"
     assert environ["FETCH_ALLOW_HOSTS"] == ""
@@ -53,7 +53,7 @@ def test_the_example_as_dot_env_gives_values_without_their_comments(monkeypatch)
 def test_the_example_is_a_configuration_django_accepts(monkeypatch, tmp_path):
     environ: dict[str, str] = {}
     monkeypatch.setattr(os, "environ", environ)
-    settings_module._load_dotenv(EXAMPLE)
+    dotenv_load(EXAMPLE)
     monkeypatch.undo()
     env = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},

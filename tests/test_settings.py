@@ -36,7 +36,7 @@ def run_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path / "data")})
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + PRINT_SETTINGS],
+        [sys.executable, "-c", "from config.bootstrap import bootstrap\nbootstrap()\nimport django; django.setup()\n" + PRINT_SETTINGS],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -69,7 +69,7 @@ def test_the_default_sqlite_database_really_runs_in_wal_mode(tmp_path):
         [
             sys.executable,
             "-c",
-            "import django; django.setup()\n"
+            "from config.bootstrap import bootstrap\nbootstrap()\nimport django; django.setup()\n"
             "from django.db import connection\n"
             "with connection.cursor() as c:\n"
             "    c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n"

@@ -87,7 +87,7 @@ class PricePointAdmin(_ReadOnlyHistory, admin.ModelAdmin):
     date_hierarchy = "checked_at"
 
 
-# --- extraction patterns (H5) ---------------------------------------------------------------
+# --- extraction patterns --------------------------------------------------------------------
 
 from django.utils.html import format_html_join  # noqa: E402
 
@@ -112,9 +112,9 @@ class ListingPageAdmin(admin.ModelAdmin):
 
     @admin.display(description="What each layer extracts")
     def layers(self, obj: ListingPage) -> str:
-        from . import pattern_help, patterns
+        from .learning import pattern_help, reads
 
-        spec = patterns.pattern_spec(patterns.store_active_pattern(store_id=obj.listing.store_id))
+        spec = reads.pattern_spec(reads.store_active_pattern(store_id=obj.listing.store_id))
         readings = pattern_help.page_layers(html=obj.html, url=obj.url, spec=spec)
         return format_html_join(
             "", "<p><strong>{}</strong>: {} <small>({})</small></p>",

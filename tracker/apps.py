@@ -10,8 +10,9 @@ class TrackerConfig(AppConfig):
         from .periodic import periodic_tasks_sync
 
         post_migrate.connect(periodic_tasks_sync, sender=self, dispatch_uid="tracker-periodic-tasks")
-        from . import ui, views_patterns
+        from . import ui
+        from .learning import views as learning_views
 
         ui.product_panel_register(
-            template="tracker/patterns/_product_panel.html", context=views_patterns.product_panel_context, order=30
+            template="tracker/patterns/_product_panel.html", context=learning_views.product_panel_context, order=30
         )

@@ -22,25 +22,6 @@ GRID_COLOR = "#e6e9ef"
 TEXT_COLOR = "#4a5263"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
-# Symbols written before the amount; other currencies get their code (or symbol) after it.
-_PREFIX_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
-_SUFFIX_SYMBOLS = {"PLN": "zł", "CZK": "Kč", "SEK": "kr", "NOK": "kr", "DKK": "kr", "HUF": "Ft", "CHF": "CHF"}
-
-
-def format_money(amount: Decimal | float | int | None, currency: str = "") -> str:
-    """`€1,299.99`, `12.50 zł`, `5.00 XYZ`; an empty string when there is no amount."""
-    if amount is None:
-        return ""
-    value = Decimal(str(amount))
-    sign = "−" if value < 0 else ""
-    number = f"{abs(value):,.2f}"
-    code = (currency or "").upper()
-    if code in _PREFIX_SYMBOLS:
-        return f"{sign}{_PREFIX_SYMBOLS[code]}{number}"
-    suffix = _SUFFIX_SYMBOLS.get(code, code)
-    return f"{sign}{number} {suffix}".rstrip()
-
-
 @dataclass(frozen=True)
 class Series:
     """One line on a chart: a store's prices over time."""

@@ -40,7 +40,7 @@ _BY_OUTCOME = {
 
 
 def refusal_for(*, outcome) -> Refusal:
-    """Words for a first check that recorded no price (`outcome`: a services.CheckOutcome or None)."""
+    """Words for a first check that recorded no price (`outcome`: a checking.CheckOutcome or None)."""
     if outcome is None:
         return Refusal(reason="The check was taken by another process; try again.", detail="")
     check = outcome.check

@@ -1,4 +1,4 @@
-"""SQL written out for the statements every price check makes.
+"""SQL written out for the statements every price check makes: the one raw-SQL module.
 
 Django builds the SQL of a queryset anew each time it runs: for the check path that was a
 quarter of a worker's CPU (about 1 ms for the check's SELECT with its listing, store and
@@ -6,7 +6,8 @@ product, 0.3 ms for each small UPDATE), against 0.1 to 0.3 ms for the same state
 out. The statements here are built once per model and column set from the models' own
 metadata (table and column names, each field's conversion to and from the database), so they
 follow the models and work on PostgreSQL and SQLite alike. Only plain column writes: no
-model signals fire (none are connected to these models), as with `QuerySet.update()`.
+model signals fire (none may be connected to these models: see MODELS_WRITTEN), as with
+`QuerySet.update()`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model
 
-from .models import CheckLog, Listing, Product, Store
+from .models import CheckLog, Listing, ListingPage, PricePoint, Product, Store
+
+# The models whose rows this module writes. No save signal fires for these writes, so no
+# signal receiver may be connected to them: tests/tracker/test_rows.py fails if one is, and
+# the write functions refuse a model missing here, so the list cannot fall behind the code.
+MODELS_WRITTEN = frozenset({CheckLog, Listing, ListingPage, PricePoint, Product})
+
+
+def _writable(model: type[Model]) -> None:
+    if model not in MODELS_WRITTEN:
+        raise TypeError(f"rows.py writes {model.__name__}: add it to MODELS_WRITTEN (its signals are then checked)")
 
 
 def _q(name: str) -> str:
@@ -47,6 +58,7 @@ def row_update(
 ) -> int:
     """UPDATE the rows matching `where` (field names, equality): set `values`, add `add` to
     numeric columns. Returns the number of rows changed, so a conditional UPDATE can claim."""
+    _writable(model)
     add = add or {}
     sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor)
     params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
@@ -61,6 +73,38 @@ def row_update(
 def _exists_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
     conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
     return f"SELECT 1 FROM {_q(model._meta.db_table)} WHERE {' AND '.join(conditions)} LIMIT 1"
+
+
+@cache
+def _first_sql(model: type[Model], where: tuple[str, ...], fields: tuple[str, ...], vendor: str) -> tuple[str, list]:
+    columns, converters = [], []
+    for name in fields:
+        f = _field(model, name)
+        columns.append(_q(f.column))
+        col = f.get_col(model._meta.db_table)
+        steps = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        converters.append([(step, col) for step in steps])
+    conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    sql = f"SELECT {', '.join(columns)} FROM {_q(model._meta.db_table)} WHERE {' AND '.join(conditions)} LIMIT 1"
+    return sql, converters
+
+
+def row_first(model: type[Model], *, where: Mapping[str, object], fields: tuple[str, ...]) -> Model | None:
+    """The first row matching `where` (field names, equality) as a model instance with only
+    `fields` loaded (the others deferred), converted as the ORM converts them."""
+    sql, converters = _first_sql(model, tuple(where), fields, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for i, steps in enumerate(converters):
+        for convert, col in steps:
+            values[i] = convert(values[i], col, connection)
+    return model.from_db(connection.alias, [_field(model, name).attname for name in fields], values)
 
 
 def row_exists(model: type[Model], *, where: Mapping[str, object]) -> bool:
@@ -87,6 +131,7 @@ def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, 
 
 def row_insert(obj: Model) -> Model:
     """INSERT a new model instance (its primary key chosen by the database) and return it saved."""
+    _writable(type(obj))
     returning = connection.features.can_return_columns_from_insert
     sql, fields = _insert_sql(type(obj), connection.vendor, returning)
     params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
@@ -110,6 +155,7 @@ def _upsert_sql(model: type[Model], unique: str, update: tuple[str, ...], vendor
 def row_upsert(obj: Model, *, unique: str, update: tuple[str, ...]) -> None:
     """INSERT a row, or UPDATE the fields `update` of the row holding the same `unique` value.
     Safe to run twice, and against a concurrent insert of the same row."""
+    _writable(type(obj))
     sql, fields = _upsert_sql(type(obj), unique, update, connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
     with connection.cursor() as cursor:

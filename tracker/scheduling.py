@@ -124,7 +124,7 @@ def listing_retry_after_error(*, listing: Listing, error, now: datetime | None =
     exponentially with jitter on the listing's failures in a row. Permanent errors (404, not
     a web page) keep the normal schedule. Safe to run twice: it only sets a time.
     """
-    from .politeness import retry_delay
+    from .fetching.politeness import retry_delay
 
     if not (error.transient or error.retry_after or error.kind == "blocked"):
         return None

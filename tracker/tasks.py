@@ -9,27 +9,24 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import patterns, scheduling, services
-from .llm import LLMUnavailable
+from . import checking, scheduling
+from .learning import health, learn
+from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
 
-CHECK_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "soft_time_limit": 90,
-    "time_limit": 120,
-}
+# acks_late and reject_on_worker_lost come from the settings (CELERY_TASK_*) for every task;
+# the queue from CELERY_TASK_ROUTES, except a check's, which is chosen when it is sent.
 
 
-@shared_task(name="tracker.tasks.check_listing", **CHECK_TASK_OPTIONS)
+@shared_task(name="tracker.tasks.check_listing", soft_time_limit=90, time_limit=120)
 def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
     """Check one listing. Idempotent: a redelivered task finds its check already taken."""
     if check_id is None:
         listing = Listing.objects.filter(id=listing_id).first()
         if listing is None:
             return None
-        check_id = services.check_create(listing=listing).pk
-    outcome = services.listing_check(check_id=check_id)
+        check_id = checking.check_create(listing=listing).pk
+    outcome = checking.listing_check(check_id=check_id)
     if outcome is not None and outcome.requeue_in is not None:
         # The store's next turn is seconds away: the same check, a short countdown.
         check_listing.apply_async(
@@ -43,7 +40,7 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
     return outcome.check.outcome if outcome else None
 
 
-def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high", countdown: float = 0) -> None:
+def enqueue_check(*, listing_id: int, check_id: int, queue: str, countdown: float = 0) -> None:
     """Send a check to the workers once the transaction that created it has committed."""
     transaction.on_commit(
         lambda: check_listing.apply_async(
@@ -54,14 +51,14 @@ def enqueue_check(*, listing_id: int, check_id: int, queue: str = "checks_high",
 
 def check_now(*, listing: Listing) -> int:
     """Queue an immediate check of a listing (a person asked); returns the check id."""
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
     enqueue_check(
         listing_id=listing.pk, check_id=check.pk, queue=scheduling.queue_for_listing(listing=listing, priority="high")
     )
     return check.pk
 
 
-@shared_task(name="tracker.tasks.dispatch_due_checks", acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="tracker.tasks.dispatch_due_checks", soft_time_limit=50, time_limit=60)
 def dispatch_due_checks() -> int:
     """Run by beat every minute: claim due listings and fan out their checks.
 
@@ -79,22 +76,15 @@ def dispatch_due_checks() -> int:
 
 # --- extraction patterns ---------------------------------------------------------------------
 
-PATTERN_TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    # Up to 3 LLM rounds of LLM_TIMEOUT each, plus validation.
-    "soft_time_limit": 300,
-    "time_limit": 360,
-}
-
-
 @shared_task(
     name="tracker.tasks.generate_pattern",
     autoretry_for=(LLMUnavailable,),
     retry_backoff=60,
     retry_jitter=True,
     max_retries=2,
-    **PATTERN_TASK_OPTIONS,
+    # Up to 3 LLM rounds of LLM_TIMEOUT each, plus validation.
+    soft_time_limit=300,
+    time_limit=360,
 )
 def generate_pattern(store_id: int) -> str:
     """Learn a pattern for a store (heuristics, then the LLM). Idempotent: a store whose active
@@ -102,18 +92,18 @@ def generate_pattern(store_id: int) -> str:
     store = Store.objects.filter(id=store_id).first()
     if store is None:
         return "no-store"
-    learned = patterns.pattern_learn(store=store)
+    learned = learn.pattern_learn(store=store)
     if learned.pattern is None and learned.llm_error:
         raise LLMUnavailable(learned.llm_error)
     return f"v{learned.pattern.version}" if learned.pattern else store.extraction_status
 
 
 def enqueue_pattern_learning(*, store_id: int) -> None:
-    """Queue learning on the `llm` queue, so it never delays price checks."""
-    transaction.on_commit(lambda: generate_pattern.apply_async(args=[store_id], queue="llm"))
+    """Queue learning (routed to the `llm` queue, so it never delays price checks)."""
+    transaction.on_commit(lambda: generate_pattern.delay(store_id))
 
 
-@shared_task(name="tracker.tasks.check_pattern_health", acks_late=True, soft_time_limit=1800, time_limit=1900)
+@shared_task(name="tracker.tasks.check_pattern_health", soft_time_limit=1800, time_limit=1900)
 def check_pattern_health() -> dict:
     """Daily at 02:00: re-validate every store's active pattern on its recent pages.
 
@@ -126,7 +116,7 @@ def check_pattern_health() -> dict:
         | Q(extraction_status__in=[Store.ExtractionStatus.NEEDS_PATTERN, Store.ExtractionStatus.BROKEN])
     ).distinct()
     for store in stores.iterator():
-        verdict = patterns.pattern_health_check(store=store, use_llm=False)
+        verdict = health.pattern_health_check(store=store, use_llm=False)
         if verdict == "failed":
             enqueue_pattern_learning(store_id=store.pk)
         results[verdict] = results.get(verdict, 0) + 1

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_add, views_patterns
+from . import views, views_add
+from .learning import views as learning_views
 
 app_name = "tracker"
 
@@ -19,6 +20,6 @@ urlpatterns = [
     path("listings/<int:pk>/check/", views.listing_check_now, name="listing_check_now"),
     path("listings/<int:pk>/delete/", views.listing_delete, name="listing_delete"),
     path("listings/<int:pk>/status.json", views.listing_status, name="listing_status"),
-    path("listings/<int:pk>/extraction/", views_patterns.listing_extraction, name="listing_extraction"),
-    path("listings/<int:pk>/page/", views_patterns.listing_page_preview, name="listing_page_preview"),
+    path("listings/<int:pk>/extraction/", learning_views.listing_extraction, name="listing_extraction"),
+    path("listings/<int:pk>/page/", learning_views.listing_page_preview, name="listing_page_preview"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DealListing, DealMatch, DealNotification, DealSource, Watch
+from ..models import DealListing, DealMatch, DealSource, Watch
 
 
 @admin.register(DealSource)
@@ -30,11 +30,3 @@ class DealMatchAdmin(admin.ModelAdmin):
     list_display = ("listing", "watch", "score", "confidence", "suspicious", "comparable_price", "comparable_count", "notified_at")
     list_filter = ("suspicious",)
     raw_id_fields = ("watch", "listing")
-
-
-@admin.register(DealNotification)
-class DealNotificationAdmin(admin.ModelAdmin):
-    list_display = ("match", "channel", "status", "attempts", "sent_at", "created_at")
-    list_filter = ("status",)
-    raw_id_fields = ("match", "channel")
-    readonly_fields = ("claim_token",)

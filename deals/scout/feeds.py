@@ -189,9 +189,6 @@ def parse_json(content: str | bytes, *, base_url: str, default_currency: str | N
     return items
 
 
-HTML_PATTERN_FIELDS = ("item", "title", "price", "url", "image", "condition", "seller", "id", "next")
-
-
 def _css(selector: str) -> CSSSelector:
     try:
         return CSSSelector(selector)

@@ -2,8 +2,8 @@ from django import forms
 
 from tracker.fetching import FetchError, validate_url
 
-from .matching import parse_query
-from .models import DealSource, Watch
+from ..models import DealSource, Watch
+from .titles import parse_query
 
 
 class WatchForm(forms.ModelForm):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import DealListing, DealMatch, DealSource
+from ..models import DealListing, DealMatch, DealSource
 
 
 def deals_for(

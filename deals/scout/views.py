@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import selectors, tasks
+from .. import tasks
+from ..models import DealSource, Watch
+from . import selectors
 from .forms import DealFilterForm, DealSourceForm, WatchForm
-from .models import DealSource, Watch
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..alerts import products_quality
+from ..alerts.evaluation import products_quality
 
 register = template.Library()
 

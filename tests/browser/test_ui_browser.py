@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.charts import format_money
+from tracker.money import money_format
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -126,7 +126,7 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
         from demoshop.catalogue import price_at
 
         assert listing.last_price in {price_at(SLUG, before), price_at(SLUG, after)}
-        price_text = format_money(listing.last_price, listing.currency)
+        price_text = money_format(amount=listing.last_price, currency=listing.currency)
         assert price_text in page.inner_text(".listing .current-price")
         assert page.locator(".listing .chart-box .wide svg circle").count() == 1
 
@@ -170,14 +170,14 @@ def test_add_a_product_and_see_its_price_and_chart(browser, live_server, person,
 def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
     browser, live_server, person, demo_shop, settings
 ):
-    from tracker import services
+    from tracker import checking, services
     from tracker.models import CheckLog
 
     settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
     settings.FETCH_RESPECT_ROBOTS = False
     # Queued but not run: no worker here, the test plays the worker below.
     listing = services.listing_add(owner=person, url=demo_shop.product_url("fjord-wool-blanket"))
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
 
     context = browser.new_context(viewport={"width": 1024, "height": 800})
     page = context.new_page()
@@ -189,14 +189,14 @@ def test_the_product_page_shows_progress_and_refreshes_when_the_check_finishes(
         page.goto(f"{live_server.url}{listing.product.get_absolute_url()}")
         assert "Checking" in page.inner_text(".check-progress")
 
-        services.listing_check(check_id=check.pk)
+        checking.listing_check(check_id=check.pk)
         assert CheckLog.objects.get(pk=check.pk).outcome == CheckLog.Outcome.OK
 
         # status.js sees the finished check and reloads: the price replaces the progress note
         page.wait_for_selector(".listing .chart-box .wide svg circle", timeout=TIMEOUT_MS)
         assert page.locator(".check-progress").count() == 0
         listing.refresh_from_db()
-        assert format_money(listing.last_price, listing.currency) in page.inner_text(".listing .current-price")
+        assert money_format(amount=listing.last_price, currency=listing.currency) in page.inner_text(".listing .current-price")
         assert console_errors == []
     finally:
         context.close()

@@ -143,3 +143,9 @@ def smtp_server(settings):
 
 def later(hours: float = 0, days: float = 0) -> datetime:
     return T0 + timedelta(hours=hours, days=days)
+
+
+@pytest.fixture
+def client_in(client, user):
+    client.force_login(user)
+    return client

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from deals.channels import channel_add
 from deals.models import AlertEvent, AlertRule, Notification
+from deals.notifications.channels import channel_add
 from tests.integration.shop import TinyShop
 from tracker import services
 from tracker.tasks import check_now
@@ -38,7 +38,7 @@ def test_a_checked_price_below_target_reaches_the_webhook_once(
 
     check(listing, django_capture_on_commit_callbacks)  # first check, already below: alert
     [request] = http_receiver.wait_for(1)
-    assert "79.00 EUR" in request["json"]["title"]
+    assert "€79.00" in request["json"]["title"]
     check(listing, django_capture_on_commit_callbacks)  # still below: quiet
     shop.prices["grinder"] = Decimal("95.00")
     check(listing, django_capture_on_commit_callbacks)  # back above: re-armed
@@ -46,7 +46,7 @@ def test_a_checked_price_below_target_reaches_the_webhook_once(
     check(listing, django_capture_on_commit_callbacks)  # below again: second alert
 
     assert [r["json"]["title"].split(": ")[1].split(" at ")[0] for r in http_receiver.wait_for(2)] == [
-        "79.00 EUR", "78.50 EUR"
+        "€79.00", "€78.50"
     ]
     assert AlertEvent.objects.count() == 2
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}

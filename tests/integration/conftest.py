@@ -58,7 +58,7 @@ def broker_purge():
 
     def purge() -> None:
         with app.connection_for_write() as conn:
-            for queue in settings.CELERY_TASK_QUEUES_NAMES:
+            for queue in (queue.name for queue in settings.CELERY_TASK_QUEUES):
                 try:
                     conn.default_channel.queue_purge(queue)
                 except Exception:  # a queue nobody declared yet holds nothing

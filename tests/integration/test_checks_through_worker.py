@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tracker import services
+from tracker import checking
 from tracker.models import CheckLog, Listing, PricePoint
 from tracker.tasks import check_listing, check_now, dispatch_due_checks
 
@@ -30,7 +30,7 @@ def test_due_listings_are_checked_by_the_worker_and_their_prices_recorded(
         listing_due(owner=owner, shop=shop, slug="mixer", price="5.00", priority="low"),
     ]
 
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
 
     wait_until(
         lambda: PricePoint.objects.filter(listing__in=listings).count() == 3,
@@ -67,7 +67,7 @@ def test_a_price_change_adds_a_second_point_to_the_history(transactional_db, liv
 
 def test_a_redelivered_check_adds_no_second_price_point(transactional_db, live_worker, shop, owner):
     listing = listing_due(owner=owner, shop=shop, slug="radio", price="89.00")
-    check = services.check_create(listing=listing)
+    check = checking.check_create(listing=listing)
 
     sent = [
         check_listing.apply_async(args=[listing.pk, check.pk], queue="checks_normal").id for _ in range(3)

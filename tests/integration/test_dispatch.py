@@ -22,7 +22,7 @@ def test_high_priority_checks_go_to_their_own_queue(transactional_db, start_work
     routine = listing_due(owner=owner, shop=shop, slug="cable", price="9.99", priority="low")
     only_high = start_worker(queues=("checks_high", "default"))
 
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
 
     wait_until(lambda: urgent.prices.exists(), timeout=30, what="the high-priority check")
     only_high.wait_for_log("dispatch_due_checks[", timeout=10)
@@ -35,8 +35,8 @@ def test_two_dispatchers_at_once_check_each_listing_once(transactional_db, start
     listings = [listing_due(owner=owner, shop=shop, slug=f"item-{i}", price=f"{10 + i}.00") for i in range(40)]
     start_worker(concurrency=2)
 
-    dispatch_due_checks.apply_async(queue="default")
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
+    dispatch_due_checks.delay()
 
     wait_until(
         lambda: PricePoint.objects.count() == 40, timeout=60, what="a price point for each of 40 listings"

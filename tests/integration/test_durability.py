@@ -41,7 +41,7 @@ def wait_for_every_listing_checked(count: int, *, timeout: float) -> None:
         if time.monotonic() > deadline:
             left = CheckLog.objects.exclude(outcome=CheckLog.Outcome.OK).values_list("outcome", flat=True)
             raise AssertionError(f"not every listing was checked; unfinished checks: {list(left)[:20]}")
-        dispatch_due_checks.apply_async(queue="default")
+        dispatch_due_checks.delay()
         time.sleep(2)
 
 
@@ -58,7 +58,7 @@ def checks_under_way(*, start_worker, shop, owner) -> tuple[list[Listing], objec
     shop.delay = 0.02
     listings = listings_due(200, owner=owner, shop=shop)
     worker = start_worker(concurrency=4, env=RECOVERY_ENV)
-    dispatch_due_checks.apply_async(queue="default")
+    dispatch_due_checks.delay()
     wait_until(lambda: PricePoint.objects.count() >= 30, timeout=60, what="the first 30 checks")
     return listings, worker
 
@@ -100,13 +100,15 @@ def test_killing_a_pool_process_mid_check_loses_no_check_and_duplicates_no_price
 WRITER = """
 import os, sys, time
 import django
+from config.bootstrap import bootstrap
+bootstrap()
 django.setup()
-from tracker import services
+from tracker import checking
 ids = [int(i) for i in sys.argv[2].split(",")]
 while not os.path.exists(sys.argv[1]):  # start together
     time.sleep(0.005)
 for check_id in ids:
-    services.listing_check(check_id=check_id)
+    checking.listing_check(check_id=check_id)
 print("done", len(ids))
 """
 
@@ -115,10 +117,10 @@ print("done", len(ids))
 def test_eight_processes_recording_checks_at_once_never_hit_database_is_locked(
     transactional_db, shop, owner, tmp_path
 ):
-    from tracker import services
+    from tracker import checking
 
     listings = listings_due(120, owner=owner, shop=shop)  # 15 checks a process
-    check_ids = [services.check_create(listing=listing).pk for listing in listings]
+    check_ids = [checking.check_create(listing=listing).pk for listing in listings]
     go = tmp_path / "go"
     env = process_env({"DATA_DIR": str(tmp_path / "data")})
     writers = [

@@ -47,7 +47,7 @@ def test_the_settings_send_json_to_stdout_and_can_add_a_rotating_file(tmp_path):
 
     log_file = tmp_path / "pt.log"
     code = (
-        "import django, logging; django.setup(); "
+        "import django, logging; from config.bootstrap import bootstrap; bootstrap(); django.setup(); "
         "logging.getLogger('tracker').warning('hello from %s', 'settings')"
     )
     env = {"DJANGO_SETTINGS_MODULE": "config.settings", "LOG_FORMAT": "json", "LOG_FILE": str(log_file),

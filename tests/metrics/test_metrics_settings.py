@@ -9,7 +9,8 @@ import sys
 from .conftest import ROOT
 
 _SCRIPT = (
-    "import json, os, django; django.setup(); from django.conf import settings; "
+    "import json, os, django; from config.bootstrap import bootstrap; bootstrap(); django.setup(); "
+    "from django.conf import settings; "
     "print(json.dumps([str(settings.PROMETHEUS_MULTIPROC_BASE), str(settings.BACKUP_DIR), "
     "os.environ.get('PROMETHEUS_MULTIPROC_DIR', '')]))"
 )

@@ -11,6 +11,8 @@ from .conftest import ROOT
 
 _SCRIPT = """
 import sys, django
+from config.bootstrap import bootstrap
+bootstrap()
 django.setup()
 from django.test import Client
 status = Client().get("/health", HTTP_HOST="localhost").status_code

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tracker.extraction.patterns import FieldRule, PatternSpec
-from tracker.llm import SamplePage
+from tracker.learning.llm import SamplePage
 
 PRODUCTS = [
     ("Alder Desk Chair", "149.00", "199.00"),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.charts import Series, format_money, history_chart_svg, nice_ticks, sparkline_svg
+from tracker.charts import Series, history_chart_svg, nice_ticks, sparkline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -120,19 +120,3 @@ def test_nice_ticks():
     assert nice_ticks(0.2, 0.9)[0] <= 0.2 and nice_ticks(0.2, 0.9)[-1] >= 0.9
     flat = nice_ticks(5, 5)
     assert flat[0] < 5 < flat[-1]
-
-
-@pytest.mark.parametrize(
-    "amount,currency,text",
-    [
-        (Decimal("1299.99"), "USD", "$1,299.99"),
-        (Decimal("1299"), "EUR", "€1,299.00"),
-        (Decimal("5"), "GBP", "£5.00"),
-        (Decimal("12.5"), "PLN", "12.50 zł"),
-        (Decimal("7"), "XYZ", "7.00 XYZ"),
-        (Decimal("-3"), "EUR", "−€3.00"),
-        (None, "EUR", ""),
-    ],
-)
-def test_format_money(amount, currency, text):
-    assert format_money(amount, currency) == text

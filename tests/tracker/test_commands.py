@@ -61,13 +61,13 @@ def nothing_recorded() -> bool:
 # --- create_admin ------------------------------------------------------------------------
 
 
-def test_create_admin_reads_the_environment_and_is_idempotent(monkeypatch):
-    monkeypatch.setenv("ADMIN_USERNAME", "root")
-    monkeypatch.setenv("ADMIN_PASSWORD", "first-pass-9876")
-    monkeypatch.setenv("ADMIN_EMAIL", "root@example.test")
+def test_create_admin_reads_the_settings_and_is_idempotent(settings):
+    settings.ADMIN_USERNAME = "root"
+    settings.ADMIN_PASSWORD = "first-pass-9876"
+    settings.ADMIN_EMAIL = "root@example.test"
 
     assert "Created" in run("create_admin")
-    monkeypatch.setenv("ADMIN_PASSWORD", "second-pass-9876")
+    settings.ADMIN_PASSWORD = "second-pass-9876"
     assert "already exists" in run("create_admin")
 
     user = get_user_model().objects.get(username="root")
@@ -83,8 +83,8 @@ def test_create_admin_takes_arguments_and_can_reset_the_password():
     assert get_user_model().objects.get(username="boss").check_password("pw-boss-67890")
 
 
-def test_create_admin_without_a_password_fails_clearly(monkeypatch):
-    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+def test_create_admin_without_a_password_fails_clearly(settings):
+    settings.ADMIN_PASSWORD = ""
     with pytest.raises(CommandError, match="no password"):
         run("create_admin", "--username", "nobody")
     assert not get_user_model().objects.exists()

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker import rows, services
+from tracker import checking, rows, services
 from tracker.models import CheckLog, Listing, ListingPage, PricePoint, Store
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def check(user):
     Store.objects.filter(pk=listing.store_id).update(
         robots_txt="User-agent: *\nDisallow: /cart", render_js=True
     )
-    return services.check_create(listing=listing)
+    return checking.check_create(listing=listing)
 
 
 def _fields(obj) -> dict:
@@ -131,3 +131,29 @@ def test_exists_is_true_only_for_a_matching_row(check):
     assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED}) is True
     assert rows.row_exists(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.OK}) is False
     assert rows.row_exists(Listing, where={"id": check.listing_id, "in_stock": False}) is True
+
+
+# --- No signal receiver on what rows.py writes ----------------------------------------------------
+
+_MODEL_SIGNALS = ("pre_save", "post_save", "pre_delete", "post_delete")
+
+
+@pytest.mark.parametrize("model", sorted(rows.MODELS_WRITTEN, key=lambda m: m.__name__), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("signal_name", _MODEL_SIGNALS)
+def test_no_model_signal_receiver_is_connected_to_a_model_the_raw_sql_writes(model, signal_name):
+    # rows.py writes these models with plain SQL, so their save signals never fire on the check
+    # path: a receiver connected to one would run for admin edits and silently not for checks.
+    # Delete receivers are refused too: one that keeps something in sync on delete needs its
+    # save counterpart, which would miss the check path.
+    from django.db.models import signals
+
+    signal = getattr(signals, signal_name)
+    assert not signal.has_listeners(model), (
+        f"a {signal_name} receiver is connected to {model.__name__}, which tracker/rows.py writes "
+        "without signals: send tracker.signals.check_finished (or another explicit signal) instead"
+    )
+
+
+def test_rows_refuses_to_write_a_model_whose_signals_nobody_checks(check):
+    with pytest.raises(TypeError, match="MODELS_WRITTEN"):
+        rows.row_update(Store, where={"id": check.listing.store_id}, values={"render_js": False})

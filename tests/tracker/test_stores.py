@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from tracker import services
+from tracker import checking, services
 from tracker.models import Listing, Product, Store
 
 from .misbehaving_server import NetGuard, Shop, page, product_html
@@ -31,7 +31,7 @@ def shops(monkeypatch, settings):
 
 
 def _check(listing: Listing):
-    return services.listing_check(check_id=services.check_create(listing=listing).pk)
+    return checking.listing_check(check_id=checking.check_create(listing=listing).pk)
 
 
 def test_two_servers_on_one_host_are_two_stores(shops, user):

@@ -2,7 +2,7 @@
 
 Layers, in order: structured data (`structured.py`), the store's pattern (`patterns.py`),
 DOM heuristics (`heuristics.py`, reading the page through `dom.py`, selectors from
-`selectors.py`); `pipeline.py` runs them and records disagreements.
+`locators.py`); `pipeline.py` runs them and records disagreements.
 """
 
 from .patterns import FieldRule, PatternMatch, PatternSpec, SelectorError, apply_pattern, validate_selector

@@ -28,6 +28,7 @@ from .dom import (
     price_text,
     visible_bounded_text,
 )
+from .locators import derive_selector
 from .parsing import (
     _CUR_SIGN,
     _CUR_WORD,
@@ -38,7 +39,6 @@ from .parsing import (
 )
 from .patterns import FieldRule
 from .result import Availability
-from .selectors import derive_selector
 from .wording import (
     AFTER_BAD,
     BEFORE_BAD,

@@ -23,7 +23,7 @@ from .structured import first_with_price, structured_offers
 
 
 class PageSample(Protocol):
-    """A fetched page of the store (tracker.llm.SamplePage, a stored ListingPage)."""
+    """A fetched page of the store (tracker.learning.llm.SamplePage, a stored ListingPage)."""
 
     url: str
     html: str

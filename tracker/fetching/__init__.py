@@ -20,16 +20,23 @@ that must hand a session to a library).
 
 The package: `addresses` (address policy, resolution, URL form), `gate` (the pinned adapter and
 the deadline watchdog), `body` (size-capped reading, decoding), `client` (requests with
-redirects and limits), `results` (FetchResult, FetchError).
+redirects and limits), `results` (FetchResult, FetchError, CheckSkipped).
+
+Being polite to each shop sits beside the gate: `politeness` (`listing_fetch`, what a check
+calls), `robots` (robots.txt), `circuit` (the per-store circuit breaker), `pacing` (pace and
+concurrency shared by every worker), `blocking` (block-page detection) and `rendering`
+(headless browser for stores that need JavaScript). Import them by module; this package's
+namespace stays the gate's, so importing it does not start the rest.
 """
 
 from .addresses import GateRefused, address_refusal, resolve_checked, validate_url
 from .body import decode_body
 from .client import fetch_page, parse_retry_after, refuse_block_page, safe_get, safe_request
 from .gate import GateAdapter, gate_session
-from .results import FetchError, FetchResult
+from .results import CheckSkipped, FetchError, FetchResult
 
 __all__ = [
+    "CheckSkipped",
     "FetchError",
     "FetchResult",
     "GateAdapter",

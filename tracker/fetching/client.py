@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import requests
 from django.conf import settings
 
-from .. import blocking
+from . import blocking
 from .addresses import GateRefused, validate_url
 from .body import decode_body, read_body
 from .gate import _Deadline, deadline_end, deadline_start, thread_session

@@ -9,6 +9,7 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
 from .. import charts, ui
+from ..money import money_format
 
 register = template.Library()
 
@@ -16,14 +17,14 @@ register = template.Library()
 @register.filter
 def money(amount, currency: str = "") -> str:
     """`{{ listing.last_price|money:listing.currency }}` → `€1,299.99`."""
-    return charts.format_money(amount, currency)
+    return money_format(amount=amount, currency=currency)
 
 
 @register.filter
 def signed_money(amount, currency: str = "") -> str:
     if amount is None:
         return ""
-    text = charts.format_money(amount, currency)
+    text = money_format(amount=amount, currency=currency)
     return f"+{text}" if Decimal(str(amount)) > 0 else text
 
 

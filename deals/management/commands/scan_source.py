@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deals.scout import services
-from deals.scout.models import DealSource
+from deals.models import DealSource
+from deals.scout import scan
 
 
 class Command(BaseCommand):
@@ -19,8 +19,8 @@ class Command(BaseCommand):
         source = DealSource.objects.filter(id=source_id).first()
         if source is None:
             raise CommandError(f"no deal source with id {source_id}")
-        report = services.source_scan(source=source)
-        summary = services.scan_summary(report)
+        report = scan.source_scan(source=source)
+        summary = scan.scan_summary(report)
         if json:
             self.stdout.write(_dumps(summary))
         else:

@@ -2,10 +2,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from deals.channels import channel_add
-from deals.models import Channel
-from deals.scout import notify, selectors
-from deals.scout.models import DealListing, DealMatch, DealNotification, DealSource, Watch
+from deals.models import Channel, DealListing, DealMatch, DealNotification, DealSource, Watch
+from deals.notifications import delivery
+from deals.notifications.channels import channel_add
+from deals.scout import selectors
+from deals.scout.match import deal_notify
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,10 @@ def good_deal(user):
 def test_a_good_deal_reaches_the_webhook_once_with_its_price_and_why(user, good_deal, http_receiver):
     channel_add(owner=user, name="hook", url=f"json://127.0.0.1:{http_receiver.port}/hook")
     for _ in range(2):  # a scan seen twice, a task redelivered
-        for notification_id in notify.deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)):
-            assert notify.deal_notification_deliver(notification_id=notification_id) == "sent"
+        for notification_id in deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)):
+            assert delivery.deal_notification_deliver(notification_id=notification_id) == "sent"
     for row in DealNotification.objects.all():
-        assert notify.deal_notification_deliver(notification_id=row.pk) == "skipped"
+        assert delivery.deal_notification_deliver(notification_id=row.pk) == "skipped"
     received = http_receiver.wait_for(1)
     assert len(received) == 1
     body = received[0]["json"]
@@ -41,21 +42,21 @@ def test_a_good_deal_reaches_the_webhook_once_with_its_price_and_why(user, good_
 def test_suspicious_or_weak_deals_are_not_notified(user, good_deal, http_receiver):
     channel_add(owner=user, name="hook", url=f"json://127.0.0.1:{http_receiver.port}/hook")
     DealMatch.objects.filter(pk=good_deal.pk).update(suspicious=True)
-    assert notify.deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)) == []
+    assert deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)) == []
     DealMatch.objects.filter(pk=good_deal.pk).update(suspicious=False, score=5)
-    assert notify.deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)) == []
+    assert deal_notify(match=DealMatch.objects.get(pk=good_deal.pk)) == []
     assert not DealNotification.objects.exists()
 
 
 def test_a_channel_that_fails_twice_then_works_delivers_one_copy(user, good_deal, http_receiver):
     channel_add(owner=user, name="hook", url=f"json://127.0.0.1:{http_receiver.port}/hook")
     http_receiver.statuses = [503, 503]
-    [notification_id] = notify.deal_notify(match=good_deal)
+    [notification_id] = deal_notify(match=good_deal)
     outcomes = []
     for _ in range(3):
         try:
-            outcomes.append(notify.deal_notification_deliver(notification_id=notification_id))
-        except notify.TransientDealDeliveryError:
+            outcomes.append(delivery.deal_notification_deliver(notification_id=notification_id))
+        except delivery.TransientDeliveryError:
             outcomes.append("retry")
     assert outcomes == ["retry", "retry", "sent"]
     assert [r["status"] for r in http_receiver.wait_for(3)] == [503, 503, 200]
@@ -64,12 +65,12 @@ def test_a_channel_that_fails_twice_then_works_delivers_one_copy(user, good_deal
 
 def test_digest_channels_get_deals_together_in_the_hourly_send(user, good_deal, http_receiver):
     channel_add(owner=user, name="digest", url=f"json://127.0.0.1:{http_receiver.port}/d", mode=Channel.Mode.DIGEST)
-    assert notify.deal_notify(match=good_deal) == []  # nothing sent at once
-    immediate, digests = notify.deal_notifications_due()
+    assert deal_notify(match=good_deal) == []  # nothing sent at once
+    _alerts, immediate, digests = delivery.notifications_due()
     assert immediate == [] and len(digests) == 1
-    assert notify.deal_digest_deliver(channel_id=digests[0]) == 1
+    assert delivery.digest_deliver(channel_id=digests[0]) == 1
     assert "RTX 4070 Eagle" in str(http_receiver.wait_for(1)[0]["json"])
-    assert notify.deal_digest_deliver(channel_id=digests[0]) == 0
+    assert delivery.digest_deliver(channel_id=digests[0]) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -87,7 +88,7 @@ def test_a_scan_notifies_a_matched_deal_through_the_task_path(user, feed_server,
         PricePoint.objects.create(listing=tracked, price=D(price), currency="USD", method="json-ld")
     Watch.objects.create(owner=user, query="rtx 4070 -shroud", product=product, alert_min_score=15)
     source = DealSource.objects.create(name="json", kind="json", url=feed_server.serve("/f.json", JSON_FEED, "application/json"))
-    from deals.scout import tasks
+    from deals import tasks
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True

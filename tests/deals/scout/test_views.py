@@ -3,7 +3,7 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from deals.scout.models import DealListing, DealMatch, DealSource, Watch
+from deals.models import DealListing, DealMatch, DealSource, Watch
 
 pytestmark = pytest.mark.django_db
 

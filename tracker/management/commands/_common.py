@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from tracker import services
+from tracker import checking
 
 # A check waiting for its store's turn (per-store pacing) is run again here, in this process,
 # for at most this long; then the command reports it as not done.
@@ -16,7 +15,7 @@ REQUEUE_WAIT_MAX = 60.0
 
 def user_resolve(username: str | None):
     """The user a command acts for: `--user`, else `ADMIN_USERNAME`, else "admin"."""
-    username = username or os.environ.get("ADMIN_USERNAME") or "admin"
+    username = username or settings.ADMIN_USERNAME
     User = get_user_model()
     try:
         return User.objects.get(username=username)
@@ -30,9 +29,9 @@ def stock_label(in_stock: bool | None) -> str:
     return {True: "in stock", False: "out of stock"}.get(in_stock, "unknown")
 
 
-def check_run(*, check_id: int) -> services.CheckOutcome | None:
+def check_run(*, check_id: int) -> checking.CheckOutcome | None:
     """Run one check now, in this process, waiting for the store's turn when pacing asks to.
 
-    Safe to run twice like `services.listing_check`: the check is claimed before it runs.
+    Safe to run twice like `checking.listing_check`: the check is claimed before it runs.
     """
-    return services.check_run_now(check_id=check_id, wait_max=REQUEUE_WAIT_MAX)
+    return checking.check_run_now(check_id=check_id, wait_max=REQUEUE_WAIT_MAX)

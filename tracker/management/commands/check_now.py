@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import scheduling, services
+from tracker import checking, scheduling
 from tracker.models import CheckLog, Listing
 
 from ._common import check_run, stock_label
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             found = Listing.objects.filter(pk=listing).first()
             if found is None:
                 raise CommandError(f"there is no listing {listing}")
-            check_ids = [services.check_create(listing=found).pk]
+            check_ids = [checking.check_create(listing=found).pk]
         else:
             check_ids = [claimed.check_id for claimed in scheduling.checks_claim_due()]
             if not check_ids:

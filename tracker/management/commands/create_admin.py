@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -27,9 +26,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, password, email, reset_password, **options):
-        username = (username or os.environ.get("ADMIN_USERNAME") or "admin").strip()
-        password = password if password is not None else os.environ.get("ADMIN_PASSWORD", "")
-        email = (email if email is not None else os.environ.get("ADMIN_EMAIL", "")).strip()
+        username = (username or settings.ADMIN_USERNAME).strip()
+        password = password if password is not None else settings.ADMIN_PASSWORD
+        email = (email if email is not None else settings.ADMIN_EMAIL).strip()
         User = get_user_model()
         with transaction.atomic():
             user = User.objects.filter(username=username).first()

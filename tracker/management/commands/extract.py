@@ -19,9 +19,9 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def _llm_hook():
-    """H5's LLM layer, when present and configured: callable(html, result, url) -> result."""
+    """The LLM layer, when present and configured: callable(html, result, url) -> result."""
     try:
-        from tracker.llm import llm_extract  # type: ignore[attr-defined]
+        from tracker.learning.llm import llm_extract  # type: ignore[attr-defined]
     except ImportError:
         return None
     return llm_extract

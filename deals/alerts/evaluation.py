@@ -1,0 +1,302 @@
+"""Judging new prices: a product's alert rules, deal quality, and the events they produce."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from tracker.models import CheckLog, Listing, PricePoint, Product
+
+from ..models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
+from . import quality as quality_mod
+from . import rules
+from .quiet import quiet_until
+
+log = logging.getLogger(__name__)
+
+# Listings whose latest check was doubtful: their prices neither trigger nor count as current.
+UNTRUSTED_STATUSES = (Listing.Status.FLAGGED, Listing.Status.BROKEN)
+QUALITY_HISTORY_DAYS = 365
+
+
+def _trusted_listings(product: Product, store_id: int | None) -> list[Listing]:
+    qs = product.listings.exclude(status__in=UNTRUSTED_STATUSES).select_related("store")
+    if store_id is not None:
+        qs = qs.filter(store_id=store_id)
+    return list(qs)
+
+
+def _points_until(listing_ids: list[int], currency: str, at: datetime):
+    return PricePoint.objects.filter(listing_id__in=listing_ids, currency=currency, checked_at__lte=at)
+
+
+def _latest(listing: Listing, currency: str, at: datetime, point: PricePoint) -> PricePoint | None:
+    if listing.pk == point.listing_id:
+        return point
+    return _points_until([listing.pk], currency, at).order_by("-checked_at", "-id").first()
+
+
+def _previous(point: PricePoint) -> PricePoint | None:
+    return (
+        PricePoint.objects.filter(listing_id=point.listing_id, currency=point.currency)
+        .filter(Q(checked_at__lt=point.checked_at) | Q(checked_at=point.checked_at, id__lt=point.pk))
+        .order_by("-checked_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class _Scope:
+    """The price a rule judges, and the history it judges it against."""
+
+    point: PricePoint  # the price shown in the alert (the best one for all-store rules)
+    facts: rules.PriceFacts
+
+
+def _scope_for(rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict) -> _Scope | None:
+    """What `rule` judges for this new price. `cache` is shared by the rules judged for the
+    same price, so rules over the same stores query the history once."""
+    if rule.kind in (rules.DROP_PERCENT, rules.DROP_AMOUNT, rules.RISE_PERCENT):
+        facts = rules.PriceFacts(
+            price=point.price, previous_price=previous.price if previous else None, in_stock=point.in_stock
+        )
+        return _Scope(point=point, facts=facts)
+    at, currency = point.checked_at, point.currency
+    key = ("base", rule.store_id)
+    if key not in cache:
+        listings = _trusted_listings(point.listing.product, rule.store_id)
+        latest = [p for p in (_latest(listing, currency, at, point) for listing in listings) if p is not None]
+        buyable = [p for p in latest if p.in_stock is not False]
+        best = min(buyable, key=lambda p: (p.price, p.pk != point.pk)) if buyable else point
+        if any(p.in_stock for p in latest):
+            in_stock: bool | None = True
+        elif latest and all(p.in_stock is False for p in latest):
+            in_stock = False
+        else:
+            in_stock = None
+        ids = [listing.pk for listing in listings]
+        cache[key] = (point.listing_id in ids, ids, best, in_stock)
+    in_scope, ids, best, in_stock = cache[key]
+    if not in_scope:
+        return None
+    earlier = _points_until(ids, currency, at).exclude(id=point.pk)
+    window: list = []
+    if rule.kind == rules.BELOW_TYPICAL:
+        window_key = ("window", rule.store_id, rule.window_days)
+        if window_key not in cache:
+            since = at - timedelta(days=rule.window_days or 30)
+            cache[window_key] = list(earlier.filter(checked_at__gte=since).values_list("price", flat=True))
+        window = cache[window_key]
+    earlier_low = None
+    if rule.kind == rules.ALL_TIME_LOW:
+        low_key = ("low", rule.store_id)
+        if low_key not in cache:
+            cache[low_key] = earlier.aggregate(low=Min("price"))["low"]
+        earlier_low = cache[low_key]
+    facts = rules.PriceFacts(
+        price=best.price,
+        previous_price=previous.price if previous else None,
+        in_stock=in_stock if rule.kind == rules.BACK_IN_STOCK else best.in_stock,
+        earlier_low=earlier_low,
+        window_prices=tuple(window),
+    )
+    return _Scope(point=best, facts=facts)
+
+
+def product_quality(*, product: Product, at: datetime | None = None) -> quality_mod.Quality:
+    """Deal quality of the product's best current trusted price (any store, same currency)."""
+    return products_quality(products=[product], at=at)[product.pk]
+
+
+def products_quality(*, products, at: datetime | None = None) -> dict[int, quality_mod.Quality]:
+    """Deal quality of many products in three queries, whatever their number (for lists)."""
+    at = at or timezone.now()
+    product_ids = [product.pk for product in products]
+    by_product: dict[int, list[Listing]] = {pk: [] for pk in product_ids}
+    for listing in Listing.objects.filter(product_id__in=product_ids).exclude(status__in=UNTRUSTED_STATUSES):
+        by_product[listing.product_id].append(listing)
+    best: dict[int, Listing] = {}
+    for pk, listings in by_product.items():
+        priced = [listing for listing in listings if listing.last_price is not None]
+        buyable = [listing for listing in priced if listing.in_stock is not False] or priced
+        if buyable:
+            best[pk] = min(buyable, key=lambda listing: listing.last_price)
+    wanted = Q(pk__in=[])
+    for pk, listing in best.items():
+        wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
+    points = PricePoint.objects.filter(wanted, checked_at__lte=at)
+    summary = {
+        row["listing__product_id"]: row
+        for row in points.filter(checked_at__gte=at - timedelta(days=QUALITY_HISTORY_DAYS))
+        .values("listing__product_id")
+        .annotate(count=Count("id"), first_at=Min("checked_at"), lowest=Min("price"))
+        .order_by()
+    }
+    recent: dict[int, list] = {}
+    for product_id, price in points.filter(checked_at__gte=at - quality_mod.MEDIAN_WINDOW).values_list(
+        "listing__product_id", "price"
+    ):
+        recent.setdefault(product_id, []).append(price)
+    result = {}
+    for pk in product_ids:
+        row = summary.get(pk)
+        if pk not in best or row is None:
+            result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
+            continue
+        result[pk] = quality_mod.deal_quality_from_summary(
+            price=best[pk].last_price, at=at, count=row["count"], first_at=row["first_at"],
+            lowest=row["lowest"], recent=recent.get(pk, []),
+        )
+    return result
+
+
+def _quality_at(point: PricePoint) -> quality_mod.Quality:
+    ids = [listing.pk for listing in _trusted_listings(point.listing.product, None)]
+    history = list(
+        _points_until(ids, point.currency, point.checked_at)
+        .filter(checked_at__gte=point.checked_at - timedelta(days=QUALITY_HISTORY_DAYS))
+        .values_list("checked_at", "price")
+    )
+    return quality_mod.deal_quality(price=point.price, at=point.checked_at, history=history)
+
+
+def _claim_rule(rule: AlertRule, point: PricePoint, armed_after: bool, fired: bool) -> bool:
+    """Move the rule's state forward to this price, unless a later price was judged already."""
+    newer_or_same = Q(evaluated_at__gt=point.checked_at) | Q(
+        evaluated_at=point.checked_at, evaluated_point_id__gte=point.pk
+    )
+    updates = {"armed": armed_after, "evaluated_at": point.checked_at, "evaluated_point_id": point.pk}
+    if fired:
+        updates["last_fired_at"] = timezone.now()
+    return bool(
+        AlertRule.objects.filter(pk=rule.pk, armed=rule.armed).exclude(newer_or_same).update(**updates)
+    )
+
+
+def notifications_create(*, event: AlertEvent, now: datetime | None = None) -> list[Notification]:
+    """One outbox row per enabled channel of the product's owner. Safe to run twice (unique
+    per event and channel). Quiet hours set `deliver_after`."""
+    now = now or timezone.now()
+    owner_id = event.product.owner_id
+    prefs = NotificationSettings.objects.filter(user_id=owner_id).first()
+    deliver_after = now
+    if prefs is not None:
+        deliver_after = quiet_until(now=now, start=prefs.quiet_start, end=prefs.quiet_end, tz=prefs.timezone) or now
+    created = []
+    for channel in Channel.objects.filter(owner_id=owner_id, enabled=True):
+        notification, _ = Notification.objects.get_or_create(
+            event=event,
+            channel=channel,
+            defaults={"digest": channel.mode == Channel.Mode.DIGEST, "deliver_after": deliver_after},
+        )
+        created.append(notification)
+    return created
+
+
+def _rule_judge(
+    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, cache: dict
+) -> AlertEvent | None:
+    for _attempt in range(3):  # another worker may move the rule between reading and claiming
+        scope = _scope_for(rule, point, previous, cache)
+        if scope is None:
+            return None
+        decision = rules.rule_evaluate(kind=rule.kind, threshold=rule.threshold, armed=rule.armed, facts=scope.facts)
+        with transaction.atomic():
+            if _claim_rule(rule, point, decision.armed, decision.fire):
+                return _event_record(rule=rule, point=point, previous=previous, scope=scope,
+                                     decision=decision, cache=cache) if decision.fire else None
+        rule.refresh_from_db()
+        if rule.evaluated_at and (rule.evaluated_at, rule.evaluated_point_id or 0) >= (point.checked_at, point.pk):
+            return None  # a newer (or this same) price was judged already
+    return None
+
+
+def _event_record(
+    *, rule: AlertRule, point: PricePoint, previous: PricePoint | None, scope: _Scope,
+    decision: rules.Decision, cache: dict,
+) -> AlertEvent | None:
+    shown = scope.point
+    old = previous if shown.pk == point.pk else _previous(shown)
+    if "q" not in cache:
+        cache["q"] = _quality_at(point)
+    quality = cache["q"]
+    event, created = AlertEvent.objects.get_or_create(
+        rule=rule,
+        price_point=point,
+        defaults={
+            "product": point.listing.product,
+            "listing": shown.listing,
+            "kind": rule.kind,
+            "reason": decision.reason[:300],
+            "old_price": old.price if old else None,
+            "new_price": shown.price,
+            "currency": shown.currency,
+            "in_stock": shown.in_stock,
+            "quality": quality.level,
+            "quality_label": quality.label,
+        },
+    )
+    if not created:
+        return None
+    notifications_create(event=event)
+    return event
+
+
+def price_point_evaluate(*, price_point_id: int) -> list[AlertEvent]:
+    """Judge one new trusted price against its product's enabled rules; record what fired.
+
+    Safe to run twice or out of order: a rule's state only moves forward in check time (a
+    conditional UPDATE that also requires the armed state it was judged from), and an event
+    is unique per (rule, price point). Prices from doubtful checks or listings are ignored.
+    """
+    point = (
+        PricePoint.objects.select_related("listing", "listing__product", "listing__store", "check_log")
+        .filter(pk=price_point_id)
+        .first()
+    )
+    if point is None or point.listing.status in UNTRUSTED_STATUSES:
+        return []
+    if point.check_log is not None and point.check_log.outcome != CheckLog.Outcome.OK:
+        return []
+    product = point.listing.product
+    rule_qs = AlertRule.objects.filter(product=product, enabled=True).filter(
+        Q(store__isnull=True) | Q(store_id=point.listing.store_id)
+    )
+    previous = _previous(point)
+    events: list[AlertEvent] = []
+    cache: dict[str, quality_mod.Quality] = {}
+    for rule in rule_qs:
+        event = _rule_judge(rule=rule, point=point, previous=previous, cache=cache)
+        if event is not None:
+            events.append(event)
+    if events:
+        log.info("alerts fired", extra={"price_point_id": point.pk, "events": [e.pk for e in events]})
+    return events
+
+
+def rule_save(*, rule: AlertRule) -> AlertRule:
+    """Create or change a rule. A changed rule starts armed again, judged from its next price."""
+    if rule.kind in rules.NEEDS_THRESHOLD and rule.threshold is None:
+        raise ValueError("this kind of rule needs a number")
+    if rule.threshold is not None and rule.threshold < 0:
+        raise ValueError("the number cannot be negative")
+    rule.armed = True
+    rule.evaluated_at = None
+    rule.evaluated_point_id = None
+    rule.save()
+    return rule
+
+
+def deals_feed(*, owner, limit: int = 50):
+    """Recent alert events across a person's products, newest first."""
+    return (
+        AlertEvent.objects.filter(product__owner=owner)
+        .select_related("product", "listing", "listing__store", "rule")
+        .order_by("-created_at")[:limit]
+    )
+

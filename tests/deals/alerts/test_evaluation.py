@@ -1,0 +1,189 @@
+"""Judging new prices against rules in the database: first checks, re-arming, doubtful prices."""
+
+from datetime import UTC, time
+from decimal import Decimal
+
+import pytest
+
+from deals.alerts.evaluation import price_point_evaluate, product_quality
+from deals.models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
+from tracker import signals
+from tracker.models import CheckLog, Listing
+
+from ..conftest import later, listing_for, record_price
+
+pytestmark = pytest.mark.django_db
+
+
+def rule(product, kind=AlertRule.Kind.TARGET, threshold="100", **kwargs) -> AlertRule:
+    return AlertRule.objects.create(
+        product=product, kind=kind, threshold=Decimal(threshold) if threshold else None, **kwargs
+    )
+
+
+def feed(listing, prices, start_hours=0):
+    """Record and judge prices one by one; return the events fired for each."""
+    fired = []
+    for i, price in enumerate(prices):
+        point = record_price(listing, price, later(hours=start_hours + i))
+        fired.append(price_point_evaluate(price_point_id=point.pk))
+    return fired
+
+
+def test_the_first_check_below_target_alerts(product, listing):
+    rule(product)
+    [events] = feed(listing, [90])
+    assert len(events) == 1
+    event = events[0]
+    assert event.new_price == Decimal("90") and event.currency == "EUR" and event.old_price is None
+    assert "target of 100.00" in event.reason
+
+
+def test_a_price_staying_below_alerts_once_and_a_second_dip_alerts_again(product, listing):
+    rule(product)
+    fired = feed(listing, [90, 85, 95, 120, 99, 98])
+    assert [len(e) for e in fired] == [1, 0, 0, 0, 1, 0]
+    assert AlertEvent.objects.count() == 2
+
+
+def test_judging_the_same_price_twice_alerts_once(product, listing):
+    rule(product)
+    point = record_price(listing, 90, later())
+    assert len(price_point_evaluate(price_point_id=point.pk)) == 1
+    assert price_point_evaluate(price_point_id=point.pk) == []
+    assert AlertEvent.objects.count() == 1
+
+
+def test_an_older_price_arriving_late_does_not_move_the_rule_back(product, listing):
+    the_rule = rule(product)
+    old = record_price(listing, 120, later(hours=0))
+    new = record_price(listing, 90, later(hours=1))
+    assert len(price_point_evaluate(price_point_id=new.pk)) == 1
+    assert price_point_evaluate(price_point_id=old.pk) == []
+    the_rule.refresh_from_db()
+    assert the_rule.armed is False  # still "below target", not re-armed by the stale 120
+
+
+def test_a_flagged_listing_never_alerts(product, listing):
+    rule(product)
+    point = record_price(listing, 50, later())
+    Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.FLAGGED)
+    assert price_point_evaluate(price_point_id=point.pk) == []
+
+
+def test_a_price_from_a_check_that_was_not_ok_never_alerts(product, listing):
+    rule(product)
+    point = record_price(listing, 50, later())
+    CheckLog.objects.filter(pk=point.check_log_id).update(outcome=CheckLog.Outcome.FLAGGED)
+    assert price_point_evaluate(price_point_id=point.pk) == []
+
+
+def test_an_all_store_rule_judges_the_best_price_across_stores(product, listing):
+    other = listing_for(product, "shop-b.test")
+    rule(product)
+    record_price(other, 90, later(hours=0))
+    first = price_point_evaluate(price_point_id=other.prices.first().pk)
+    assert len(first) == 1
+    # The other store going above target does not re-arm while the cheapest stays below.
+    point = record_price(listing, 130, later(hours=1))
+    assert price_point_evaluate(price_point_id=point.pk) == []
+    point = record_price(other, 95, later(hours=2))
+    assert price_point_evaluate(price_point_id=point.pk) == []
+    assert AlertEvent.objects.count() == 1
+
+
+def test_a_store_rule_ignores_other_stores(product, listing):
+    other = listing_for(product, "shop-b.test")
+    rule(product, store=listing.store)
+    point = record_price(other, 50, later())
+    assert price_point_evaluate(price_point_id=point.pk) == []
+    point = record_price(listing, 99, later(hours=1))
+    assert len(price_point_evaluate(price_point_id=point.pk)) == 1
+
+
+def test_drop_event_carries_old_and_new_price_and_quality(product, listing):
+    rule(product, kind=AlertRule.Kind.DROP_PERCENT, threshold="10")
+    for day in range(6):
+        record_price(listing, 100, later(days=day))
+    point = record_price(listing, 80, later(days=10))
+    [event] = price_point_evaluate(price_point_id=point.pk)
+    assert (event.old_price, event.new_price) == (Decimal("100"), Decimal("80"))
+    assert event.quality == "all_time_low" and event.quality_label == "Lowest in 10 days"
+
+
+def test_each_enabled_channel_gets_one_notification_per_event(product, listing, user, other_user):
+    Channel.objects.create(owner=user, name="now", url_encrypted="x")
+    Channel.objects.create(owner=user, name="hourly", url_encrypted="x", mode=Channel.Mode.DIGEST)
+    Channel.objects.create(owner=user, name="off", url_encrypted="x", enabled=False)
+    Channel.objects.create(owner=other_user, name="not theirs", url_encrypted="x")
+    rule(product)
+    [[event]] = feed(listing, [90])
+    rows = {n.channel.name: n for n in Notification.objects.filter(event=event)}
+    assert set(rows) == {"now", "hourly"}
+    assert rows["hourly"].digest and not rows["now"].digest
+    assert all(n.status == Notification.Status.PENDING for n in rows.values())
+
+
+def test_quiet_hours_hold_the_notification_back_until_they_end(product, listing, user, monkeypatch):
+    from datetime import datetime
+
+    import deals.alerts
+
+    NotificationSettings.objects.create(user=user, quiet_start=time(22), quiet_end=time(7), timezone="UTC")
+    Channel.objects.create(owner=user, name="now", url_encrypted="x")
+    rule(product)
+    night = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
+    monkeypatch.setattr(deals.alerts.evaluation.timezone, "now", lambda: night)
+    feed(listing, [90])
+    notification = Notification.objects.get()
+    assert notification.deliver_after == datetime(2026, 1, 2, 7, 0, tzinfo=UTC)
+
+
+def test_the_check_finished_signal_judges_only_ok_prices(
+    product, listing, eager_celery, django_capture_on_commit_callbacks
+):
+    rule(product)
+    point = record_price(listing, 90, later())
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.check_finished.send(
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=None, outcome="flagged",
+        )
+    assert AlertEvent.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.check_finished.send(
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=point.pk, outcome="ok",
+        )
+    assert AlertEvent.objects.count() == 1
+
+
+def test_product_quality_needs_history_then_names_the_low(product, listing):
+    record_price(listing, 100, later())
+    assert product_quality(product=product, at=later(hours=1)).label == "Not enough history yet"
+    for day in range(1, 9):
+        record_price(listing, 100 - day, later(days=day))
+    listing.refresh_from_db()
+    assert product_quality(product=product, at=later(days=9)).level == "all_time_low"
+
+
+def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing, monkeypatch):
+    from deals import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue_evaluation", lambda *, price_point_id: queued.append(price_point_id))
+    point = record_price(listing, 90, later())
+
+    def check_finished() -> None:
+        signals.check_finished.send(
+            sender=CheckLog, check_id=point.check_log_id, listing_id=listing.pk, product_id=product.pk,
+            store=listing.store.domain, method="json-ld", price_point_id=point.pk, outcome="ok",
+        )
+
+    check_finished()
+    AlertRule.objects.create(product=product, kind=AlertRule.Kind.TARGET, threshold=Decimal("95"), enabled=False)
+    check_finished()
+    assert queued == []
+    AlertRule.objects.update(enabled=True)
+    check_finished()
+    assert queued == [point.pk]

@@ -1,0 +1,297 @@
+"""The check pipeline: create a check, claim it, fetch the page politely, extract the price,
+record the outcome. Tasks and commands call these; the UI's edits are in services.py.
+
+The statements every check makes are written out in rows.py (see there why)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import rows, scheduling, signals, stores
+from .extraction import ExtractionResult, extract
+from .fetching import FetchError, FetchResult, politeness
+from .learning import health, reads, samples
+from .models import CheckLog, Listing, PricePoint, Product
+
+log = logging.getLogger(__name__)
+
+
+def check_create(*, listing: Listing) -> CheckLog:
+    """Queue a check of a listing now (a person asked, or it was just added).
+
+    This check stands for the scheduled one: the next is moved one interval on, so the
+    dispatcher does not check the same page again a minute later.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        check = CheckLog.objects.create(listing=listing, queued_at=now)
+        Listing.objects.filter(id=listing.pk).update(
+            next_check_at=scheduling.next_check_time(priority=listing.priority, now=now)
+        )
+    return check
+
+
+def check_run_now(*, check_id: int, wait_max: float) -> CheckOutcome | None:
+    """Run one check now, in this process, waiting up to `wait_max` seconds in all for the
+    store's turn when pacing asks to; past that the check is left queued for the workers.
+
+    Safe to run twice like `listing_check`: the check is claimed before it runs.
+    """
+    deadline = time.monotonic() + wait_max
+    while True:
+        outcome = listing_check(check_id=check_id)
+        wait = outcome.requeue_in if outcome is not None else None
+        if wait is None or time.monotonic() + wait > deadline:
+            return outcome
+        time.sleep(max(wait, 0.05))
+
+
+def _claim(check_id: int) -> bool:
+    """Take a queued check for this worker. A check already running or done is not taken."""
+    return bool(
+        rows.row_update(
+            CheckLog,
+            where={"id": check_id, "outcome": CheckLog.Outcome.QUEUED},
+            values={"outcome": CheckLog.Outcome.RUNNING, "started_at": timezone.now()},
+            add={"attempts": 1},
+        )
+    )
+
+
+@dataclass
+class CheckOutcome:
+    check: CheckLog
+    result: ExtractionResult | None
+    price_point: PricePoint | None
+    learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
+    requeue_in: float | None = None  # waiting for the store's turn: tasks send the check again
+    fetch_error: FetchError | None = None  # why the page could not be read (its kind words the refusal)
+
+
+def listing_check(*, check_id: int) -> CheckOutcome | None:
+    """Fetch the listing's page, extract the price and record it.
+
+    Safe to run twice: the check is claimed with a conditional UPDATE (a second run of the
+    same check finds it taken and returns None), and the price point's one-to-one link to
+    its check makes a second price point for one check impossible.
+    """
+    if not _claim(check_id):
+        return None
+    check = rows.check_load(check_id=check_id)
+    if check is None:
+        return None  # deleted with its listing since it was queued
+    listing = check.listing
+    started = time.monotonic()
+    result: ExtractionResult | None = None
+    pattern = None
+    http_status = None
+    error = ""
+    fetch_error: FetchError | None = None
+    try:
+        # Gate, robots.txt, the store's pace and circuit breaker, browser rendering if set.
+        page = politeness.listing_fetch(listing=listing)
+        http_status = page.status
+        if page.not_modified:
+            outcome = CheckLog.Outcome.UNCHANGED
+        else:
+            pattern = reads.store_active_pattern_for_check(store_id=listing.store_id)
+            result = extract(page.text, url=page.final_url, pattern=reads.pattern_spec(pattern))
+            if result.flagged:
+                outcome = CheckLog.Outcome.FLAGGED
+                error = result.reason or "extraction layers disagree"
+            elif result.price is None:
+                outcome = CheckLog.Outcome.NO_PRICE
+                error = result.reason or "no price found"
+            elif not health.listing_price_history_ok(listing=listing, price=result.price):
+                outcome = CheckLog.Outcome.FLAGGED
+                error = f"price {result.price} is implausible against this listing's history (x10 or /10); not recorded"
+            else:
+                outcome = CheckLog.Outcome.OK
+    except politeness.CheckSkipped as skipped:
+        if skipped.requeue and check.attempts < CHECK_MAX_REQUEUES:
+            return _requeue(check=check, skipped=skipped)
+        return _record_skipped(check=check, skipped=skipped, started=started)
+    except FetchError as exc:
+        http_status = exc.http_status
+        outcome = CheckLog.Outcome.BLOCKED if exc.kind == "blocked" else CheckLog.Outcome.ERROR
+        error = str(exc)
+        page = None
+        fetch_error = exc
+    duration_ms = int((time.monotonic() - started) * 1000)
+    checked = _record(
+        check=check,
+        outcome=outcome,
+        result=result,
+        http_status=http_status,
+        error=error,
+        duration_ms=duration_ms,
+        etag=(page.headers.get("ETag", "") if page is not None else None),
+        last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
+        page=page if result is not None else None,
+    )
+    if checked is not None and fetch_error is not None:
+        checked.fetch_error = fetch_error
+        scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
+    if checked is not None and result is not None:
+        checked.learn_pattern = health.pattern_after_check(
+            store=listing.store, pattern=pattern, result=result, outcome=outcome
+        )
+    return checked
+
+
+CHECK_MAX_REQUEUES = 20
+
+
+def _requeue(*, check: CheckLog, skipped: politeness.CheckSkipped) -> CheckOutcome | None:
+    """Give the check back to the queue (the store's turn is seconds away). Nothing is recorded;
+    the same check runs again, so it can still record only once."""
+    queued = {"outcome": CheckLog.Outcome.QUEUED, "queued_at": timezone.now(), "error": skipped.reason[:2000]}
+    if not CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(**queued):
+        return None
+    for field, value in queued.items():
+        setattr(check, field, value)
+    return CheckOutcome(check=check, result=None, price_point=None, requeue_in=skipped.retry_in)
+
+
+def _record_skipped(
+    *, check: CheckLog, skipped: politeness.CheckSkipped, started: float
+) -> CheckOutcome | None:
+    """A check not made now (circuit open, robots.txt, the store's pace): nothing recorded
+    but the reason, and the listing's next check moved to when it may go ahead."""
+    now = timezone.now()
+    listing = check.listing
+    with transaction.atomic():
+        taken = CheckLog.objects.filter(id=check.pk, outcome=CheckLog.Outcome.RUNNING).update(
+            outcome=CheckLog.Outcome.SKIPPED,
+            finished_at=now,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=skipped.reason[:2000],
+        )
+        if not taken:
+            return None
+        updates: dict = {"status_reason": skipped.reason[:500], "next_check_at": skipped.retry_at}
+        if skipped.listing_status:
+            updates["status"] = skipped.listing_status
+        Listing.objects.filter(id=listing.pk).update(**updates)
+        check.refresh_from_db()
+        _send_check_finished(check=check, price_point=None)
+    return CheckOutcome(check=check, result=None, price_point=None)
+
+
+def _send_check_finished(*, check: CheckLog, price_point: PricePoint | None) -> None:
+    """Tell other apps (deals, metrics) once the check's transaction has committed. The
+    receivers get what they need in the message, so they need no query of their own."""
+    listing = check.listing
+    message = {
+        "check_id": check.pk,
+        "listing_id": listing.pk,
+        "product_id": listing.product_id,
+        "store": listing.store.domain,
+        "method": check.method,
+        "price_point_id": price_point.pk if price_point else None,
+        "outcome": check.outcome,
+    }
+    transaction.on_commit(lambda: signals.check_finished.send(sender=CheckLog, **message))
+
+
+_LISTING_STATUS = {
+    CheckLog.Outcome.OK: Listing.Status.OK,
+    CheckLog.Outcome.UNCHANGED: Listing.Status.OK,
+    CheckLog.Outcome.NO_PRICE: Listing.Status.NO_PRICE,
+    CheckLog.Outcome.FLAGGED: Listing.Status.FLAGGED,
+    CheckLog.Outcome.ERROR: Listing.Status.ERROR,
+    CheckLog.Outcome.BLOCKED: Listing.Status.BLOCKED,
+}
+
+
+def _record(
+    *,
+    check: CheckLog,
+    outcome: str,
+    result: ExtractionResult | None,
+    http_status: int | None,
+    error: str,
+    duration_ms: int,
+    etag: str | None,
+    last_modified: str | None,
+    page: FetchResult | None = None,
+) -> CheckOutcome | None:
+    """Record a finished check in one transaction: the check, the price point, the listing's
+    state and the page it was read from (kept to learn and validate the store's pattern)."""
+    now = timezone.now()
+    listing = check.listing
+    price_point = None
+    finished = {
+        "outcome": outcome,
+        "finished_at": now,
+        "http_status": http_status,
+        "duration_ms": duration_ms,
+        "method": (result.method or "") if result else "",
+        "error": error[:2000],
+    }
+    with transaction.atomic():
+        taken = rows.row_update(
+            CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
+        )
+        if not taken:
+            return None  # another run of this check finished it first
+        if page is not None:
+            samples.listing_page_save(listing=listing, url=page.final_url, html=page.text)
+            if outcome == CheckLog.Outcome.OK and not listing.store.name:
+                stores.store_name_learn(store_id=listing.store_id, html=page.text, url=page.final_url)
+        for field, value in finished.items():
+            setattr(check, field, value)
+        updates: dict = {
+            "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
+            "status_reason": error[:500],
+            "last_checked_at": now,
+        }
+        failures: dict[str, int] = {}
+        if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
+            updates["consecutive_failures"] = 0
+        else:
+            failures["consecutive_failures"] = 1
+        if etag is not None:
+            updates["etag"] = (etag or "")[:300]
+            updates["last_modified"] = (last_modified or "")[:100]
+        if result is not None:
+            if result.title:
+                updates["title"] = result.title[:500]
+            if result.image and len(result.image) <= 2000 and result.image.startswith("http"):
+                updates["image_url"] = result.image
+        if outcome == CheckLog.Outcome.OK and result is not None:
+            currency = result.currency or listing.currency or ""
+            # No savepoint: this run holds the check (the UPDATE above), so the one-to-one link
+            # cannot clash; if it ever did, the whole transaction rolls back and nothing is recorded.
+            price_point = rows.row_insert(
+                PricePoint(
+                    listing=listing,
+                    check_log=check,
+                    price=result.price,
+                    currency=currency,
+                    in_stock=result.in_stock,
+                    checked_at=now,
+                    method=result.method or "",
+                )
+            )
+            updates.update(last_price=result.price, currency=currency, in_stock=result.in_stock)
+        rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
+        product = listing.product
+        product_updates = {}
+        if result is not None and result.title and product.name == listing.url[:300]:
+            product_updates["name"] = result.title[:300]
+        if result is not None and result.image and not product.image_url and updates.get("image_url"):
+            product_updates["image_url"] = updates["image_url"]
+        if product_updates:
+            rows.row_update(Product, where={"id": product.pk}, values=product_updates)
+        _send_check_finished(check=check, price_point=price_point)
+    log.info(
+        "check finished",
+        extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": duration_ms},
+    )
+    return CheckOutcome(check=check, result=result, price_point=price_point)
