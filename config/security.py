@@ -7,6 +7,7 @@ limited from then on, so new JSON views are covered without being listed anywher
 
 from __future__ import annotations
 
+import logging
 import time
 
 from axes.backends import AxesStandaloneBackend
@@ -21,6 +22,7 @@ EXEMPT_VIEWS = {"metrics:health", "metrics:health_detailed", "metrics:prometheus
 LOGIN_VIEWS = {"login", "admin:login", "accounts:signup", "accounts:invitation", "accounts:password_reset"}
 
 _json_views: set[str] = set()
+log = logging.getLogger(__name__)
 
 
 def rate_parse(text: str) -> tuple[int, int]:
@@ -40,12 +42,16 @@ def rate_hit(*, scope: str, ident: str, rate: str, now: float | None = None) -> 
     limit, period = rate_parse(rate)
     window = int((now if now is not None else time.time()) // period)
     key = f"rl:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            count = 1
+    except Exception as exc:  # the cache (Redis) is down: let the request through, never a 500
+        log.warning("rate limit not counted, the cache is unavailable: %s", exc)
+        return False
     return count > limit
 
 

@@ -144,6 +144,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A dead or silent server fails a connection in seconds (libpq waits forever, psycopg
+        # 130 s), so /health answers 503 and requests fail fast instead of piling up.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DB_POOL", False
     ):
@@ -152,6 +156,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 10),
+            # How long a request waits for a pooled connection (psycopg_pool's default: 30 s).
+            "timeout": env_float("DB_POOL_TIMEOUT", 3.0),
         }
 else:
     DATABASES = {
@@ -191,7 +197,14 @@ REDIS_URL = env_str("REDIS_URL")
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
     # A cache shared by every web process, so rate limits hold across gunicorn workers.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Short socket timeouts: with Redis away, the rate limiter gives up in seconds and lets requests through.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -302,10 +315,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "polling_interval": env_float("CELERY_BROKER_POLL_INTERVAL", 0.05),
     }
 else:
-    # Above the longest task's hard time limit, so a running task is never handed out twice;
-    # a task whose worker died is redelivered after this many seconds.
+    # Above the longest task's hard time limit (the weekly tasks: 1,900 s), so a running task
+    # is never handed out twice; a task whose worker died is redelivered after this long.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     }
     if env_str("CELERY_KEY_PREFIX"):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_KEY_PREFIX")
@@ -332,7 +345,8 @@ CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers log through the same LOGGING (JSON with task id/name) instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler behind a lock: a second beat stands by (metrics/beat.py).
+CELERY_BEAT_SCHEDULER = "metrics.beat:LockedDatabaseScheduler"
 # Queues and routes: the one place that says where each task runs. A task not routed here goes
 # to `default`. Price checks have one queue per priority (so high ones never wait behind low
 # ones) and `browser` for stores rendered in a browser: tracker/scheduling.py picks that one when
@@ -372,7 +386,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly on the hour: send digests (alerts and deals in one), release notifications held back
     # by quiet hours, settle notifications a dead worker left "sending".
     "send-notifications": {"task": "deals.tasks.send_notifications", "schedule": crontab(minute="0")},
-    # Sundays at 03:30: delete check logs older than LOG_RETENTION_DAYS.
+    # Sundays at 03:30: delete check logs older than LOG_RETENTION_DAYS, then what the other
+    # *_RETENTION_DAYS settings say is too old (metrics/retention.py).
     "cleanup-old-logs": {
         "task": "metrics.tasks.cleanup_old_logs",
         "schedule": crontab(minute="30", hour="3", day_of_week="0"),
@@ -382,10 +397,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.compact_price_history",
         "schedule": crontab(minute="0", hour="4", day_of_week="0"),
     },
-    # Daily at 01:30: back up the database when BACKUP_ENABLED (keeps BACKUP_KEEP files).
+    # Daily at 01:30 (BACKUP_HOURS: a crontab hour field, "1,13", "*/6"): back up the database
+    # when BACKUP_ENABLED, keep BACKUP_KEEP_DAYS of backups.
     "backup-database": {
         "task": "metrics.tasks.backup_database",
-        "schedule": crontab(minute="30", hour="1"),
+        "schedule": crontab(minute="30", hour=env_str("BACKUP_HOURS", "1")),
     },
 }
 
@@ -505,6 +521,9 @@ HEALTH_REQUIRED_QUEUES = env_list("HEALTH_REQUIRED_QUEUES", "checks_high,checks_
 WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
 WORKER_STALE_AFTER = env_float("WORKER_STALE_AFTER", 45.0)
 BEAT_STALE_AFTER = env_float("BEAT_STALE_AFTER", 180.0)
+# The beat lock: the running beat renews it; another beat takes over this long after it stops.
+BEAT_LOCK_TTL = env_float("BEAT_LOCK_TTL", 60.0)
+BEAT_LOCK_RETRY = env_float("BEAT_LOCK_RETRY", 5.0)  # seconds between a standing-by beat's tries
 HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 200)
 HEALTH_LLM_TIMEOUT = env_float("HEALTH_LLM_TIMEOUT", 3.0)
 
@@ -517,11 +536,20 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+# Retention of the other tables that grow, in days (0: keep forever); metrics/retention.py.
+LOGIN_AUDIT_RETENTION_DAYS = env_int("LOGIN_AUDIT_RETENTION_DAYS", 90)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 365)
+DEAL_RETENTION_DAYS = env_int("DEAL_RETENTION_DAYS", 90)
+HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7)
+LLM_CALL_RETENTION_DAYS = env_int("LLM_CALL_RETENTION_DAYS", 365)
 # Price points older than this are compacted (repeats of one price thinned to first + last).
 PRICE_COMPACT_AFTER_DAYS = env_int("PRICE_COMPACT_AFTER_DAYS", 7)
-BACKUP_ENABLED = env_bool("BACKUP_ENABLED", False)
+BACKUP_ENABLED = env_bool("BACKUP_ENABLED", True)
 BACKUP_DIR = Path(env_str("BACKUP_DIR") or str(DATA_DIR / "backups")).resolve()
-BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+BACKUP_KEEP_DAYS = env_float("BACKUP_KEEP_DAYS", 7)
+# A Fernet key: backups are encrypted with it (empty: not encrypted; they are 0600 either way).
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
 
 # --- Tracing (optional): only when an OTLP endpoint is set ------------------------------
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -1,12 +1,13 @@
 #!/bin/sh
 # One image, every role: `entrypoint.sh ROLE [args]`.
-#   web         migrate, then gunicorn (WEB_CONCURRENCY workers) on :8000
+#   web         migrate, then gunicorn -c deploy/gunicorn.conf.py (WEB_CONCURRENCY workers) on :8000
 #   worker      Celery worker for the check queues and `default`
 #   worker-llm  Celery worker for the `llm` and `browser` queues (slow work, own processes)
 #   beat        the one Celery beat (django-celery-beat's database scheduler)
 #   flower      Flower on :5555 behind FLOWER_BASIC_AUTH (user:password)
 #   manage      `python manage.py ARGS` (e.g. `manage create_admin`)
-# Every role waits for the database; all but web wait until web has applied the migrations.
+# Every role waits for the database; all but web wait until web has applied the migrations
+# (MIGRATE_ON_START=false: web waits too, for `manage migrate` run once elsewhere, e.g. a Job).
 set -eu
 
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
@@ -53,13 +54,17 @@ queues_llm="${LLM_WORKER_QUEUES:-llm,browser}"
 case "$role" in
     web)
         wait_for "the database" "$WAIT" "$DB_CODE"
-        python manage.py migrate --noinput
-        exec gunicorn config.wsgi:application \
-            --bind "0.0.0.0:${PORT:-8000}" \
-            --workers "${WEB_CONCURRENCY:-2}" \
-            --timeout "${WEB_TIMEOUT:-60}" \
-            --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
-            --access-logfile - "$@"
+        if [ "${MIGRATE_ON_START:-true}" = true ]; then
+            python manage.py migrate --noinput
+        else
+            # Several web replicas (Kubernetes): one Job migrates, every replica waits for it.
+            wait_for "the migrations (run by the migrate job)" "$WAIT" "$MIGRATED_CODE"
+        fi
+        # deploy/gunicorn.conf.py: forwarded headers trusted only from FORWARDED_ALLOW_IPS,
+        # workers recycled (max_requests with jitter), the same file the systemd unit uses.
+        # Inside the container it listens on every interface; compose publishes it on 127.0.0.1.
+        export GUNICORN_BIND="${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}"
+        exec gunicorn -c deploy/gunicorn.conf.py config.wsgi:application "$@"
         ;;
     worker)
         wait_for "the database" "$WAIT" "$DB_CODE"
@@ -76,7 +81,7 @@ case "$role" in
     beat)
         wait_for "the database" "$WAIT" "$DB_CODE"
         wait_for "the migrations (run by web)" "$WAIT" "$MIGRATED_CODE"
-        exec celery -A config beat --scheduler django_celery_beat.schedulers:DatabaseScheduler \
+        exec celery -A config beat --scheduler metrics.beat:LockedDatabaseScheduler \
             -l "${LOG_LEVEL:-INFO}" "$@"
         ;;
     flower)
@@ -85,7 +90,9 @@ case "$role" in
             exit 1
         fi
         wait_for "the broker" "$WAIT" "$BROKER_CODE"
-        exec celery -A config flower --address=0.0.0.0 --port="${FLOWER_PORT:-5555}" \
+        # deploy/flowerconfig.py puts Flower's /metrics behind the same basic auth.
+        exec celery -A config flower --conf=deploy/flowerconfig.py \
+            --address="${FLOWER_ADDRESS:-0.0.0.0}" --port="${FLOWER_PORT:-5555}" \
             --basic-auth="$FLOWER_BASIC_AUTH" "$@"
         ;;
     manage)

@@ -52,8 +52,9 @@ def _beat_ok() -> bool:
 
     from metrics.heartbeats import heartbeats_live
 
-    name = f"beat@{socket.gethostname()}"
-    return any(b.name == name for b in heartbeats_live(kind="beat", stale_after=settings.BEAT_STALE_AFTER))
+    # beat@HOST:PID (a standing-by beat in this container is healthy too).
+    prefix = f"beat@{socket.gethostname()}:"
+    return any(b.name.startswith(prefix) for b in heartbeats_live(kind="beat", stale_after=settings.BEAT_STALE_AFTER))
 
 
 def main(role: str) -> bool:

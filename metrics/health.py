@@ -116,9 +116,22 @@ def _beat() -> dict:
         raise ProbeFailed("beat has never reported")
     age = (timezone.now() - last.seen_at).total_seconds()
     detail = {"last_heartbeat": last.seen_at.isoformat(), "age_seconds": round(age, 1)}
+    detail.update(_beat_lock())
     if age > settings.BEAT_STALE_AFTER:
         raise ProbeFailed(f"beat silent for {age:.0f} s", detail)
     return detail
+
+
+def _beat_lock() -> dict:
+    """Which beat dispatches (holds the beat lock) and which stand by."""
+    from .beat import BEAT_LEASE, lease_current
+    from .heartbeats import heartbeats_live
+    from .models import Heartbeat
+
+    lease = lease_current(name=BEAT_LEASE)
+    live = sorted(b.name for b in heartbeats_live(kind=Heartbeat.Kind.BEAT, stale_after=settings.BEAT_STALE_AFTER))
+    holder = lease.holder if lease else None
+    return {"lock_holder": holder, "standing_by": [name for name in live if name != holder]}
 
 
 def _disk() -> dict:

@@ -125,6 +125,7 @@ class _StateCollector:
             if count is not None:
                 depth.add_metric([queue], count)
         yield depth
+        yield from _health_gauges()
         yield from _db_gauges()
 
 
@@ -149,12 +150,79 @@ def queue_depths() -> dict[str, int | None]:
     return result
 
 
+def _health_gauges() -> Iterable:
+    """Dependencies up or down, the data folder's disk, heartbeats: what the alert rules watch."""
+    import shutil
+    import time
+
+    from django.utils import timezone
+
+    from .health import health_probe
+
+    up = GaugeMetricFamily(f"{PREFIX}_dependency_up", "1 when the dependency answers (database, broker).",
+                           labels=["dependency"])
+    for probe in health_probe():
+        up.add_metric([probe.name], 1 if probe.ok else 0)
+    yield up
+    try:
+        usage = shutil.disk_usage(settings.DATA_DIR)
+    except OSError as exc:
+        log.warning("disk figures unavailable: %s", exc)
+    else:
+        free = GaugeMetricFamily(f"{PREFIX}_data_disk_free_bytes", "Free bytes on the data folder's disk.")
+        free.add_metric([], usage.free)
+        yield free
+        size = GaugeMetricFamily(f"{PREFIX}_data_disk_size_bytes", "Size of the data folder's disk.")
+        size.add_metric([], usage.total)
+        yield size
+    try:
+        from .beat import BEAT_LEASE, lease_current
+        from .models import Heartbeat
+
+        newest = {
+            kind: seen for kind, seen in (
+                (k, Heartbeat.objects.filter(kind=k).order_by("-seen_at").values_list("seen_at", flat=True).first())
+                for k in Heartbeat.Kind.values
+            ) if seen is not None
+        }
+        age = GaugeMetricFamily(f"{PREFIX}_heartbeat_age_seconds",
+                                "Seconds since the newest heartbeat of a worker or of beat.", labels=["kind"])
+        for kind, seen in newest.items():
+            age.add_metric([kind], (timezone.now() - seen).total_seconds())
+        yield age
+        lease = lease_current(name=BEAT_LEASE)
+        held = GaugeMetricFamily(f"{PREFIX}_beat_lock_held", "1 while a beat holds the beat lock (dispatches).")
+        held.add_metric([], 1 if lease else 0)
+        yield held
+    except Exception as exc:
+        log.warning("heartbeat gauges unavailable: %s", exc)
+    scraped = GaugeMetricFamily(f"{PREFIX}_scrape_timestamp_seconds", "When these figures were read.")
+    scraped.add_metric([], time.time())
+    yield scraped
+
+
 def _db_gauges() -> Iterable:
     from django.db.models import Count
 
     from tracker.models import Store
 
     try:
+        # Per store, one series per state with 1 for the current one (as kube-state-metrics
+        # does): a store's state is read straight from the circuit breaker's columns.
+        per_store = GaugeMetricFamily(
+            f"{PREFIX}_store_circuit_state", "Circuit breaker state of each store (1 for its current state).",
+            labels=["store", "state"],
+        )
+        failures = GaugeMetricFamily(
+            f"{PREFIX}_store_circuit_failures", "Failures in a row counted by each store's circuit breaker.",
+            labels=["store"],
+        )
+        for domain, state, count in Store.objects.values_list("domain", "circuit_state", "circuit_failures"):
+            for value in Store.CircuitState.values:
+                per_store.add_metric([domain, value], 1 if value == state else 0)
+            failures.add_metric([domain], count)
+        yield per_store
+        yield failures
         circuit = GaugeMetricFamily(
             f"{PREFIX}_circuit_breakers", "Stores by circuit breaker state.", labels=["state"]
         )

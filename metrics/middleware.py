@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 
 from . import instruments
@@ -9,6 +11,9 @@ from .context import request_id_accept, request_id_var, user_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+# One line per request, with its request id (the formatter adds it and the user id): the
+# access log. gunicorn's own access log is off by default, so each request is logged once.
+access_log = logging.getLogger("pricetracker.access")
 
 
 class RequestMiddleware:
@@ -33,6 +38,15 @@ class RequestMiddleware:
         instruments.HTTP_REQUESTS.labels(method=method, view=view, status=str(response.status_code)).inc()
         instruments.HTTP_LATENCY.labels(method=method, view=view).observe(elapsed)
         response[REQUEST_ID_HEADER] = request_id
+        # The path without its query string: a query may carry a token.
+        access_log.info(
+            "%s %s %s %.0fms", request.method, request.path, response.status_code, elapsed * 1000,
+            extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1), "view": view, "pid": os.getpid(),
+                "remote_addr": request.META.get("REMOTE_ADDR", ""),
+            },
+        )
         return response
 
 

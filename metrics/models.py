@@ -29,3 +29,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+class Lease(models.Model):
+    """A named lock with an expiry, held by one process at a time (e.g. the running beat).
+
+    The holder renews it well before `expires_at`; a holder that dies stops renewing, and the
+    lease goes to whoever asks after it expired. Works the same on SQLite and PostgreSQL: taking
+    and renewing are conditional UPDATEs, the first taker is a unique INSERT.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    holder = models.CharField(max_length=255)
+    acquired_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder}"

@@ -96,9 +96,11 @@ def _worker_shutdown(sender=None, **_kwargs) -> None:
 
 @celery_signals.beat_init.connect(dispatch_uid="metrics-beat-init")
 def _beat_started(sender=None, **_kwargs) -> None:
+    from .beat import beat_holder_name
     from .heartbeats import HeartbeatThread
 
-    name = f"beat@{socket.gethostname()}"
+    # The same name the beat lock knows it by, so health can say which beat dispatches.
+    name = beat_holder_name()
     thread = HeartbeatThread(name=name, kind="beat")
     _heartbeat_threads[name] = thread
     thread.start()

@@ -33,7 +33,14 @@ def health(request):
 @never_cache
 @require_GET
 def health_detailed_view(request):
-    """Every dependency with latency and state; 503 when a required one is down."""
+    """Every dependency with latency and state; 503 when a required one is down.
+
+    It names workers, queues, the data folder and free disk: for staff and for monitors with
+    the metrics credentials (as /metrics), never for anyone who asks.
+    """
+    allowed = _scrape_allowed(request)
+    if allowed != 200:
+        return _refused(allowed, realm="health")
     probes = health_detailed()
     down = [p.name for p in probes if not p.ok and p.required]
     degraded = [p.name for p in probes if not p.ok and not p.required]
@@ -61,20 +68,24 @@ def _scrape_allowed(request) -> int:
     return 403
 
 
+def _refused(allowed: int, *, realm: str) -> HttpResponse:
+    response = HttpResponse(
+        "credentials required\n" if allowed == 401 else "forbidden\n",
+        status=allowed,
+        content_type="text/plain",
+    )
+    if allowed == 401:
+        response["WWW-Authenticate"] = f'Bearer realm="{realm}"' if settings.METRICS_TOKEN else f'Basic realm="{realm}"'
+    return response
+
+
 @never_cache
 @require_GET
 def prometheus(request):
     """The Prometheus scrape (text format), for a bearer token, basic auth or staff."""
     allowed = _scrape_allowed(request)
     if allowed != 200:
-        response = HttpResponse(
-            "credentials required\n" if allowed == 401 else "forbidden\n",
-            status=allowed,
-            content_type="text/plain",
-        )
-        if allowed == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="metrics"' if settings.METRICS_TOKEN else 'Basic realm="metrics"'
-        return response
+        return _refused(allowed, realm="metrics")
     return HttpResponse(metrics_exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 

@@ -17,6 +17,7 @@ from metrics.models import Heartbeat
 from .conftest import celery_args, process_env, redis_server, wait_for, worker_args
 
 REQUIRED = ["checks_high", "checks_normal", "checks_low", "default"]
+MONITOR_TOKEN = "health-monitor-token"
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def fresh_heartbeats(settings):
     settings.BEAT_STALE_AFTER = 3.0
     settings.OPENAI_API_KEY = ""
     settings.OPENAI_BASE_URL = None
+    settings.METRICS_TOKEN = MONITOR_TOKEN
 
 
 def _alive_everything() -> None:
@@ -34,7 +36,7 @@ def _alive_everything() -> None:
 
 
 def _detailed(client) -> tuple[int, dict]:
-    response = client.get("/health/detailed")
+    response = client.get("/health/detailed", HTTP_AUTHORIZATION=f"Bearer {MONITOR_TOKEN}")
     return response.status_code, response.json()
 
 
@@ -50,6 +52,50 @@ def test_everything_up_answers_200_with_latency_and_state_for_each_dependency(cl
     assert body["checks"]["workers"]["queues"]["llm"] == 1
     assert body["checks"]["disk"]["free_mb"] > 0
     assert "llm" not in body["checks"]  # not configured
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_no_detail_only_a_request_for_credentials(client, fresh_heartbeats):
+    _alive_everything()
+    response = client.get("/health/detailed")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    text = response.content.decode()
+    for secret in ("w1@test", "checks_high", "free_mb", "path"):
+        assert secret not in text
+    wrong = client.get("/health/detailed", HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert wrong.status_code == 403
+    assert "w1@test" not in wrong.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_who_is_not_staff_is_refused(client, fresh_heartbeats, django_user_model):
+    _alive_everything()
+    client.force_login(django_user_model.objects.create_user("shopper", password="pw-123456789"))
+    assert client.get("/health/detailed").status_code == 401  # as /metrics: a session is not enough, credentials are
+
+
+@pytest.mark.django_db
+def test_staff_and_the_metrics_basic_auth_see_the_detail(client, fresh_heartbeats, settings, admin_user):
+    import base64
+
+    _alive_everything()
+    settings.METRICS_BASIC_AUTH = "prom:secret-pass"
+    basic = base64.b64encode(b"prom:secret-pass").decode()
+    response = client.get("/health/detailed", HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 200
+    assert response.json()["checks"]["workers"]["workers"] == ["w1@test"]
+    client.force_login(admin_user)
+    assert client.get("/health/detailed").json()["checks"]["disk"]["free_mb"] > 0
+
+
+@pytest.mark.django_db
+def test_the_public_health_probe_stays_open_and_names_no_worker(client, fresh_heartbeats):
+    _alive_everything()
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"database", "broker"}
+    assert "w1@test" not in response.content.decode()
 
 
 @pytest.mark.django_db
