@@ -19,6 +19,7 @@ from itertools import islice
 from lxml import etree
 
 from .availability import availability_near_title, visible_availability
+from .currencies import currency_candidates
 from .dom import (
     Page,
     ancestors,
@@ -28,6 +29,7 @@ from .dom import (
     price_text,
     visible_bounded_text,
 )
+from .evidence import evidence_current
 from .locators import derive_selector
 from .parsing import (
     _CUR_SIGN,
@@ -61,7 +63,6 @@ MIN_SCORE = 4.0
 MARGIN = 2.0
 
 
-_DOLLAR_LIKE = frozenset({"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"})
 _DIGIT = re.compile(r"\d")
 # "$17.01 (61%)" is what you save, not what you pay.
 _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
@@ -350,12 +351,15 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
     if "from" in best.reasons and lists_option_prices(best.element):
         result.reason = f"the page shows a price range ({best.text[:30]!r} over a list of options)"
         return result
+    declared = evidence_current().declared
+    if best.symbol and declared and not set(declared) & set(currency_candidates(best.symbol)):
+        # The page states one currency and prints its price in another: which is it?
+        result.reason = f"the page declares {'/'.join(declared)} but shows the price as {best.text[:30]!r}"
+        return result
     result.price = best.amount
-    result.currency = best.currency or (currency_hint if best.symbol in (None, "$") else None)
-    # "$" and "kr" are shared by several currencies: the page's own hint decides.
-    if best.symbol == "$" and currency_hint in _DOLLAR_LIKE:
-        result.currency = currency_hint
-    elif best.symbol in ("kr", "kr.") and currency_hint in ("SEK", "NOK", "DKK", "ISK"):
+    result.currency = best.currency or (currency_hint if best.symbol is None else None)
+    # A symbol several currencies share ($, kr, ¥): the page's own currency decides, per CLDR.
+    if best.symbol and currency_hint in currency_candidates(best.symbol):
         result.currency = currency_hint
     margin = best.score - rival.score if rival else best.score
     result.confidence = round(min(0.85, 0.5 + 0.05 * margin), 2)

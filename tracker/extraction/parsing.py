@@ -4,42 +4,43 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
-from price_parser import Price
 
+from .amounts import (
+    Notation,
+    Reading,
+    amount_read,
+    hostile_notation,
+    machine_amount_read,
+    number_read,
+    text_normalise,
+)
+from .currencies import (
+    DEFAULTS,
+    currency_candidates,
+    currency_minor_units,
+    currency_uses_lakh,
+    locale_numbers,
+    symbol_after,
+    symbol_before,
+    symbol_codes,
+    symbol_needs_evidence,
+    symbol_pattern,
+)
+from .evidence import PageEvidence, evidence_current
 from .result import Availability
 
-_SYMBOLS = {
-    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "₹": "INR",
-    "zł": "PLN", "zl": "PLN", "R$": "BRL", "CHF": "CHF", "Fr.": "CHF", "kr": "SEK", "kr.": "DKK",
-    "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "HK$": "HKD",
-    "S$": "SGD", "MX$": "MXN", "₩": "KRW", "₽": "RUB", "руб": "RUB", "د.إ": "AED", "Kč": "CZK",
-    "₺": "TRY", "TL": "TRY", "₪": "ILS", "฿": "THB", "Ft": "HUF", "lei": "RON", "₫": "VND",
-    "₱": "PHP", "Rp": "IDR", "RM": "MYR", "Rs.": "INR", "Rs": "INR", "₴": "UAH", "лв": "BGN",
-}
-_ISO_CODES = frozenset(
-    "USD EUR GBP JPY CNY INR PLN BRL CHF SEK NOK DKK CAD AUD NZD HKD SGD MXN KRW RUB AED SAR CZK "
-    "TRY ILS THB HUF RON VND PHP IDR MYR UAH BGN ZAR ARS CLP COP PEN TWD ISK HRK QAR KWD EGP "
-    "NGN KES MAD".split()
-)
-_ISO = re.compile(r"^[A-Z]{3}$")
+# Kept for callers that look for a currency beside a number by regex.
+_CUR_WORD = symbol_pattern(signs=False)
+_CUR_SIGN = symbol_pattern(signs=True)
 
-# A price token: a currency (symbol or ISO code) next to a number, either order.
-_CUR_WORD = (
-    r"(?:US\s?\$|USD|C\$|CA\$|A\$|AU\$|NZ\$|HK\$|S\$|MX\$|R\$|EUR|GBP|JPY|INR|Rs\.?|zł|PLN|CHF|"
-    r"Fr\.|SEK|NOK|DKK|kr\.?|Kč|CZK|руб\.?|KRW|TRY|TL|AED|SAR|ILS|BRL|MXN|CAD|AUD|NZD|THB|Ft|"
-    r"HUF|lei|RON|PHP|Rp|RM|лв|CNY|ZAR)"
-)
-_CUR_SIGN = r"(?:\$|€|£|¥|円|₹|₽|₩|₺|د\.إ|₪|฿|₫|₱|₴)"
-_NUM = r"(?:\d{1,3}(?:[.,'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?:,-|,–|\.-)?"
-PRICE_TOKEN = re.compile(
-    rf"(?P<pre>(?<![A-Za-z]){_CUR_WORD}|{_CUR_SIGN})\s?(?P<num1>{_NUM})(?![\d]|[.,]\d)"
-    rf"|(?<![\w.,])(?P<num2>{_NUM})\s?(?P<post>{_CUR_WORD}(?![A-Za-z])|{_CUR_SIGN})",
-)
-_BARE_NUM = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})(?![\d.,]?\d)")
+# A number as people write it: digit groups joined by one separator each (a space only before
+# three digits), and a dash for "no cents" (`19,-`). Read by the grammar in amounts.py.
+_RUN = re.compile(r"(?<![\d.,'’٫٬])\d+(?:[.,'’٫٬]\d+| \d{3}(?!\d))*(?:[.,][-–—](?!\d))?")
 
 
 @dataclass(frozen=True)
@@ -51,93 +52,181 @@ class AmountToken:
     symbol: str | None = None
 
 
+def _resolve(symbol: str, evidence: PageEvidence) -> tuple[bool, str | None, tuple[str, ...]]:
+    """(stands for a currency here, the currency when known, every candidate)."""
+    candidates = symbol_codes(symbol)
+    if not candidates:
+        return False, None, ()
+    backed = [code for code in evidence.currencies if code in candidates]
+    if symbol_needs_evidence(symbol) and not backed:
+        return False, None, candidates
+    if len(candidates) == 1:
+        return True, candidates[0], candidates
+    key = symbol[:-1] if symbol.endswith(".") and symbol not in DEFAULTS else symbol
+    return True, (backed[0] if backed else DEFAULTS.get(symbol) or DEFAULTS.get(key)), candidates
+
+
+@lru_cache(maxsize=512)
+def _notation(language: str | None, currency: str | None, candidates: tuple[str, ...]) -> Notation:
+    numbers = locale_numbers(language) if language else None
+    if currency:
+        units = currency_minor_units(currency)
+    else:
+        known = {currency_minor_units(code) for code in candidates}
+        units = known.pop() if len(known) == 1 else None
+    lakh = bool(numbers and numbers.lakh) or bool(currency and currency_uses_lakh(currency))
+    return Notation(decimal=numbers.decimal if numbers else None, lakh=lakh, minor_units=units)
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    reading: Reading
+    currency: str | None
+    symbol: str | None
+
+
+def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int = 20):
+    """Each number of a normalised text with the currency symbol beside it (or, with `bare`,
+    also the ones without), read by the grammar."""
+    count = 0
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        symbol = None
+        currency = None
+        candidates: tuple[str, ...] = ()
+        before = symbol_before(text, start)
+        if before is not None:
+            counts, currency, candidates = _resolve(before[1], evidence)
+            before = before if counts else None
+        after = symbol_after(text, end) if before is None else None
+        if after is not None:
+            counts, currency, candidates = _resolve(after[1], evidence)
+            after = after if counts else None
+        if before or after:
+            symbol = before[1] if before else after[1]
+        else:
+            currency, candidates = None, ()
+        if symbol is None:
+            if not bare:
+                continue
+            if (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+                continue  # part of a model name or a unit ("X100", "500ml")
+        elif after and start > 0 and (text[start - 1].isalpha() or text[start - 1] in ".,"):
+            continue
+        elif before and end < len(text) and text[end].isalpha():
+            continue  # a model number after a code ("AMD 3700X", "PHP 8.2x")
+        if hostile_notation(text[max(0, start - 3):end + 4]):
+            reading = Reading(None, f"{text[start:end + 3]!r} is no price notation")
+        else:
+            reading = amount_read(run.group(), notation=_notation(evidence.language, currency, candidates))
+        yield _Found(before[0] if before else start, after[0] if after else end, reading, currency, symbol)
+        count += 1
+        if count >= limit:
+            return
+
+
 def number_value(text: str) -> Decimal | None:
     """Read a number as shops write it: `1,299.99`, `1.299,00`, `1'299.00`, `1 299,00`, `19,-`."""
-    text = text.strip().rstrip("-–").replace("\u00a0", " ").replace("\u202f", " ")
-    text = text.replace("'", "").replace("’", "").replace(" ", "")
-    if not text or not re.fullmatch(r"[\d.,]+", text):
+    normalised = text_normalise(" ".join(text.split()))
+    if normalised is None:
         return None
-    text = text.rstrip(".,")
-    last_dot, last_comma = text.rfind("."), text.rfind(",")
-    if last_dot >= 0 and last_comma >= 0:
-        decimal_sep = "." if last_dot > last_comma else ","
-    elif last_dot >= 0 or last_comma >= 0:
-        sep = "." if last_dot >= 0 else ","
-        head, _, tail = text.rpartition(sep)
-        # One separator followed by exactly three digits is a thousands separator ("1,299",
-        # "€1.299"), unless the number starts with 0 ("0.125").
-        if text.count(sep) > 1 or (len(tail) == 3 and head and head != "0"):
-            decimal_sep = None
-        else:
-            decimal_sep = sep
-    else:
-        decimal_sep = None
-    if decimal_sep is None:
-        digits = re.sub(r"[.,]", "", text)
-    else:
-        whole, _, frac = text.rpartition(decimal_sep)
-        digits = re.sub(r"[.,]", "", whole) + "." + frac
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
+    found = number_read(normalised.text.rstrip(".,") if not normalised.text.endswith(("-", "–")) else normalised.text)
+    if isinstance(found, Reading):
         return None
+    whole, fraction = found
+    return Decimal(f"{whole}.{fraction}" if fraction else whole)
 
 
-def _valid(amount: Decimal | None) -> Decimal | None:
-    if amount is None or not amount.is_finite() or amount <= 0 or amount >= Decimal("1e10"):
-        return None
-    return amount.quantize(Decimal("0.01"))
+def _currency_notation(currency: str | None, evidence: PageEvidence) -> Notation:
+    code = parse_currency(currency) if currency else None
+    return _notation(evidence.language, code, ())
 
 
-def parse_amount(value: object, *, decimal_separator: str | None = None) -> Decimal | None:
-    """Parse a price as shops write it (`$1,299.99`, `1.299,00 €`, `£5`, `12,50 zł`)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            return _valid(Decimal(str(value)))
-        except InvalidOperation:
-            return None
-    text = " ".join(str(value).split())
-    if not text or len(text) > 200 or re.match(r"^[-−]\s*\d", text):
-        return None
-    # Plain machine numbers ("1299.99", "1299", "69.990000000") are read as they are.
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return _valid(Decimal(text))
-    if decimal_separator is None:
-        token = PRICE_TOKEN.search(text)
-        if token:
-            return _valid(number_value(token.group("num1") or token.group("num2")))
-        bare = _BARE_NUM.search(text)
-        if bare and not re.search(r"[A-Za-z]{4,}", text):
-            return _valid(number_value(bare.group("num")))
-    parsed = Price.fromstring(text, decimal_separator=decimal_separator)
-    return _valid(parsed.amount)
+def amount_reading(value: object, *, currency: str | None = None, decimal_separator: str | None = None) -> Reading:
+    """A price from a structured value (a JSON number or string) or a short text (`$1,299.99`,
+    `1.299,00 €`, `£5`, `12,50 zł`): the amount exactly, or why there is none."""
+    evidence = evidence_current()
+    notation = _currency_notation(currency, evidence)
+    if decimal_separator in (".", ","):
+        notation = Notation(decimal=decimal_separator, lakh=notation.lakh, minor_units=notation.minor_units)
+    if value is None:
+        return Reading(None, "no value")
+    if not isinstance(value, str):
+        return machine_amount_read(value, minor_units=notation.minor_units) or Reading(None, "not a number")
+    text = " ".join(value.split())
+    if not text:
+        return Reading(None, "no value")
+    if len(text) > 200:
+        return Reading(None, "too long for a price")
+    normalised = text_normalise(text)
+    if normalised is None:
+        return Reading(None, "bidi controls can show digits in another order than they are stored")
+    text = normalised.text
+    if re.match(r"^[-−]\s*\d", text):
+        return Reading(None, "a negative amount")
+    machine = machine_amount_read(text, minor_units=notation.minor_units)
+    if machine is not None:
+        return machine
+    why = hostile_notation(text)
+    if why:
+        return Reading(None, why)
+    first = next(_scan(text, evidence, limit=1), None)
+    if first is not None:
+        # A currency stated beside the value (priceCurrency) decides its minor units.
+        return amount_read(_run_at(text, first), notation=notation) if currency else first.reading
+    bare = list(_scan(text, evidence, bare=True, limit=2))
+    if not bare:
+        return Reading(None, "no number")
+    if len(bare) > 1:
+        return Reading(None, "several numbers, none with a currency")
+    return amount_read(_run_at(text, bare[0]), notation=notation)
+
+
+def _run_at(text: str, found: _Found) -> str:
+    match = _RUN.search(text, found.start)
+    return match.group() if match else ""
+
+
+def parse_amount(value: object, *, decimal_separator: str | None = None, currency: str | None = None) -> Decimal | None:
+    """Parse a price as shops write it (`$1,299.99`, `1.299,00 €`, `£5`, `12,50 zł`) or as
+    structured data states it (`1299.9`, `"1299.90"`); None when it is not exactly one."""
+    return amount_reading(value, currency=currency, decimal_separator=decimal_separator).amount
 
 
 def find_amounts(text: str, *, limit: int = 20) -> list[AmountToken]:
-    """Every number in the text that has a currency next to it, in order."""
+    """Every number in the text that has a currency next to it and reads as a price, in order
+    (offsets into `text` as given)."""
+    normalised = text_normalise(text)
+    if normalised is None:
+        return []
     found: list[AmountToken] = []
-    for match in PRICE_TOKEN.finditer(text):
-        amount = _valid(number_value(match.group("num1") or match.group("num2")))
-        if amount is None:
+    for item in _scan(normalised.text, evidence_current(), limit=limit * 2):
+        if item.reading.amount is None:
             continue
-        symbol = match.group("pre") or match.group("post")
-        found.append(AmountToken(amount, currency_of_symbol(symbol), match.start(), match.end(), symbol))
+        found.append(AmountToken(item.reading.amount, item.currency, normalised.origin(item.start),
+                                 normalised.origin(item.end), item.symbol))
         if len(found) >= limit:
             break
     return found
 
 
 def currency_of_symbol(symbol: str | None) -> str | None:
+    """The currency a symbol or code stands for on this page (CLDR; the page's evidence
+    settles `$`, `kr`, `¥`)."""
     if not symbol:
         return None
-    symbol = re.sub(r"\s", "", symbol)
-    if symbol.upper() in _ISO_CODES:
-        return symbol.upper()
-    if symbol == "US$":
-        return "USD"
-    return _SYMBOLS.get(symbol) or _SYMBOLS.get(symbol.rstrip("."))
+    normalised = text_normalise(re.sub(r"\s", "", symbol))
+    if normalised is None or not normalised.text:
+        return None
+    key = normalised.text
+    if key.isalpha() and len(key) == 3:
+        codes = currency_candidates(key.upper())
+        if codes == (key.upper(),):
+            return codes[0]
+    counts, currency, _ = _resolve(key, evidence_current())
+    return currency if counts else None
 
 
 def currency_in_text(text: str) -> str | None:
@@ -145,7 +234,7 @@ def currency_in_text(text: str) -> str | None:
     if tokens and tokens[0].currency:
         return tokens[0].currency
     for word in re.findall(r"[A-Z]{3}", text[:100]):
-        if word in _ISO_CODES:
+        if currency_candidates(word) == (word,):
             return word
     return None
 
@@ -155,13 +244,9 @@ def parse_currency(value: object) -> str | None:
     if not value:
         return None
     text = str(value).strip()
-    if _ISO.match(text.upper()) and text.isalpha():
-        return text.upper() if text.upper() in _ISO_CODES or len(text) == 3 else None
-    code = currency_of_symbol(text)
-    if code:
-        return code
-    parsed = Price.fromstring(text)
-    return currency_of_symbol((parsed.currency or "").strip())
+    if len(text) == 3 and text.isascii() and text.isalpha():
+        return text.upper() if currency_candidates(text.upper()) == (text.upper(),) else None
+    return currency_of_symbol(text) or currency_in_text(text)
 
 
 _OUT = ("outofstock", "soldout", "discontinued", "backorder", "preorder", "instoreonly")

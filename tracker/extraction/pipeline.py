@@ -14,13 +14,15 @@ from decimal import Decimal
 
 from lxml import etree
 
+from .amounts import text_fold
+from .evidence import PageEvidence, evidence_declare, page_evidence, page_evidence_read
 from .heuristics import (
     HeuristicResult,
     availability_near_title,
     heuristic_price,
     price_among,
 )
-from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_currency, parse_html
+from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .price_checks import price_struck_everywhere
 from .result import ExtractionResult
@@ -50,17 +52,28 @@ def extract(
     tree = parse_html(html)
     if tree is None:
         return ExtractionResult(reason="the page is not readable HTML")
-    return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics)
+    return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, url=url)
 
 
 def extract_tree(
-    tree: etree._Element, *, pattern: PatternSpec | None = None, use_heuristics: bool = True
+    tree: etree._Element, *, pattern: PatternSpec | None = None, use_heuristics: bool = True,
+    url: str | None = None,
 ) -> ExtractionResult:
-    """`extract` on an already parsed page."""
+    """`extract` on an already parsed page; `url` (when known) is locale evidence."""
+    evidence = page_evidence_read(tree, url=url)
+    with page_evidence(evidence):
+        return _extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, evidence=evidence)
+
+
+def _extract_tree(
+    tree: etree._Element, *, pattern: PatternSpec | None, use_heuristics: bool, evidence: PageEvidence
+) -> ExtractionResult:
     page_title = _page_title(tree)
     verdict = structured_verdict(tree, page_title=_document_title(tree) + " " + (page_title or ""))
+    evidence_declare(verdict.currency)
     title = verdict.title or page_title
-    hint = _currency_hint(tree)
+    # The page's own currency, weakest evidence last: declared meta, locale, domain, language.
+    hint = evidence.currencies[0] if evidence.currencies else None
     match = apply_pattern(tree, pattern) if pattern is not None else None
     heuristic: HeuristicResult | None = None
 
@@ -112,6 +125,10 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
     result.method = verdict.method
     text = _visible_text(tree)
     shown = _price_shown(text, price)
+    if shown == "absent":
+        # Printed in other digits (`١٬٢٩٩٫٥٠`) or with zero-width characters inside?
+        text = text_fold(text)
+        shown = _price_shown(text, price)
     if shown == "clean" and price_struck_everywhere(tree, price, shown=_price_shown):
         shown = "labelled"
     if shown == "clean":
@@ -327,30 +344,6 @@ def _gross_of_net(text: str, net: Decimal, gross: Decimal) -> bool:
         if _NET_BEFORE.search(before) or _NET_AFTER.match(after):
             return True
     return False
-
-
-_LANG_CURRENCY = {
-    "en-us": "USD", "en-gb": "GBP", "en-ca": "CAD", "fr-ca": "CAD", "en-au": "AUD", "en-nz": "NZD",
-    "en-in": "INR", "pt-br": "BRL", "es-mx": "MXN", "de-ch": "CHF", "fr-ch": "CHF", "ja": "JPY",
-    "pl": "PLN", "sv": "SEK", "da": "DKK", "nb": "NOK", "no": "NOK", "cs": "CZK", "hu": "HUF",
-    "de": "EUR", "fr": "EUR", "es": "EUR", "it": "EUR", "nl": "EUR", "fi": "EUR", "pt": "EUR",
-    "el": "EUR", "sk": "EUR", "sl": "EUR", "et": "EUR", "lv": "EUR", "lt": "EUR", "ko": "KRW",
-    "tr": "TRY", "ro": "RON", "bg": "BGN", "uk": "UAH",
-}
-
-
-def _currency_hint(tree: etree._Element) -> str | None:
-    """A weak guess at the page's currency: declared currency meta, then the page language."""
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("itemprop") or meta.get("name") or "").lower()
-        if key in ("product:price:currency", "og:price:currency", "pricecurrency"):
-            code = parse_currency(meta.get("content"))
-            if code:
-                return code
-    lang = (tree.get("lang") or "").strip().lower().replace("_", "-")
-    if lang:
-        return _LANG_CURRENCY.get(lang) or _LANG_CURRENCY.get(lang.split("-")[0])
-    return None
 
 
 def _document_title(tree: etree._Element) -> str:

@@ -123,10 +123,11 @@ def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
     raw = _first(price)
     if isinstance(raw, str) and len(find_amounts(raw, limit=3)) > 1:
         return None, None  # two prices in one value: malformed markup, not a price
-    amount = parse_amount(raw)
     currency = parse_currency(_first(offer.get("priceCurrency")))
     if currency is None and isinstance(price, str):
         currency = parse_currency(price)
+    # The currency's minor units settle `"1.299"` (three decimals or thousands?).
+    amount = parse_amount(raw, currency=currency)
     return amount, currency
 
 
@@ -243,8 +244,8 @@ def opengraph_offers(tree: lxml.html.HtmlElement) -> list[StructuredOffer]:
     currency = None
     for prefix in ("product:sale_price", "product:price", "og:price"):
         if amount is None and meta.get(f"{prefix}:amount"):
-            amount = parse_amount(meta[f"{prefix}:amount"])
             currency = parse_currency(meta.get(f"{prefix}:currency"))
+            amount = parse_amount(meta[f"{prefix}:amount"], currency=currency)
     if amount is None and not meta.get("og:title"):
         return []
     regular = next(

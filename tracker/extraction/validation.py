@@ -15,6 +15,7 @@ from typing import Protocol
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from .evidence import page_evidence, page_evidence_read
 from .heuristics import heuristic_price
 from .parsing import parse_html
 from .patterns import PatternSpec, SelectorError, apply_pattern, validate_selector
@@ -102,8 +103,10 @@ def spec_problems(spec: PatternSpec, pages: Sequence[PageSample]) -> list[str]:
         tree = parse_html(page.html)
         if tree is None:
             continue
-        match = apply_pattern(tree, spec)
-        structured = first_with_price(structured_offers(tree))
+        # Read as the pipeline reads the page: its locale and address settle `$`, `1.299`.
+        with page_evidence(page_evidence_read(tree, url=page.url)):
+            match = apply_pattern(tree, spec)
+            structured = first_with_price(structured_offers(tree))
         for name, error in match.errors.items():
             if name != "price" and "matches nothing" in error:
                 missing[name] = missing.get(name, 0) + 1
