@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0004_outbox'),
+        ('deals', '0005_scout_trust'),  # renumber at merge: after whatever deals migration comes last
     ]
 
     operations = [

@@ -63,7 +63,7 @@ def names_from_hosts_cleared(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0020_api_tokens"),  # renumber at merge: after whatever tracker migration comes last
+        ("tracker", "0030_pattern_owner"),  # renumber at merge: after whatever tracker migration comes last
     ]
 
     operations = [
