@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # Probes and scrapes are never limited: they come often and from few addresses.
 EXEMPT_VIEWS = {"metrics:health", "metrics:health_detailed", "metrics:prometheus"}
-LOGIN_VIEWS = {"login", "admin:login"}
+# Forms that guess passwords, send mail or make accounts share the login limit.
+LOGIN_VIEWS = {"login", "admin:login", "accounts:signup", "accounts:invitation", "accounts:password_reset"}
 
 
 def rate_parse(text: str) -> tuple[int, int]:

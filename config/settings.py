@@ -113,6 +113,7 @@ LOCAL_APPS = [
     "deals",
     "metrics",
     "demoshop",  # only its management commands (demo, demoshop); nothing imports it
+    "accounts",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -232,6 +233,11 @@ ADMIN_EMAIL = env_str("ADMIN_EMAIL")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# People: anyone may make an account at /accounts/signup/ (else only by invitation or command).
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
+# "Forgot your password?" sends a reset link by e-mail: switch on once EMAIL_* delivers mail.
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", False)
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # HTTPS (production values behind a TLS proxy).
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)

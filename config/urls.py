@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("", include("metrics.urls")),
     path("deals/", include("deals.urls")),
     path("scout/", include("deals.scout.urls")),

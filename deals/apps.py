@@ -24,9 +24,9 @@ class DealsConfig(AppConfig):
 
         check_finished.connect(tasks.on_check_finished, dispatch_uid="deals.on_check_finished")
         target_price_requested.connect(transfer.on_target_price_requested, dispatch_uid="deals.target_price")
-        ui.nav_link_register(label="Deals", url_name="deals:index", order=20)
+        ui.nav_link_register(label="Alerts", url_name="deals:index", order=20)
         ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
-        ui.nav_link_register(label="Scout", url_name="scout:deals", order=22)
+        ui.nav_link_register(label="Deal scout", url_name="scout:deals", order=22)
         ui.product_panel_register(template="deals/_product_panel.html", order=20)
         ui.dashboard_rows_register(dashboard_rows_annotate)
         # Apprise logs plugin details that can include parts of channel URLs; its messages are

@@ -102,7 +102,7 @@ def bar_chart_svg(
                 f'fill="{_color(key, j)}"><title>{escape(label)} {escape(key)}: {escape(_fmt(value))}'
                 f"{escape(unit)}</title></rect>"
             )
-    every = max(1, round(n / 8))
+    every = max(1, round(n / max(2, plot_w // 85)))  # about one label per 85 units: 8 wide, 4 on a phone
     for i, label in enumerate(labels):
         if i % every == 0:
             x = left + i * slot + slot / 2
@@ -126,7 +126,9 @@ def bar_chart_svg(
 
 def rate_bars_svg(*, rows: Sequence[tuple[str, float | None, str]], title: str, width: int = 760) -> str:
     """Horizontal bars of a share (0..1) per row: (label, share, text shown after the bar)."""
-    left, bar_w, row_h, top = 200, width - 200 - 150, 22, 26
+    # The label and the text after the bar take a share of a narrow (phone) chart, not fixed room.
+    left = min(200, int(width * 0.34))
+    bar_w, row_h, top = width - left - min(150, int(width * 0.3)), 22, 26
     height = top + row_h * max(len(rows), 1) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '

@@ -101,16 +101,29 @@ def _short(iso: str, bucket: str) -> str:
     return iso[11:16] if bucket == "hour" else iso[5:10]
 
 
+NARROW_CHART_WIDTH = 380  # drawn again for phones, so its labels stay readable (not 760 shrunk)
+
+
+def _wide_and_narrow(draw, **kwargs) -> str:
+    """One chart drawn twice; the stylesheet shows the wide one or, on a phone, the narrow one."""
+    return (
+        f'<div class="wide">{draw(**kwargs)}</div>'
+        f'<div class="narrow">{draw(**kwargs, width=NARROW_CHART_WIDTH)}</div>'
+    )
+
+
 def _dashboard_charts(figures: dict) -> dict[str, str]:
     bucket = figures["bucket"]
     checks = figures["checks"]
     out = {
-        "checks": charts.bar_chart_svg(
+        "checks": _wide_and_narrow(
+            charts.bar_chart_svg,
             labels=[_short(row["t"], bucket) for row in checks],
             series={o: [row[o] for row in checks] for o in selectors.FINISHED_OUTCOMES},
             title=f"Checks per {bucket} by outcome",
         ),
-        "stores": charts.rate_bars_svg(
+        "stores": _wide_and_narrow(
+            charts.rate_bars_svg,
             rows=[
                 (row["store"], row["rate"], f"{row['rate']:.0%} of {row['total']}" if row["rate"] is not None else "-")
                 for row in figures["stores"]
@@ -119,7 +132,8 @@ def _dashboard_charts(figures: dict) -> dict[str, str]:
         ),
     }
     durations = figures["check_duration_ms"]["per_day"]
-    out["durations"] = charts.bar_chart_svg(
+    out["durations"] = _wide_and_narrow(
+        charts.bar_chart_svg,
         labels=[_short(row["t"], "day") for row in durations],
         series={"p50": [row["p50"] for row in durations], "p95": [row["p95"] for row in durations]},
         title="Check duration per day (ms)",
@@ -128,7 +142,8 @@ def _dashboard_charts(figures: dict) -> dict[str, str]:
     )
     if figures["notifications"] is not None:
         rows = figures["notifications"]
-        out["notifications"] = charts.bar_chart_svg(
+        out["notifications"] = _wide_and_narrow(
+            charts.bar_chart_svg,
             labels=[_short(row["t"], "day") for row in rows],
             series={k: [row[k] for row in rows] for k in ("sent", "failed", "pending")},
             title="Notifications per day",
@@ -136,7 +151,8 @@ def _dashboard_charts(figures: dict) -> dict[str, str]:
     if figures["deals"] is not None:
         rows = figures["deals"]
         keys = [k for k in rows[0] if k != "t"] if rows else []
-        out["deals"] = charts.bar_chart_svg(
+        out["deals"] = _wide_and_narrow(
+            charts.bar_chart_svg,
             labels=[_short(row["t"], "day") for row in rows],
             series={k: [row[k] for row in rows] for k in keys},
             title="Deals found per day",

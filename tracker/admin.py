@@ -13,10 +13,11 @@ class ListingInline(admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ("domain", "extraction_status", "circuit_state", "respect_robots", "render_js", "rate_limit_per_minute")
+    list_display = ("domain", "name", "extraction_status", "circuit_state", "respect_robots", "render_js", "rate_limit_per_minute")
+    list_editable = ("name",)  # staff correct a learned name in place
     list_filter = ("extraction_status", "circuit_state", "respect_robots", "render_js")
     search_fields = ("domain", "name")
-    readonly_fields = ("robots_fetched_at", "circuit_failures", "circuit_opened_at")
+    readonly_fields = ("created_at", "robots_fetched_at", "circuit_failures", "circuit_opened_at")
     actions = ("circuit_close", "robots_forget")
 
     @admin.action(description="Close the circuit breaker (resume checks now)")
@@ -49,10 +50,12 @@ class ListingAdmin(admin.ModelAdmin):
     def recent_prices(self, obj: Listing) -> str:
         from django.utils.html import format_html_join
 
+        from .templatetags.tracker_ui import when
+
         points = obj.prices.order_by("-checked_at")[:20]
         return format_html_join(
             "", "<div>{} — {} {} <small>({})</small></div>",
-            ((p.checked_at.strftime("%Y-%m-%d %H:%M"), p.price, p.currency, p.method) for p in points),
+            ((when(p.checked_at), p.price, p.currency, p.method) for p in points),
         ) or "none yet"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from . import history, rows, scheduling, signals
+from . import history, rows, scheduling, signals, stores
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, politeness
 from .learning import health, reads, samples
@@ -36,6 +36,21 @@ def check_create(*, listing: Listing) -> CheckLog:
     return check
 
 
+def check_run_now(*, check_id: int, wait_max: float) -> CheckOutcome | None:
+    """Run one check now, in this process, waiting up to `wait_max` seconds in all for the
+    store's turn when pacing asks to; past that the check is left queued for the workers.
+
+    Safe to run twice like `listing_check`: the check is claimed before it runs.
+    """
+    deadline = time.monotonic() + wait_max
+    while True:
+        outcome = listing_check(check_id=check_id)
+        wait = outcome.requeue_in if outcome is not None else None
+        if wait is None or time.monotonic() + wait > deadline:
+            return outcome
+        time.sleep(max(wait, 0.05))
+
+
 def _claim(check_id: int) -> bool:
     """Take a queued check for this worker. A check already running or done is not taken."""
     return bool(
@@ -56,6 +71,7 @@ class CheckOutcome:
     price_changed: bool = False  # a new price point (False: the current one was confirmed)
     learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
     requeue_in: float | None = None  # waiting for the store's turn: tasks send the check again
+    fetch_error: FetchError | None = None  # why the page could not be read (its kind words the refusal)
 
 
 def listing_check(*, check_id: int) -> CheckOutcome | None:
@@ -122,6 +138,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         page=page if result is not None else None,
     )
     if checked is not None and fetch_error is not None:
+        checked.fetch_error = fetch_error
         scheduling.listing_retry_after_error(listing=listing, error=fetch_error)
     if checked is not None and result is not None:
         checked.learn_pattern = health.pattern_after_check(
@@ -300,6 +317,8 @@ def _record_listing(
             listing=listing, url=page.final_url, html=page.text,
             facts_hash=samples.page_facts_hash(result=result) if result is not None else "", now=now,
         )
+        if outcome == CheckLog.Outcome.OK and not listing.store.name:
+            stores.store_name_learn(store_id=listing.store_id, html=page.text, url=page.final_url)
     updates: dict = {
         "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
         "status_reason": error[:500],

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from . import selectors
-from .fetching import FetchError, validate_url
+from . import selectors, services
 from .models import Priority
 
 URL_HELP = "The product's page at a shop, starting with http:// or https://"
@@ -14,8 +13,8 @@ URL_HELP = "The product's page at a shop, starting with http:// or https://"
 def _clean_url(raw: str, *, owner) -> str:
     """A trackable URL the person does not track yet, or a ValidationError saying why not."""
     try:
-        url = validate_url(raw)
-    except FetchError as exc:
+        url = services.url_check(url=raw)
+    except services.TrackingError as exc:
         raise forms.ValidationError(f"This address cannot be tracked: {exc}.") from exc
     existing = selectors.listing_find_by_url(owner=owner, url=url)
     if existing is not None:
@@ -26,6 +25,9 @@ def _clean_url(raw: str, *, owner) -> str:
 
 
 class _OwnerForm(forms.Form):
+    # Set by "keep trying" after a first check found no price: keep the page anyway.
+    keep = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, owner, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
@@ -33,10 +35,11 @@ class _OwnerForm(forms.Form):
 
 class ProductAddForm(_OwnerForm):
     # A CharField, not a URLField: the fetch layer's own check gives the message, and
-    # Django's URL validator would accept schemes and forms the fetcher refuses.
+    # Django's URL validator would accept schemes and forms the fetcher refuses. No max_length:
+    # it becomes the input's maxlength, and a browser cuts a longer paste silently; the
+    # service refuses an over-long address with a message instead.
     url = forms.CharField(
         label="Product page URL",
-        max_length=2000,
         help_text=URL_HELP,
         widget=forms.TextInput(
             attrs={"placeholder": "https://shop.example/product", "inputmode": "url", "autocomplete": "off"}
@@ -57,7 +60,6 @@ class ProductAddForm(_OwnerForm):
 class ListingAddForm(_OwnerForm):
     url = forms.CharField(
         label="Another store's page",
-        max_length=2000,
         help_text=URL_HELP,
         widget=forms.TextInput(attrs={"placeholder": "https://other-shop.example/product", "inputmode": "url"}),
     )

@@ -17,7 +17,7 @@ class Priority(models.TextChoices):
 
 
 class Store(models.Model):
-    """One shop, identified by its domain. Politeness, health and extraction state live here."""
+    """One shop, identified by its host and port. Politeness, health and extraction state live here."""
 
     class ExtractionStatus(models.TextChoices):
         OK = "ok", "OK"
@@ -29,8 +29,15 @@ class Store(models.Model):
         OPEN = "open", "Open"
         HALF_OPEN = "half_open", "Half-open"
 
-    domain = models.CharField(max_length=255, unique=True)
-    name = models.CharField(max_length=255, blank=True)
+    domain = models.CharField(
+        max_length=255, unique=True, help_text="Host, with the port when not the usual one: the store's key."
+    )
+    name = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Shown instead of the host. Learned from the shop's pages at the first successful "
+        "check when empty; a name typed here is kept.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     # Politeness
@@ -354,6 +361,7 @@ class LLMCall(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "LLM call"
 
     def __str__(self) -> str:
         return f"LLM call {self.pk} ({self.prompt_tokens}+{self.completion_tokens} tokens)"

@@ -3,11 +3,13 @@ Views and commands call these; checking a listing is checking.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
+from . import checking
 from .fetching import FetchError, validate_url
 from .models import Listing, Priority, Product, Store
 
@@ -17,14 +19,22 @@ class TrackingError(Exception):
 
 
 def store_domain(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    """The key of the store a URL belongs to: its host, with the port when it is not the
+    scheme's own (two servers on one host are two shops)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    host = host[4:] if host.startswith("www.") else host
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{host}:{port}" if port and port != default else host
 
 
 def store_for_url(*, url: str) -> Store:
-    """The store a URL belongs to, created on first sight. Safe to run twice."""
-    domain = store_domain(url)
-    store, _ = Store.objects.get_or_create(domain=domain, defaults={"name": domain})
+    """The store a URL belongs to, created on first sight (unnamed: the first successful
+    check names it from the site). Safe to run twice."""
+    store, _ = Store.objects.get_or_create(domain=store_domain(url))
     return store
 
 
@@ -40,10 +50,7 @@ def listing_add(
 
     Adding the same URL to the same product twice returns the existing listing.
     """
-    try:
-        url = validate_url(url)
-    except FetchError as exc:
-        raise TrackingError(str(exc)) from exc
+    url = url_check(url=url)
     if priority not in Priority.values:
         raise TrackingError(f"unknown priority {priority!r}")
     if product is not None and product.owner_id != owner.pk:
@@ -61,6 +68,81 @@ def listing_add(
             defaults={"store": store, "priority": priority, "next_check_at": timezone.now()},
         )
     return listing
+
+
+def url_check(*, url: str) -> str:
+    """A URL fit to track, stripped, or TrackingError saying why not. An address longer than
+    the field is refused, never cut: a cut address is another page (often another product's)."""
+    url = (url or "").strip()
+    limit = Listing._meta.get_field("url").max_length
+    if len(url) > limit:
+        raise TrackingError(
+            f"the address is {len(url):,} characters long; at most {limit:,} can be tracked "
+            "(it is not shortened, as a shortened address would be another page)"
+        )
+    try:
+        return validate_url(url)
+    except FetchError as exc:
+        raise TrackingError(str(exc)) from exc
+
+
+@dataclass
+class AddOutcome:
+    """What adding a page came to: kept (with the first check's result) or refused, and why."""
+
+    listing: Listing | None  # None: nothing was kept
+    check: checking.CheckOutcome | None
+    already_tracked: bool = False
+
+    @property
+    def kept(self) -> bool:
+        return self.listing is not None
+
+    @property
+    def priced(self) -> bool:
+        return self.check is not None and self.check.price_point is not None
+
+
+ADD_CHECK_WAIT_MAX = 10.0  # seconds a first check may wait for its store's turn (a web request: under WEB_TIMEOUT)
+
+
+def listing_add_checked(
+    *,
+    owner,
+    url: str,
+    priority: str = Priority.NORMAL,
+    name: str = "",
+    product: Product | None = None,
+    keep: bool = False,
+    wait_max: float = ADD_CHECK_WAIT_MAX,
+) -> AddOutcome:
+    """Add a page only if it can be tracked: its first check runs now, in this process, and a
+    new page whose check records no price is removed again (with its product and a store made
+    for it), unless `keep`. The one rule behind the web form, `manage.py track`, the API and
+    the import. A page already tracked is checked and kept whatever the check finds.
+
+    Safe to run twice: listing_add returns the listing already there, and the check is claimed
+    before it runs.
+    """
+    url = url_check(url=url)
+    owner_listings = Listing.objects.filter(product__owner=owner, url=url)
+    existing = owner_listings.filter(product=product).first() if product else owner_listings.first()
+    store_is_new = not Store.objects.filter(domain=store_domain(url)).exists()
+    listing = listing_add(owner=owner, url=url, priority=priority, name=name, product=product)
+    outcome = checking.check_run_now(check_id=checking.check_create(listing=listing).pk, wait_max=wait_max)
+    priced = outcome is not None and outcome.price_point is not None
+    # A price recorded by another run (the same form sent twice at once) keeps the page too.
+    if priced or keep or existing is not None or listing.prices.exists():
+        listing.refresh_from_db()
+        return AddOutcome(listing=listing, check=outcome, already_tracked=existing is not None)
+    with transaction.atomic():
+        if Listing.objects.filter(product_id=listing.product_id).exclude(pk=listing.pk).exists():
+            Listing.objects.filter(pk=listing.pk).delete()
+        else:
+            Product.objects.filter(pk=listing.product_id).delete()
+        if store_is_new:
+            Store.objects.filter(pk=listing.store_id, listings__isnull=True).delete()
+    return AddOutcome(listing=None, check=outcome)
 
 
 def product_rename(*, product: Product, name: str) -> Product:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_import_export
+from . import views, views_add, views_import_export
 from .api import views as api_views
 from .learning import views as learning_views
 
@@ -8,6 +8,9 @@ app_name = "tracker"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("add", views_add.add, name="add"),
+    path("manifest.webmanifest", views_add.manifest, name="manifest"),
+    path("favicon.ico", views_add.favicon, name="favicon"),
     path("products/<int:pk>/", views.product_detail, name="product"),
     path("products/<int:pk>/stores/", views.product_add_listing, name="product_add_listing"),
     path("products/<int:pk>/rename/", views.product_rename, name="product_rename"),

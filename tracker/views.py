@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import charts, selectors, services, tasks, ui
+from . import charts, selectors, services, tasks, ui, views_add
 from .forms import ListingAddForm, ListingPriorityForm, ProductAddForm, ProductRenameForm
 from .models import Listing
 
@@ -26,18 +26,9 @@ DEFAULT_PERIOD = "90"
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = ProductAddForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            listing = services.listing_add(
-                owner=request.user,
-                url=form.cleaned_data["url"],
-                name=form.cleaned_data["name"],
-                priority=form.cleaned_data["priority"],
-            )
-        except services.TrackingError as exc:
-            form.add_error("url", str(exc))
-        else:
-            tasks.check_now(listing=listing)
-            return redirect(listing.product)
+        response = views_add.add_submit(request, form)
+        if response is not None:
+            return response
     page = Paginator(selectors.products_for(owner=request.user).values_list("pk", flat=True), PRODUCTS_PER_PAGE)
     page_obj = page.get_page(request.GET.get("page"))
     rows = selectors.product_summaries(owner=request.user, product_ids=list(page_obj.object_list))
@@ -125,19 +116,9 @@ def product_add_listing(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_get(owner=request.user, product_id=pk)
     form = ListingAddForm(request.POST, owner=request.user)
     if form.is_valid():
-        try:
-            listing = services.listing_add(
-                owner=request.user,
-                url=form.cleaned_data["url"],
-                priority=form.cleaned_data["priority"],
-                product=product,
-            )
-        except services.TrackingError as exc:
-            form.add_error("url", str(exc))
-        else:
-            tasks.check_now(listing=listing)
-            messages.success(request, f"Added {listing.store}; checking it now.")
-            return redirect(product)
+        response = views_add.add_submit(request, form, product=product)
+        if response is not None:
+            return response
     context = _product_context(request, product, add_form=form)
     return render(request, "tracker/product.html", context, status=400)
 

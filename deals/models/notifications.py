@@ -121,5 +121,8 @@ class NotificationSettings(models.Model):
     quiet_end = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
 
+    class Meta:
+        verbose_name = verbose_name_plural = "quiet hours"
+
     def __str__(self) -> str:
         return f"notification settings of {self.user}"

@@ -127,6 +127,7 @@ class Watch(models.Model):
 
     class Meta:
         ordering = ["name", "query"]
+        verbose_name_plural = "watches"
 
     def __str__(self) -> str:
         return self.name or self.query
@@ -149,6 +150,7 @@ class DealMatch(models.Model):
 
     class Meta:
         ordering = ["-score", "-matched_at"]
+        verbose_name_plural = "deal matches"
         constraints = [models.UniqueConstraint(fields=["watch", "listing"], name="deal_match_unique")]
 
     def __str__(self) -> str:

@@ -134,3 +134,18 @@ def test_staff_see_a_metrics_link_and_others_do_not(client, user, django_user_mo
     admin = django_user_model.objects.create_user(username="boss", password="pw-boss-123", is_staff=True)
     client.force_login(admin)
     assert 'href="/metrics/dashboard/"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_each_chart_is_drawn_again_for_phones_with_labels_that_fit(client, staff, recorded):
+    """Shrunk from 760 to a phone's 360 pixels, the labels were 4 px high: a phone gets its own drawing."""
+    import re
+
+    html = client.get("/metrics/dashboard/?days=30").content.decode()
+    wide = re.findall(r'<div class="wide"><svg[^>]*viewBox="0 0 760 ', html)
+    narrow = re.findall(r'<div class="narrow"><svg[^>]*viewBox="0 0 380 ', html)
+    assert len(wide) == len(narrow) >= 3
+    phone_charts = html.split('<div class="narrow">')[1:]
+    first_chart = phone_charts[0].split("</svg>", 1)[0]
+    day_labels = re.findall(r'font-size="10" text-anchor="middle">(\d\d-\d\d)<', first_chart)
+    assert 2 <= len(day_labels) <= 5  # 30 days, a few labels, none on top of another

@@ -80,9 +80,10 @@ def test_checks_in_two_workers_are_counted_once_each_with_outcome_store_and_meth
         return found if moved(found, "pricetracker_checks_total") >= 13 else None
 
     found = wait_for(counted, timeout=10, interval=0.2, what="counters to reach 13 checks")
-    for host in hosts:
-        assert moved(found, "pricetracker_checks_total", outcome="ok", store=host) == 4
-    assert moved(found, "pricetracker_checks_total", outcome="error", store="127.0.0.1") == 1
+    stores = [base.split("/")[2] for base in bases]  # a store is a host and its port
+    for store in stores:
+        assert moved(found, "pricetracker_checks_total", outcome="ok", store=store) == 4
+    assert moved(found, "pricetracker_checks_total", outcome="error", store=stores[0]) == 1
     assert moved(found, "pricetracker_checks_total") == 13
     assert moved(found, "pricetracker_extraction_total", method="json-ld", outcome="ok") == 12
     # Ground truth for task runs: the workers' own "succeeded" log lines (a check may take

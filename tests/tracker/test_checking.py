@@ -62,7 +62,7 @@ def test_a_check_records_the_price_names_the_product_and_tells_the_other_apps(sh
             "check_id": outcome.check.pk,
             "listing_id": listing.pk,
             "product_id": listing.product_id,
-            "store": "127.0.0.1",
+            "store": shop.url("/").split("/")[2],  # host and port: each server is a shop of its own
             "method": "json-ld",
             "price_point_id": point.pk,
             "outcome": "ok",

@@ -132,7 +132,7 @@ def test_by_shop_a_page_with_structured_data_teaches_the_shop_its_pattern(tmp_pa
     assert [r["price"] for r in rows] == ["149.00", "89.50", "45.99"]
     assert [r["mode"] for r in rows] == ["shop", "shop", "shop"]
     assert [r["layer"] for r in rows] == ["json-ld", "pattern", "pattern"]
-    assert {r["shop"] for r in rows} == {"127.0.0.1"}
+    assert {r["shop"] for r in rows} == {"127.0.0.1:8000"}  # a shop is a host and its port
     assert rows[1]["pattern"] == "span.price-now"
 
 

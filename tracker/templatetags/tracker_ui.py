@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
 from .. import charts, ui
@@ -57,3 +58,17 @@ def sparkline(points, title: str = "Price trend over 30 days"):
 def nav_links(context) -> list[dict]:
     request = context.get("request")
     return ui.nav_links(user=getattr(request, "user", None))
+
+
+# One way to show a moment everywhere: "7 Dec 2026, 14:05" in the site's time zone.
+WHEN_FORMAT = "j M Y, H:i"
+
+
+@register.filter
+def when(value) -> str:
+    """A date and time as every page shows it (empty for none)."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return dateformat.format(value, WHEN_FORMAT)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
@@ -36,10 +34,4 @@ def check_run(*, check_id: int) -> checking.CheckOutcome | None:
 
     Safe to run twice like `checking.listing_check`: the check is claimed before it runs.
     """
-    deadline = time.monotonic() + REQUEUE_WAIT_MAX
-    while True:
-        outcome = checking.listing_check(check_id=check_id)
-        wait = outcome.requeue_in if outcome is not None else None
-        if wait is None or time.monotonic() + wait > deadline:
-            return outcome
-        time.sleep(max(wait, 0.05))
+    return checking.check_run_now(check_id=check_id, wait_max=REQUEUE_WAIT_MAX)

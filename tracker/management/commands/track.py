@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from tracker import checking, services
-from tracker.fetching import FetchError, validate_url
-from tracker.models import CheckLog, Listing, Priority, Store
+from tracker import services
+from tracker.models import CheckLog, Priority
 
-from ._common import check_run, stock_label, user_resolve
+from ._common import REQUEUE_WAIT_MAX, stock_label, user_resolve
 
 
 class Command(BaseCommand):
@@ -30,42 +28,31 @@ class Command(BaseCommand):
     def handle(self, *args, url, user, priority, name, keep, **options):
         owner = user_resolve(user)
         try:
-            url = validate_url(url)
-        except FetchError as exc:
-            raise CommandError(f"{url!r} cannot be tracked: {exc}") from None
-        is_new = not Listing.objects.filter(product__owner=owner, url=url).exists()
-        store_is_new = not Store.objects.filter(domain=services.store_domain(url)).exists()
-        try:
-            listing = services.listing_add(owner=owner, url=url, priority=priority, name=name)
+            added = services.listing_add_checked(
+                owner=owner, url=url, priority=priority, name=name, keep=keep, wait_max=REQUEUE_WAIT_MAX
+            )
         except services.TrackingError as exc:
-            raise CommandError(f"{url} cannot be tracked: {exc}") from None
-
-        check = checking.check_create(listing=listing)
-        outcome = check_run(check_id=check.pk)
+            raise CommandError(f"{url!r} cannot be tracked: {exc}") from None
+        outcome = added.check
         if outcome is None:
             raise CommandError("the check was taken by another process; see the listing's check log")
-        check, result = outcome.check, outcome.result
-        if check.outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED) and outcome.price_point:
-            listing.refresh_from_db()
+        check, result, listing = outcome.check, outcome.result, added.listing
+        if added.priced and check.outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
             point = outcome.price_point
-            verb = "Now tracking" if is_new else "Already tracking"
+            verb = "Already tracking" if added.already_tracked else "Now tracking"
             self.stdout.write(self.style.SUCCESS(f'{verb} "{listing.product.name}" for {owner.username}'))
             self.stdout.write(f"  price:    {point.price} {point.currency}")
             self.stdout.write(f"  stock:    {stock_label(point.in_stock)}")
             self.stdout.write(f"  title:    {(result.title if result else None) or listing.title or '-'}")
             self.stdout.write(f"  method:   {point.method}")
-            self.stdout.write(f"  store:    {listing.store.domain}  (listing {listing.pk}, priority {listing.priority})")
+            self.stdout.write(f"  store:    {listing.store}  (listing {listing.pk}, priority {listing.priority})")
             return
 
         reason = check.error or check.get_outcome_display()
         detail = f" (HTTP {check.http_status})" if check.http_status and check.http_status >= 400 else ""
-        if is_new and not keep:
-            with transaction.atomic():
-                listing.product.delete()
-                if store_is_new:
-                    Store.objects.filter(pk=listing.store_id, listings__isnull=True).delete()
-            raise CommandError(f"no price recorded for {url}: {reason}{detail}. Nothing was saved.")
+        if not added.kept:
+            raise CommandError(f"no price recorded for {check.listing.url}: {reason}{detail}. Nothing was saved.")
         raise CommandError(
-            f"no price recorded for {url}: {reason}{detail}. "
+            f"no price recorded for {listing.url}: {reason}{detail}. "
             f"The listing ({listing.pk}) is marked with this reason."
         )
