@@ -35,7 +35,16 @@ def staff(transactional_db, django_user_model, settings):
 @pytest.fixture
 def long_data(staff):
     """One of each thing the nav's pages list, with the longest texts people's data can have."""
-    from deals.models import AlertEvent, AlertRule, Channel, DealListing, DealMatch, DealSource, Notification, Watch
+    from deals.models import (
+        AlertEvent,
+        AlertRule,
+        Channel,
+        DealListing,
+        DealMatch,
+        DealSource,
+        Notification,
+        Watch,
+    )
     from tracker.models import CheckLog, Listing, PricePoint, Product, Store
 
     store = Store.objects.create(domain="127.0.0.1:8001", name="The Extremely Long Named Kitchen Equipment Emporium")
