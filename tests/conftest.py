@@ -22,6 +22,19 @@ def _fetch_pacing_off(settings):
     settings.FETCH_PACING_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every view is rate limited (config/security.py) by counters in the cache. In one test
+    process the in-memory cache outlives a test, so without this the hundredth page test would
+    meet the limit the ninety-nine before it used up. The limits themselves are tested in
+    tests/config/test_security.py. Only the per-process memory cache is cleared, never Redis."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="pw-alice-123")
