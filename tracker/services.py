@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .fetching import FetchError, validate_url
-from .models import Listing, Priority, Product, Store
+from .models import Listing, Preference, Priority, Product, Store
 
 
 class TrackingError(Exception):
@@ -134,3 +134,8 @@ def listing_delete(*, listing: Listing) -> bool:
 def product_delete(*, product: Product) -> None:
     """Stop tracking a product at every store and forget its history. Safe to run twice."""
     Product.objects.filter(pk=product.pk).delete()
+
+
+def display_currency_set(*, owner, currency: str) -> None:
+    """Remember the currency a person wants prices shown in (blank: none). Safe to run twice."""
+    Preference.objects.update_or_create(user=owner, defaults={"display_currency": (currency or "").upper()})

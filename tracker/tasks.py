@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import checking, scheduling
+from . import checking, rates, scheduling
 from .learning import health, learn
 from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
@@ -121,3 +121,14 @@ def check_pattern_health() -> dict:
             enqueue_pattern_learning(store_id=store.pk)
         results[verdict] = results.get(verdict, 0) + 1
     return results
+
+
+@shared_task(name="tracker.tasks.refresh_exchange_rates", soft_time_limit=60, time_limit=90)
+def refresh_exchange_rates() -> str:
+    """Fetch the day's reference rates. Safe to run twice: the same rates replace themselves;
+    a failed fetch or a malformed file keeps the rates there were (beat tries again tomorrow)."""
+    try:
+        table = rates.rates_refresh()
+    except rates.RatesError as exc:
+        return f"rates kept: {exc}"
+    return f"{len(table.per_euro)} rates of {table.published_on}"

@@ -7,6 +7,7 @@ app_name = "tracker"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("preferences/currency/", views.display_currency, name="display_currency"),
     path("products/<int:pk>/", views.product_detail, name="product"),
     path("products/<int:pk>/stores/", views.product_add_listing, name="product_add_listing"),
     path("products/<int:pk>/rename/", views.product_rename, name="product_rename"),

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts, selectors, services, tasks, ui
-from .forms import ListingAddForm, ListingPriorityForm, ProductAddForm, ProductRenameForm
+from .forms import DisplayCurrencyForm, ListingAddForm, ListingPriorityForm, ProductAddForm, ProductRenameForm
 from .models import Listing
 
 PRODUCTS_PER_PAGE = 50
@@ -40,13 +40,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             return redirect(listing.product)
     page = Paginator(selectors.products_for(owner=request.user).values_list("pk", flat=True), PRODUCTS_PER_PAGE)
     page_obj = page.get_page(request.GET.get("page"))
-    rows = selectors.product_summaries(owner=request.user, product_ids=list(page_obj.object_list))
+    display = selectors.display_currency_for(owner=request.user)
+    rows = selectors.product_summaries(
+        owner=request.user, product_ids=list(page_obj.object_list), display_currency=display
+    )
     ui.dashboard_rows_annotate(request=request, rows=rows)
     status = 400 if form.errors else 200
     return render(
         request,
         "tracker/dashboard.html",
-        {"form": form, "rows": rows, "page_obj": page_obj, "any_checking": any(row.checking for row in rows)},
+        {
+            "form": form,
+            "rows": rows,
+            "page_obj": page_obj,
+            "any_checking": any(row.checking for row in rows),
+            "currency_form": DisplayCurrencyForm(initial={"display_currency": display}),
+        },
         status=status,
     )
 
@@ -151,6 +160,19 @@ def product_rename(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(product)
     context = _product_context(request, product, rename_form=form)
     return render(request, "tracker/product.html", context, status=400)
+
+
+@login_required
+@require_POST
+def display_currency(request: HttpRequest) -> HttpResponse:
+    form = DisplayCurrencyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a currency from the list.")
+        return redirect("tracker:dashboard")
+    currency = form.cleaned_data["display_currency"]
+    services.display_currency_set(owner=request.user, currency=currency)
+    messages.success(request, f"Prices are shown in {currency} too." if currency else "Prices are shown as the shops give them.")
+    return redirect("tracker:dashboard")
 
 
 def _paused_flag(request: HttpRequest) -> bool:
