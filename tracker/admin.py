@@ -124,3 +124,26 @@ class LLMCallAdmin(admin.ModelAdmin):
     list_display = ("created_at", "store", "purpose", "model", "prompt_tokens", "completion_tokens", "ok", "duration_ms")
     list_filter = ("ok", "purpose", "model")
     raw_id_fields = ("store",)
+
+
+from .models import ExchangeRate, Preference  # noqa: E402
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Read-only: the rates come from RATES_URL once a day, and an edited rate would compare
+    prices wrongly until the next fetch."""
+
+    list_display = ("currency", "per_euro", "published_on", "fetched_at")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "display_currency")
+    list_select_related = ("user",)

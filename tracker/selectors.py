@@ -132,6 +132,23 @@ def _cheapest(listings: Sequence[Listing], *, rates: dict[str, Decimal]) -> tupl
     return min(same, key=lambda item: (item.last_price, item.pk)), len(currencies) == 1
 
 
+def prices_converted(*, owner, listings: Sequence[Listing]) -> dict[int, tuple[Decimal, str]]:
+    """Each listing's current price in the person's display currency (listing id → amount,
+    currency), for the listings whose price is in another currency that has a rate."""
+    display = display_currency_for(owner=owner)
+    if not display:
+        return {}
+    rates = rates_latest()
+    converted = {}
+    for listing in listings:
+        if listing.last_price is None or listing.currency.upper() == display:
+            continue
+        amount = rates_money_convert(amount=listing.last_price, source=listing.currency, target=display, rates=rates)
+        if amount is not None:
+            converted[listing.pk] = (amount, display)
+    return converted
+
+
 def display_currency_for(*, owner) -> str:
     """The currency a person chose to see prices in; blank when they chose none."""
     return Preference.objects.filter(user=owner).values_list("display_currency", flat=True).first() or ""

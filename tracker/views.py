@@ -79,6 +79,9 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
         detail.chart_narrow = mark_safe(
             charts.history_chart_svg(series, currency=currency, width=360, height=240, max_x_ticks=4, font_size=13, tz=tz)
         )
+    converted = selectors.prices_converted(owner=request.user, listings=[detail.listing for detail in details])
+    for detail in details:
+        detail.converted = converted.get(detail.listing.pk)
     combined = []
     if len(details) > 1:
         by_currency: dict[str, list] = {}

@@ -120,3 +120,14 @@ def test_a_single_store_in_one_currency_is_unchanged(logged_in, user):
     page = dashboard(logged_in)
 
     assert "$140.00" in page and "not comparable" not in page
+
+
+def test_the_product_page_shows_each_stores_price_in_the_persons_currency_too(logged_in, user, three_stores):
+    rates(USD="1.08")
+    Preference.objects.create(user=user, display_currency="EUR")
+    first, _, euro = three_stores
+
+    page = logged_in.get(reverse("tracker:product", args=[euro.product_id])).content.decode()
+
+    assert "$150.00 <span class=\"converted muted\">(≈ €138.89)</span>" in page  # 150 / 1.08
+    assert "€105.00 <span class=\"converted" not in page
