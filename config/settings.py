@@ -94,7 +94,8 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
 ]
-THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes"]
+# ninja: serves the REST API docs page's scripts locally (no CDN)
+THIRD_PARTY_APPS = ["django_celery_beat", "csp", "axes", "ninja"]
 LOCAL_APPS = [
     "tracker",
     "deals",
@@ -257,6 +258,8 @@ if SECURE_HTTPS:
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
 RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+# REST API requests per token (config/api.py); scripts and Home Assistant poll, so it has its own.
+API_RATELIMIT = env_str("API_RATELIMIT", "300/60")
 
 # Content-Security-Policy: our own origin only. No inline scripts or styles in templates.
 CONTENT_SECURITY_POLICY = {

@@ -18,11 +18,12 @@ class DealsConfig(AppConfig):
 
     def ready(self) -> None:
         from tracker import ui
-        from tracker.signals import check_finished
+        from tracker.signals import check_finished, target_price_requested
 
-        from . import tasks
+        from . import tasks, transfer
 
         check_finished.connect(tasks.on_check_finished, dispatch_uid="deals.on_check_finished")
+        target_price_requested.connect(transfer.on_target_price_requested, dispatch_uid="deals.target_price")
         ui.nav_link_register(label="Deals", url_name="deals:index", order=20)
         ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)
         ui.nav_link_register(label="Scout", url_name="scout:deals", order=22)

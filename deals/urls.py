@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import transfer_views
 from .alerts import views as alerts_views
 from .notifications import views as notifications_views
 
@@ -17,4 +18,6 @@ urlpatterns = [
     path("notifications/", notifications_views.notifications, name="notifications"),
     path("notifications/<int:pk>/retry/", notifications_views.notification_retry_view, name="notification_retry"),
     path("settings/", alerts_views.settings_view, name="settings"),
+    path("account/", transfer_views.account_page, name="account"),
+    path("account/export.json", transfer_views.account_download, name="account_export"),
 ]

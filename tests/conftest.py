@@ -100,3 +100,14 @@ def private_broker(tmp_path_factory) -> dict[str, str]:
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+@pytest.fixture
+def api_client(db, user):
+    """A client that sends `user`'s API token on every request (tracker/api, deals/api tests)."""
+    from django.test import Client
+
+    from tracker.api.tokens import token_create
+
+    _, secret = token_create(owner=user, name="tests")
+    return Client(headers={"Authorization": f"Bearer {secret}"})

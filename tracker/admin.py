@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CheckLog, Listing, PricePoint, Product, Store
+from .models import ApiToken, CheckLog, ImportJob, Listing, PricePoint, Product, Store
 
 
 class ListingInline(admin.TabularInline):
@@ -147,3 +147,22 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 class PreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "display_currency")
     list_select_related = ("user",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see and revoke (delete) tokens; a token is made by its owner, who alone sees it."""
+
+    list_display = ("prefix", "owner", "name", "created_at", "last_used_at")
+    search_fields = ("owner__username", "name", "prefix")
+    readonly_fields = ("owner", "name", "prefix", "key_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "owner", "status", "total", "created_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = ("owner", "status", "total", "rows", "results", "error", "created_at", "finished_at")

@@ -13,7 +13,7 @@ from django.db.models.functions import Lag
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import CheckLog, Listing, Preference, PricePoint, Product
+from .models import CheckLog, ImportJob, Listing, Preference, PricePoint, Product
 from .rates import money_convert as rates_money_convert
 from .rates import rates_latest
 
@@ -383,3 +383,40 @@ def listing_status(*, listing: Listing) -> dict:
             else None
         ),
     }
+
+
+def price_history(
+    *,
+    owner,
+    product_id: int | None = None,
+    listing_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[PricePoint]:
+    """A person's recorded prices, oldest first, for the API and the exports; narrowed to one
+    product or listing and to a period [since, until] when given."""
+    points = PricePoint.objects.filter(listing__product__owner=owner).select_related(
+        "listing", "listing__store", "listing__product"
+    )
+    if product_id is not None:
+        points = points.filter(listing__product_id=product_id)
+    if listing_id is not None:
+        points = points.filter(listing_id=listing_id)
+    if since is not None:
+        points = points.filter(checked_at__gte=since)
+    if until is not None:
+        points = points.filter(checked_at__lte=until)
+    return points.order_by("checked_at", "pk")
+
+
+def listings_for(*, owner, product_id: int | None = None) -> QuerySet[Listing]:
+    """A person's listings (of one product when given), in a stable order for paging."""
+    listings = Listing.objects.filter(product__owner=owner).select_related("store", "product")
+    if product_id is not None:
+        listings = listings.filter(product_id=product_id)
+    return listings.order_by("product_id", "created_at", "pk")
+
+
+def import_get(*, owner, import_id: int) -> ImportJob:
+    """One of the person's imports; 404 for anyone else's."""
+    return get_object_or_404(ImportJob, pk=import_id, owner=owner)

@@ -146,3 +146,18 @@ def try_rendering(listing_id: int) -> str:
     listing = Listing.objects.select_related("store").get(pk=listing_id)
     check_now(listing=listing)
     return "the store renders from now on"
+
+
+@shared_task(name="tracker.tasks.import_run", acks_late=True, soft_time_limit=1700, time_limit=1800)
+def import_run(import_id: int) -> str | None:
+    """Handle an import's rows. Safe to run twice: see imports.import_run (claimed, resumable,
+    and a row handled again answers "duplicate")."""
+    from . import imports
+
+    job = imports.import_run(job_id=import_id)
+    return job.status if job else None
+
+
+def import_enqueue(*, job_id: int) -> None:
+    """Run an import (on the default queue: no route names it) once the job row is committed."""
+    transaction.on_commit(lambda: import_run.delay(job_id))

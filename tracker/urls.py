@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import views, views_import_export
+from .api import views as api_views
 from .learning import views as learning_views
 
 app_name = "tracker"
@@ -19,5 +20,14 @@ urlpatterns = [
     path("listings/<int:pk>/delete/", views.listing_delete, name="listing_delete"),
     path("listings/<int:pk>/status.json", views.listing_status, name="listing_status"),
     path("listings/<int:pk>/extraction/", learning_views.listing_extraction, name="listing_extraction"),
+    path("import/", views_import_export.import_page, name="import"),
+    path("import/<int:pk>/", views_import_export.import_detail, name="import_detail"),
+    path("import/<int:pk>/status.json", views_import_export.import_status_json, name="import_status"),
+    path("export/history.csv", views_import_export.history_export, {"fmt": "csv"}, name="history_export_csv"),
+    path("export/history.json", views_import_export.history_export, {"fmt": "json"}, name="history_export_json"),
+    path("products/<int:pk>/history.csv", views_import_export.product_history_export, {"fmt": "csv"}, name="product_history_csv"),
+    path("products/<int:pk>/history.json", views_import_export.product_history_export, {"fmt": "json"}, name="product_history_json"),
+    path("settings/tokens/", api_views.tokens, name="settings_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", api_views.token_delete, name="settings_token_delete"),
     path("listings/<int:pk>/page/", learning_views.listing_page_preview, name="listing_page_preview"),
 ]
