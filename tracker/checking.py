@@ -95,7 +95,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
             elif result.price is None:
                 outcome = CheckLog.Outcome.NO_PRICE
                 error = result.reason or "no price found"
-                if not listing.store.render_js and script_shell(html=page.text):
+                if not (listing.store.render_js or listing.render_js) and script_shell(html=page.text):
                     render_trial = render_trial_claim(store=listing.store, html=page.text)
                     error = SHELL_REASON + ("; trying it once in a browser" if render_trial else "")
             elif not health.listing_price_history_ok(listing=listing, price=result.price):

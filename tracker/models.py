@@ -103,6 +103,8 @@ class Listing(models.Model):
     url = models.URLField(max_length=2000)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     paused = models.BooleanField(default=False)
+    # The owner's switch: this page in a browser although its store does not render.
+    render_js = models.BooleanField(default=False, help_text="Fetch this page through a headless browser.")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=500, blank=True)

@@ -39,7 +39,7 @@ def render_trial_run(*, listing_id: int) -> bool:
     normal pipeline). Safe to run twice: the switch is a conditional UPDATE, and a second run
     only renders again."""
     listing = Listing.objects.select_related("store").filter(pk=listing_id).first()
-    if listing is None or listing.store.render_js:
+    if listing is None or listing.store.render_js or listing.render_js:
         return False
     try:
         page = politeness.listing_fetch(listing=listing, render=True)

@@ -139,3 +139,11 @@ def product_delete(*, product: Product) -> None:
 def display_currency_set(*, owner, currency: str) -> None:
     """Remember the currency a person wants prices shown in (blank: none). Safe to run twice."""
     Preference.objects.update_or_create(user=owner, defaults={"display_currency": (currency or "").upper()})
+
+
+def listing_render_set(*, listing: Listing, render: bool) -> Listing:
+    """The owner's switch: check this page in a browser (or not), whatever its store does.
+    Safe to run twice."""
+    listing.render_js = render
+    listing.save(update_fields=["render_js"])
+    return listing

@@ -16,6 +16,7 @@ urlpatterns = [
     path("products/<int:pk>/delete/", views.product_delete, name="product_delete"),
     path("listings/<int:pk>/priority/", views.listing_priority, name="listing_priority"),
     path("listings/<int:pk>/pause/", views.listing_pause, name="listing_pause"),
+    path("listings/<int:pk>/render/", views.listing_render, name="listing_render"),
     path("listings/<int:pk>/check/", views.listing_check_now, name="listing_check_now"),
     path("listings/<int:pk>/delete/", views.listing_delete, name="listing_delete"),
     path("listings/<int:pk>/status.json", views.listing_status, name="listing_status"),

@@ -228,6 +228,20 @@ def listing_pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def listing_render(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = selectors.listing_get(owner=request.user, listing_id=pk)
+    services.listing_render_set(listing=listing, render=request.POST.get("render", "1") not in ("0", "false", ""))
+    messages.success(
+        request,
+        f"{listing.store}: this page is checked in a browser from now on."
+        if listing.render_js
+        else f"{listing.store}: this page is checked without a browser.",
+    )
+    return redirect(listing.product)
+
+
+@login_required
+@require_POST
 def listing_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     listing = selectors.listing_get(owner=request.user, listing_id=pk)
     if selectors.listing_is_checking(listing=listing):

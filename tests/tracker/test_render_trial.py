@@ -133,3 +133,47 @@ def test_the_check_task_sends_the_try_to_the_browser_queue(shop, user, monkeypat
     tasks.check_listing(listing.pk)  # the same store again: no second try
 
     assert sent == [{"args": [listing.pk], "queue": "browser"}]
+
+
+# --- The owner's switch ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_owner_switches_rendering_for_his_own_listing_only(client, user, other_user, shop):
+    from django.urls import reverse
+
+    from tracker import scheduling
+    from tracker.models import Listing
+
+    listing = _listing(user, shop, "/p/1", "")
+    client.force_login(user)
+
+    page = client.get(reverse("tracker:product", args=[listing.product_id])).content.decode()
+    assert "Check in a browser" in page
+    client.post(reverse("tracker:listing_render", args=[listing.pk]), {"render": "1"})
+    listing.refresh_from_db()
+    assert listing.render_js is True and Store.objects.get(pk=listing.store_id).render_js is False
+    assert scheduling.queue_for_listing(listing=listing) == scheduling.BROWSER_QUEUE
+    page = client.get(reverse("tracker:product", args=[listing.product_id])).content.decode()
+    assert "Rendered in a browser (your choice)" in page and "Check without a browser" in page
+
+    client.post(reverse("tracker:listing_render", args=[listing.pk]), {"render": "0"})
+    listing.refresh_from_db()
+    assert listing.render_js is False
+    assert scheduling.queue_for_listing(listing=listing) != scheduling.BROWSER_QUEUE
+
+    client.force_login(other_user)
+    response = client.post(reverse("tracker:listing_render", args=[listing.pk]), {"render": "1"})
+    assert response.status_code == 404
+    assert Listing.objects.get(pk=listing.pk).render_js is False
+
+
+@pytest.mark.django_db
+def test_a_listing_the_owner_renders_is_not_tried_again(shop, user):
+    from tracker.models import Listing
+
+    listing = _listing(user, shop, "/p/1", (SHELLS / "spa_root_div.html").read_text())
+    Listing.objects.filter(pk=listing.pk).update(render_js=True)
+
+    assert render_trial.render_trial_run(listing_id=listing.pk) is False
+    assert shop.paths() == []  # nothing fetched: it is rendered at its checks already

@@ -150,7 +150,7 @@ def listing_fetch(*, listing: Listing, render: bool = False) -> FetchResult:
     interval = store_interval(store=store, robots=robots)
     with store_slot(store=store, interval=interval):
         try:
-            if store.render_js or render:
+            if store.render_js or listing.render_js or render:
                 from .rendering import render_page
 
                 page = render_page(listing.url)
