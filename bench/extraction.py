@@ -1,9 +1,16 @@
-"""Extraction precision/recall for the price, per layer, and time per page; LLM off and on.
+"""Extraction precision/recall for the price, per corpus and per layer, single-page and by shop,
+and CPU time per page; LLM off and on.
 
-    .venv/bin/python bench/extraction.py [--corpus DIR] [--templates DIR] [--llm URL | --llm-scripted] [-v]
+    .venv/bin/python bench/extraction.py [--corpus DIR]... [--templates DIR] [--by-shop]
+                                         [--llm URL | --llm-scripted] [-v]
 
-Corpus: a folder of `<name>.html.gz` pages with a `truth.json` beside it (the shared real-page
-corpus or `tests/fixtures/pages`). Templates: `tests/fixtures/templates/*.html`, each with its
+Corpus: a folder of `<name>.html.gz` pages (or a `pages/` folder) with a `truth.json` beside it.
+By default `tests/fixtures/pages` and, when a `shared/corpus` or `shared/corpus-world` folder is
+found beside the checkout or above it, those development corpora too; `--corpus` (repeatable)
+names the corpora instead. `--by-shop` also reads each corpus shop by shop
+(`tracker.learning.by_shop`: one pattern per shop learned from the pages that answered alone, then
+every page of the shop read again with it, the shop being truth.json's `shop`) and prints its
+precision and recall, and the recall on the shops with two or more pages, alone and by shop. Templates: `tests/fixtures/templates/*.html`, each with its
 expected values in `expected.json`. A price counts as right only if it equals the page's real
 price; a price returned for a page with no price (or a different one) is a false positive.
 
@@ -38,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from tracker.extraction import extract  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "tests" / "fixtures" / "pages"
+SHARED_CORPORA = ("corpus", "corpus-world")
 DEFAULT_TEMPLATES = ROOT / "tests" / "fixtures" / "templates"
 
 
@@ -183,16 +191,22 @@ def _report(title: str, outcome: dict) -> None:
     recall = tp / (tp + fn) if tp + fn else 1.0
     times = sorted(outcome["times"])
     cpu = sorted(outcome["cpu"])
-    p95 = times[min(len(times) - 1, int(len(times) * 0.95))] if times else 0.0
-    cpu95 = cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))] if cpu else 0.0
     print(f"{title}: pages {sum(c.values())}  TP {tp} FP {fp} FN {fn} TN {tn}  "
           f"precision {precision:.3f}  recall {recall:.3f}")
-    print(f"  time per page: mean {statistics.mean(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms"
-          f" (CPU: mean {statistics.mean(cpu):.1f} ms, p95 {cpu95:.1f} ms; wall time suffers on a busy machine)")
+    if times:
+        _times(times, cpu)
     for layer, counter in sorted(outcome["per_layer"].items()):
         lt, lf = counter["TP"], counter["FP"]
         print(f"  layer {layer:24} TP {lt:3} FP {lf:3} FN {counter['FN']:3} TN {counter['TN']:3}"
               f"  precision {lt / (lt + lf) if lt + lf else 1.0:.3f}")
+
+
+def _times(times: list[float], cpu: list[float]) -> None:
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))] if times else 0.0
+    cpu95 = cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))] if cpu else 0.0
+    print(f"  time per page: mean {statistics.mean(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms"
+          f" (CPU: median {statistics.median(cpu):.1f} ms, mean {statistics.mean(cpu):.1f} ms, p95 {cpu95:.1f} ms;"
+          " wall time suffers on a busy machine)")
 
 
 def _asked_report(asked: list[Asked], pages: int, verbose: bool) -> None:
@@ -244,11 +258,75 @@ def size_report(cases: list[tuple[str, bytes, Decimal | None]], low: int = 150_0
               f" max {times[-1]:.1f} ms")
 
 
-def corpus_cases(folder: Path) -> list[tuple[str, bytes, Decimal | None]]:
+def _truth(folder: Path) -> dict:
     truth_path = folder / "truth.json"
     if not truth_path.exists():
         truth_path = folder.parent / "truth.json"
-    truth = json.loads(truth_path.read_text())
+    return json.loads(truth_path.read_text())
+
+
+def corpus_shops(folder: Path) -> dict[str, str]:
+    """Each page's shop (truth.json's `shop`), the key pages are grouped by in shop mode."""
+    return {name: record.get("shop") or name for name, record in _truth(folder).items()}
+
+
+def default_corpora() -> list[Path]:
+    """The fixtures, and the shared development corpora where a `shared` folder holds them."""
+    found = [DEFAULT_CORPUS]
+    for parent in ROOT.parents:
+        shared = parent / "shared"
+        if shared.is_dir():
+            found.extend(shared / name for name in SHARED_CORPORA if (shared / name / "truth.json").exists())
+            break
+    return found
+
+
+def shop_report(title: str, cases: list[tuple[str, bytes, Decimal | None]], shops: dict[str, str],
+                verbose: bool) -> None:
+    """Precision and recall of shop mode, and recall on the shops with two or more pages,
+    page by page alone against shop by shop (LLM off)."""
+    from tracker.extraction import extract as extract_alone
+    from tracker.learning.by_shop import ShopPage, pages_extract_by_shop
+
+    pages = [ShopPage(name=name, html=html, shop=shops.get(name, name)) for name, html, _expected in cases]
+    started = time.process_time()
+    readings = pages_extract_by_shop(pages=pages)
+    cpu_ms = (time.process_time() - started) * 1000
+    expected = {name: price for name, _html, price in cases}
+    sizes = Counter(page.shop for page in pages)
+    shop_mode = _empty()
+    counts = {"alone": Counter(), "shop": Counter()}
+    for reading in readings:
+        name = reading.page.name
+        status = _status(reading.result.price, expected[name])
+        shop_mode["counts"][status] += 1
+        shop_mode["per_layer"].setdefault(f"{reading.mode} {_layer(reading.result)}", Counter())[status] += 1
+        if sizes[reading.page.shop] >= 2:
+            counts["shop"][status] += 1
+            counts["alone"][_status(extract_alone(reading.page.html).price, expected[name])] += 1
+            if verbose and status in ("FP", "FN"):
+                print(f"  by shop {status} {name:30} expected={expected[name]} got={reading.result.price} "
+                      f"mode={reading.mode} :: {reading.result.reason or '; '.join(reading.notes)}"[:220])
+    _report(f"{title}, by shop, LLM off", shop_mode)
+    print(f"  CPU per page, the whole shop pass (read alone, learn, read again) over its pages: "
+          f"{cpu_ms / max(len(cases), 1):.1f} ms")
+    several = sum(1 for n in sizes.values() if n >= 2)
+    for mode, c in counts.items():
+        tp, fn, fp = c["TP"], c["FN"], c["FP"]
+        print(f"  shops with 2+ pages ({several} shops, {sum(c.values())} pages), {mode:5}: TP {tp} FP {fp} FN {fn}"
+              f"  precision {tp / (tp + fp) if tp + fp else 1.0:.3f}  recall {tp / (tp + fn) if tp + fn else 1.0:.3f}")
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def corpus_cases(folder: Path) -> list[tuple[str, bytes, Decimal | None]]:
+    truth = _truth(folder)
     pages = folder / "pages" if (folder / "pages").is_dir() else folder
     cases = []
     for name, record in sorted(truth.items()):
@@ -269,7 +347,8 @@ def template_cases(folder: Path) -> list[tuple[str, bytes, Decimal | None]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=Path, action="append", help="a corpus folder (repeatable)")
+    parser.add_argument("--by-shop", action="store_true", help="also read each corpus shop by shop")
     parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--llm", metavar="URL", help="OpenAI-compatible server for the LLM layer")
@@ -289,10 +368,18 @@ def main() -> None:
               "trimmed page, no truth file)")
     try:
         llm = _llm_layer(url, force_key=args.llm_scripted)
-        if args.corpus.exists():
-            cases = corpus_cases(args.corpus)
-            _run(f"real pages ({args.corpus})", cases, llm=llm, verbose=args.verbose)
+        if args.by_shop:
+            _django()
+        for corpus in args.corpus or default_corpora():
+            if not corpus.exists():
+                print(f"no corpus at {corpus}")
+                continue
+            cases = corpus_cases(corpus)
+            label = f"real pages ({corpus.parent.name}/{corpus.name})"
+            _run(label, cases, llm=llm, verbose=args.verbose)
             size_report(cases)
+            if args.by_shop:
+                shop_report(label, cases, corpus_shops(corpus), args.verbose)
         if (args.templates / "expected.json").exists():
             _run("templates", template_cases(args.templates), llm=llm, verbose=args.verbose)
     finally:

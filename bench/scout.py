@@ -1,4 +1,5 @@
-"""Deal scout benchmark: scan throughput with 1,000 watches, comparables for 100,000 listings.
+"""Deal scout benchmark: scan throughput with 1,000 watches, comparables for 100,000 listings,
+and what saving a watch costs (it is matched at once against every item already seen).
 
     .venv/bin/python bench/scout.py [--items 2000] [--watches 1000] [--listings 100000]
 
@@ -59,7 +60,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from deals.models import DealListing, DealMatch, DealSource, Watch
-    from deals.scout import comparables, scan
+    from deals.scout import comparables, match, scan
 
     call_command("migrate", verbosity=0)
     rng = random.Random(7)
@@ -120,6 +121,13 @@ def main() -> None:
     updated = comparables.comps_refresh()
     elapsed = time.perf_counter() - started
     print(f"refresh_comps: {updated} listings re-scored in {elapsed:.1f} s ({updated / elapsed:.0f}/s)")
+
+    # A watch saved with 100,000 items already seen: matched against all of them, then scored.
+    watch = Watch.objects.create(owner=user, query="thing 7")
+    started = time.perf_counter()
+    found = match.watch_match(watch=watch)
+    elapsed = time.perf_counter() - started
+    print(f"watch saved: matched against {len(listings)} items ({len(found)} matches) in {elapsed:.2f} s")
 
 
 if __name__ == "__main__":

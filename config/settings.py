@@ -10,6 +10,7 @@ is `config.bootstrap.bootstrap()`, called by every entry point before Django is 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from datetime import timedelta
@@ -63,6 +64,17 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str = "") -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses or networks (10.0.0.5, 172.16.0.0/12, ::1)."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} lists addresses or networks, got {item!r}") from exc
+    return networks
 
 
 # --- Core -------------------------------------------------------------------------------
@@ -248,16 +260,24 @@ AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
-if SECURE_HTTPS:
-    # Behind the reverse proxy (deploy/nginx), the client's address is in X-Forwarded-For.
-    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 1)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The reverse proxies whose X-Forwarded-For is believed (deploy/nginx on the same machine:
+# 127.0.0.1; a container network: its subnet). Anyone else's X-Forwarded-For is ignored, so
+# a client cannot pick the address he is throttled as, and clients behind the proxy are told
+# apart instead of sharing its address. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "")
+# Axes, the rate limiter and the logs all take the client's address from here.
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Distinct usernames one address may try in a window, and failed logins the whole site takes
+# in a window, before login answers 429 ("count/seconds").
+LOGIN_USERNAMES_PER_ADDRESS = env_str("LOGIN_USERNAMES_PER_ADDRESS", "10/3600")
+LOGIN_FAILURES_OVERALL = env_str("LOGIN_FAILURES_OVERALL", "500/3600")
 
 
-# Rate limits ("count/seconds"), per user or per address, counted in the default cache.
+# Rate limits ("count/seconds") with django-ratelimit, counted in the default cache: login
+# POSTs per address, and every view (probes excepted) per signed-in user or per address.
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "60/60")
-RATELIMIT_JSON = env_str("RATELIMIT_JSON", "120/60")
+RATELIMIT_VIEWS = env_str("RATELIMIT_VIEWS", "120/60")
 # REST API requests per token (config/api.py); scripts and Home Assistant poll, so it has its own.
 API_RATELIMIT = env_str("API_RATELIMIT", "300/60")
 
@@ -455,6 +475,8 @@ FETCH_BACKOFF_MAX = env_float("FETCH_BACKOFF_MAX", 6 * 60 * 60)
 FETCH_RETRY_AFTER_MAX = env_float("FETCH_RETRY_AFTER_MAX", 24 * 60 * 60)
 CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 5)
 CIRCUIT_COOLDOWN = env_float("CIRCUIT_COOLDOWN", 15 * 60)
+# While several people track a store, failures from at least this many of them open its breaker.
+CIRCUIT_MIN_OWNERS = env_int("CIRCUIT_MIN_OWNERS", 2)
 # Browser rendering (stores with render_js), on the `browser` queue.
 # Daily reference exchange rates for showing prices in a person's currency (tracker/rates.py):
 # the ECB's daily XML format (rates per euro), fetched through the fetch gate.
@@ -472,6 +494,11 @@ CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
 DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)
 # A notification "sending" for longer than this is settled by the hourly send_notifications.
 DEALS_DELIVERY_STALE_AFTER = env_int("DEALS_DELIVERY_STALE_AFTER", 15 * 60)
+# The deal scout reads feeds written by strangers: each is bounded. Bytes per page, nesting
+# depth of a JSON/XML feed, pages followed by `next` (a source's own max_pages is capped by it).
+SCOUT_FEED_MAX_BYTES = env_int("SCOUT_FEED_MAX_BYTES", 2 * 1024 * 1024)
+SCOUT_FEED_MAX_DEPTH = env_int("SCOUT_FEED_MAX_DEPTH", 64)
+SCOUT_MAX_PAGES = env_int("SCOUT_MAX_PAGES", 10)
 # E-mail (Django's mail settings; also the "e-mail" channel type).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

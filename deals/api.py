@@ -254,6 +254,7 @@ def _watch_save(request: HttpRequest, watch: Watch, data: dict) -> Watch:
     for name, value in data.items():
         setattr(watch, name, value)
     watch.save()
+    tasks.enqueue_watch_match(watch_id=watch.pk)  # matched at once against the items already seen
     return watch
 
 

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import transaction
 
 from .alerts import evaluation as alerts
-from .models import AlertRule, DealMatch, DealSource
+from .models import AlertRule, DealMatch, DealSource, Watch
 from .notifications import delivery
 from .scout import comparables, reconcile, scan
-from .scout.match import deal_notify, match_should_notify
+from .scout.match import Told, deal_notify, deal_tell, watch_match
 
 DELIVERY_RETRY = {
     "autoretry_for": (delivery.TransientDeliveryError,),
@@ -116,22 +116,57 @@ def scan_all() -> int:
     return len(claimed)
 
 
+def matches_notify(*, matches: list[DealMatch]) -> list[Told]:
+    """Tell the deals worth telling (each once per item and channel) and queue the immediate
+    sends after commit. The one notify step of every scan path and of a saved watch."""
+    told = []
+    for match in matches:
+        result = deal_tell(match=match)
+        if result is None:
+            continue
+        told.append(result)
+        for notification_id in result.immediate:
+            transaction.on_commit(lambda nid=notification_id: deliver_deal_notification.delay(nid))
+    return told
+
+
+def source_scan_notify(*, source: DealSource) -> tuple[scan.ScanReport, list[Told]]:
+    """Scan, match, score and notify: what the beat, "Scan now" and `manage.py scan_source`
+    all run, so none of them can skip a step."""
+    report = scan.source_scan(source=source)
+    return report, matches_notify(matches=report.matches)
+
+
 @shared_task(name="deals.scout.tasks.scan_source", soft_time_limit=240, time_limit=300)
 def scan_source(source_id: int) -> dict | None:
     """Scan one source. Idempotent: items and matches are unique, notifications claimed once."""
     source = DealSource.objects.filter(id=source_id).first()
     if source is None:
         return None
-    report = scan.source_scan(source=source)
-    for match in report.matches:
-        if match_should_notify(match):
-            notify_deal.delay(match.pk)
-    return scan.scan_summary(report)
+    report, told = source_scan_notify(source=source)
+    return {**scan.scan_summary(report), "notified": [t.match.pk for t in told]}
+
+
+@shared_task(name="deals.scout.tasks.match_watch", soft_time_limit=240, time_limit=300)
+def match_watch(watch_id: int) -> int:
+    """A watch was saved: match it against the items already seen, score, notify. Idempotent:
+    matches are unique per (watch, item), and a deal is told once per item and channel."""
+    watch = Watch.objects.filter(id=watch_id).first()
+    if watch is None:
+        return 0
+    matches = watch_match(watch=watch)
+    matches_notify(matches=matches)
+    return len(matches)
+
+
+def enqueue_watch_match(*, watch_id: int) -> None:
+    """Match a saved watch once the transaction that saved it has committed."""
+    match_watch.delay_on_commit(watch_id)
 
 
 @shared_task(name="deals.scout.tasks.notify_deal", soft_time_limit=50, time_limit=60)
 def notify_deal(match_id: int) -> int:
-    """Create the deal's notifications (once per deal and channel) and send the immediate ones."""
+    """Kept for messages queued under this name: scans now notify in `matches_notify`."""
     match = DealMatch.objects.select_related("watch", "listing", "listing__source").filter(id=match_id).first()
     if match is None:
         return 0

@@ -5,7 +5,8 @@
 
 Routes: `/` (index), `/product/<slug>` (`?reviews=N` makes the page longer), `/img/<slug>.svg`,
 `/robots.txt` (allows everything), `/info/shipping` (a page with no price),
-`/downloads/price-list.pdf` (a PDF), `/api/products.json` (the current prices), 404 otherwise.
+`/downloads/price-list.pdf` (a PDF), `/api/products.json` (the current prices),
+`/deals/feed.xml` (an RSS deal feed of the current offers, for the deal scout), 404 otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import pages
 from .catalogue import PRODUCTS, in_stock_at, price_at, product_get
+from .deals_feed import deals_feed
 
 Clock = Callable[[], datetime]
 MAX_REVIEWS = 2000
@@ -90,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = pages.info_page(theme=theme).encode()
         elif path == "/downloads/price-list.pdf":
             content_type, body = "application/pdf", pages.PRICE_LIST_PDF
+        elif path == "/deals/feed.xml":
+            content_type = "application/rss+xml; charset=utf-8"
+            body = deals_feed(base_url=self._base_url(), now=now).encode()
         elif path == "/api/products.json":
             content_type = "application/json"
             body = json.dumps(

@@ -44,7 +44,8 @@ class RequestMiddleware:
             extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "duration_ms": round(elapsed * 1000, 1), "view": view, "pid": os.getpid(),
-                "remote_addr": request.META.get("REMOTE_ADDR", ""),
+                # The client's address from a trusted proxy (config/security.py), else the peer's.
+                "remote_addr": getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", ""),
             },
         )
         return response

@@ -93,11 +93,23 @@ from .models import ExtractionPattern, ListingPage, LLMCall  # noqa: E402
 
 @admin.register(ExtractionPattern)
 class ExtractionPatternAdmin(admin.ModelAdmin):
-    list_display = ("store", "version", "status", "source", "success_count", "failure_count", "consecutive_failures", "last_validated_at", "created_at")
+    list_display = ("store", "owner", "version", "status", "source", "success_count", "failure_count", "consecutive_failures", "last_validated_at", "created_at")
     list_filter = ("status", "source")
     search_fields = ("store__domain", "notes")
-    raw_id_fields = ("store",)
+    raw_id_fields = ("store", "owner")
     readonly_fields = ("success_count", "failure_count", "consecutive_failures", "last_validated_at", "validated_on", "created_at")
+    actions = ("promote",)
+
+    @admin.action(description="Promote a person's pattern to the store's pattern (after validating it)")
+    def promote(self, request, queryset):
+        from .learning import learn
+
+        for pattern in queryset.exclude(owner__isnull=True):
+            promoted, problems = learn.pattern_promote(pattern=pattern)
+            if promoted is None:
+                self.message_user(request, f"{pattern}: not promoted: {'; '.join(problems[:3])}", level="error")
+            else:
+                self.message_user(request, f"{pattern}: promoted as version {promoted.version}")
 
 
 @admin.register(ListingPage)

@@ -87,7 +87,9 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
         else:
-            pattern = reads.store_active_pattern_for_check(store_id=listing.store_id)
+            pattern = reads.store_active_pattern_for_check(
+                store_id=listing.store_id, owner_id=listing.product.owner_id
+            )
             result = extract(page.text, url=page.final_url, pattern=reads.pattern_spec(pattern))
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED

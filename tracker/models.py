@@ -48,6 +48,8 @@ class Store(models.Model):
         max_length=12, choices=CircuitState.choices, default=CircuitState.CLOSED
     )
     circuit_failures = models.PositiveIntegerField(default=0)
+    # [listing id, owner id] of each listing failing since the last success (circuit.py).
+    circuit_failing = models.JSONField(default=list, blank=True)
     circuit_opened_at = models.DateTimeField(null=True, blank=True)
 
     # Extraction health
@@ -200,8 +202,10 @@ class PricePoint(models.Model):
 class ExtractionPattern(models.Model):
     """One version of a store's learned selectors (`PatternSpec.as_dict()` in `spec`).
 
-    At most one version per store is active; earlier versions are kept (retired) so a person
-    can see what changed and when.
+    A pattern without an owner is the store's, used for everyone's listings; a pattern with an
+    owner is what that person picked or typed, used for his listings only (before the store's)
+    until staff promote it to the store. At most one version is active per store and per
+    owner; earlier versions are kept (retired) so a person can see what changed and when.
     """
 
     class Source(models.TextChoices):
@@ -217,6 +221,14 @@ class ExtractionPattern(models.Model):
         RETIRED = "retired", "Retired"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="patterns")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="extraction_patterns",
+        help_text="Empty: the store's pattern. Set: used for this person's listings only.",
+    )
     version = models.PositiveIntegerField()
     spec = models.JSONField()
     source = models.CharField(max_length=12, choices=Source.choices)
@@ -235,8 +247,13 @@ class ExtractionPattern(models.Model):
             models.UniqueConstraint(fields=["store", "version"], name="pattern_unique_version"),
             models.UniqueConstraint(
                 fields=["store"],
-                condition=models.Q(status="active"),
+                condition=models.Q(status="active", owner__isnull=True),
                 name="pattern_one_active_per_store",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "owner"],
+                condition=models.Q(status="active", owner__isnull=False),
+                name="pattern_one_active_per_owner",
             ),
         ]
 

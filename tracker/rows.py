@@ -107,6 +107,45 @@ def row_first(model: type[Model], *, where: Mapping[str, object], fields: tuple[
     return model.from_db(connection.alias, [_field(model, name).attname for name in fields], values)
 
 
+@cache
+def _first_preferring_sql(
+    model: type[Model], where: tuple[str, ...], prefer: str, fields: tuple[str, ...], vendor: str
+) -> str:
+    sql, _ = _first_sql(model, where, fields, vendor)
+    head, _, _ = sql.rpartition(" LIMIT 1")
+    column = _q(_field(model, prefer).column)
+    return (
+        f"{head} AND ({column} = %s OR {column} IS NULL) "
+        f"ORDER BY CASE WHEN {column} IS NULL THEN 1 ELSE 0 END LIMIT 1"
+    )
+
+
+def row_first_preferring(
+    model: type[Model],
+    *,
+    where: Mapping[str, object],
+    prefer: tuple[str, object],
+    fields: tuple[str, ...],
+) -> Model | None:
+    """Like `row_first`, among the rows whose `prefer` field is the given value or empty, the
+    one with the value first (a person's own row before the shared one), in one query."""
+    name, value = prefer
+    _, converters = _first_sql(model, tuple(where), fields, connection.vendor)
+    sql = _first_preferring_sql(model, tuple(where), name, fields, connection.vendor)
+    params = [_field(model, key).get_db_prep_value(v, connection) for key, v in where.items()]
+    params.append(_field(model, name).get_db_prep_value(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for i, steps in enumerate(converters):
+        for convert, col in steps:
+            values[i] = convert(values[i], col, connection)
+    return model.from_db(connection.alias, [_field(model, key).attname for key in fields], values)
+
+
 def row_exists(model: type[Model], *, where: Mapping[str, object]) -> bool:
     """Whether a row matches `where` (field names, equality)."""
     sql = _exists_sql(model, tuple(where), connection.vendor)

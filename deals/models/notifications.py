@@ -95,10 +95,15 @@ class DealNotification(OutboxRow):
 
     match = models.ForeignKey("deals.DealMatch", on_delete=models.CASCADE, related_name="notifications")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deal_notifications")
+    # The item told about: one message per item and channel, however many watches it matched.
+    listing = models.ForeignKey(
+        "deals.DealListing", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
 
     class Meta(OutboxRow.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["match", "channel"], name="deal_notification_once_per_channel")
+            models.UniqueConstraint(fields=["match", "channel"], name="deal_notification_once_per_channel"),
+            models.UniqueConstraint(fields=["listing", "channel"], name="deal_notification_once_per_item"),
         ]
         indexes = [models.Index(fields=["status", "digest", "deliver_after"])]
 

@@ -74,6 +74,7 @@ class DealListing(models.Model):
     image_url = models.URLField(max_length=2000, blank=True)
     condition = models.CharField(max_length=12, default="unknown")
     seller = models.CharField(max_length=200, blank=True)
+    in_stock = models.BooleanField(null=True, blank=True, help_text="What the source says; empty when it says nothing.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -118,6 +119,11 @@ class Watch(models.Model):
     )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    comparables = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The comparables the last scoring used and left out, with why (shown on the deals page).",
+    )
 
     class Meta:
         ordering = ["name", "query"]

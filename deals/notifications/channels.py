@@ -19,6 +19,7 @@ from ..models import Channel
 from .content import Message
 from .crypto import MASK, SecretError, secret_decrypt, secret_encrypt, text_redact, url_mask, url_secret_parts
 from .netguard import OutboundRefused, host_check, outbound_guard
+from .schemes import scheme_host_is_place, scheme_refusal
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,14 @@ def channel_url_validate(url: str) -> str:
         raise ChannelError("a channel URL starts with a service name, like ntfy:// or json://")
     with _logs_redacted(url_secret_parts(url)):
         plugin = _plugin(url)
+    refusal = scheme_refusal(url.split("://", 1)[0])
+    if refusal:
+        raise ChannelError(refusal)
+    place = scheme_host_is_place(type(plugin))
     for host in {getattr(plugin, "host", None), urlsplit(url).hostname}:
         if isinstance(host, str):
             try:
-                host_check(host)
+                host_check(host, place=place)
             except OutboundRefused as exc:
                 raise ChannelError(text_redact(str(exc), url_secret_parts(url))) from exc
     return url
@@ -139,6 +144,9 @@ def _send_apprise(*, url: str, message: Message) -> None:
     from apprise.attachment.memory import AttachMemory
 
     secrets = url_secret_parts(url)
+    refusal = scheme_refusal(url.split("://", 1)[0])
+    if refusal:  # saved before the scheme list existed, or the list shrank since
+        raise ChannelError(refusal)
     with _logs_redacted(secrets):
         plugin = _plugin(url)
         body, body_format = message.text, apprise.NotifyFormat.TEXT

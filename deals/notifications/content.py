@@ -41,6 +41,8 @@ class AlertFacts:
     shop_url: str = ""
     product_url: str = ""
     chart_png: bytes | None = field(default=None, repr=False)
+    kind: str = "alert"  # "alert" (a tracked price) or "deal" (an item the scout found)
+    usual_price: Decimal | None = None  # deals: what comparable items usually cost
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
@@ -63,11 +65,14 @@ def change_text(facts: AlertFacts) -> str:
 
 
 def _lines(facts: AlertFacts) -> list[tuple[str, str]]:
+    is_deal = facts.kind == "deal"
     return [
         ("Store", facts.store_name),
         ("Price", f"{_money(facts.old_price, facts.currency)} → {_money(facts.new_price, facts.currency)}"
          if facts.old_price is not None else _money(facts.new_price, facts.currency)),
-        ("Change", change_text(facts)),
+        # A deal's "before" is its own previous price; with none, there is no change to tell.
+        ("Change", change_text(facts) if not is_deal or facts.old_price is not None else ""),
+        ("Usual price", _money(facts.usual_price, facts.currency) if is_deal and facts.usual_price is not None else ""),
         ("Deal quality", facts.quality_label or "Not enough history yet"),
         ("Stock", _stock(facts.in_stock)),
         ("Shop", facts.shop_url),
@@ -115,10 +120,24 @@ def message_for_alert(facts: AlertFacts) -> Message:
     )
 
 
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def digest_title(items: Sequence[AlertFacts]) -> str:
+    """Names what the digest carries: price alerts and deals are not the same news."""
+    alerts = sum(1 for facts in items if facts.kind != "deal")
+    deals = len(items) - alerts
+    parts = [
+        *([_counted(alerts, "price alert", "price alerts")] if alerts else []),
+        *([_counted(deals, "deal", "deals")] if deals else []),
+    ]
+    return f"PriceTracker: {' and '.join(parts) or 'nothing new'} in the last hour"
+
+
 def message_for_digest(items: Sequence[AlertFacts]) -> Message:
-    """One message for many alerts, in the order given."""
-    count = len(items)
-    title = f"PriceTracker: {count} deal{'s' if count != 1 else ''} in the last hour"
+    """One message for many alerts and deals, in the order given."""
+    title = digest_title(items)
     text = "\n\n".join(alert_text(facts) for facts in items)
     html = "<hr>".join(alert_html(facts) for facts in items)
     return Message(title=title, text=f"{title}\n\n{text}", html=f"<h1>{escape(title)}</h1>{html}")

@@ -100,6 +100,8 @@ def event_facts(*, event: AlertEvent, with_chart: bool = True) -> AlertFacts:
 
 
 def deal_facts(*, match: DealMatch) -> AlertFacts:
+    """A deal as a message: "before" is the item's own previous price (none for an item seen
+    once), "usual" the comparable, the stock what the source said (unknown if it said nothing)."""
     listing = match.listing
     quality = f"deal score {match.score} (confidence {match.confidence:.1f})"
     return AlertFacts(
@@ -108,11 +110,13 @@ def deal_facts(*, match: DealMatch) -> AlertFacts:
         reason=match.reason,
         new_price=listing.price,
         currency=listing.currency,
-        old_price=match.comparable_price,
+        old_price=listing.previous_price,
+        usual_price=match.comparable_price,
         quality_label=quality,
-        in_stock=True,
+        in_stock=listing.in_stock,
         shop_url=listing.url,
         product_url=f"{settings.SITE_URL}/scout/?watch={match.watch_id}",
+        kind="deal",
     )
 
 

@@ -1,12 +1,19 @@
-"""Outbound guard for channel sends: no connection to a private or loopback address.
+"""Outbound guard for channel sends: no connection or datagram to a private or loopback address.
 
-Apprise makes its own HTTP and SMTP connections, so the tracker's fetch gate cannot wrap
-them. Instead, while `outbound_guard()` is active in the current context, every name
-resolution (`socket.getaddrinfo`, which requests, urllib3 and smtplib all go through right
-before connecting) drops private, loopback, link-local, multicast and reserved addresses,
-unless the host or network is listed in `FETCH_ALLOW_HOSTS`. Resolving at connect time means
-a name that changes its answer after the URL was checked (DNS rebinding) is still refused.
-Outside the guard, resolution is untouched.
+Apprise makes its own connections (HTTP, SMTP, raw TCP and UDP), so the tracker's fetch gate
+cannot wrap them. Instead, while `outbound_guard()` is active in the current context:
+- every name resolution through `socket.getaddrinfo` (requests, urllib3, smtplib) drops
+  private, loopback, link-local, multicast and reserved addresses;
+- every socket's `connect`, `connect_ex`, `sendto` and `sendmsg` resolves its destination
+  here, in Python, checks each answer, and hands the C layer the checked IP literal. A plugin
+  that gives `sendto` a host name (rsyslog does) would otherwise resolve it in C, past the
+  getaddrinfo check. Unix-domain sockets are refused outright.
+Hosts or networks listed in `FETCH_ALLOW_HOSTS` are let through. Checking at connect time
+means a name that changes its answer after the URL was saved (DNS rebinding) is still refused.
+Outside the guard, sockets and resolution are untouched.
+
+Which Apprise schemes may be saved at all is `schemes.py`'s list: those whose connections go
+through these checks.
 """
 
 from __future__ import annotations
@@ -75,30 +82,93 @@ def _guarded_getaddrinfo(host, port, *args, **kwargs):
     return kept
 
 
+def _refuse(message: str) -> OutboundRefused:
+    refusals = _active.get()
+    if refusals is not None:
+        refusals.append(message)  # libraries may swallow the exception; the caller still learns
+    return OutboundRefused(message)
+
+
+def _address_checked(sock: socket.socket, address):
+    """The destination `address` of `sock` as a checked IP literal tuple; raises OutboundRefused."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        raise _refuse("refused: channels may only use internet sockets")
+    if not isinstance(address, tuple) or len(address) < 2:
+        raise _refuse(f"refused to connect to {address!r}: not a host and port")
+    host, port = address[0], address[1]
+    name = host.decode() if isinstance(host, bytes) else str(host or "")
+    answers = _resolve(name, port, sock.family, sock.type)
+    for answer in answers:
+        ip = str(answer[4][0])
+        if address_allowed(ip, host=name):
+            return (ip, port, *address[2:])
+    raise _refuse(
+        f"refused to connect to {name}: it resolves to a private or local address "
+        "(allow it with FETCH_ALLOW_HOSTS)"
+    )
+
+
+# The socket methods as the C layer provides them; the guard calls through these.
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_sendto = socket.socket.sendto
+_real_sendmsg = socket.socket.sendmsg
+
+
+def _guarded_connect(self, address):
+    if _active.get() is not None:
+        address = _address_checked(self, address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if _active.get() is not None:
+        address = _address_checked(self, address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_sendto(self, data, *args):
+    if _active.get() is not None and args:
+        args = (*args[:-1], _address_checked(self, args[-1]))
+    return _real_sendto(self, data, *args)
+
+
+def _guarded_sendmsg(self, buffers, *args):
+    if _active.get() is not None and len(args) >= 3 and args[2] is not None:
+        args = (*args[:2], _address_checked(self, args[2]), *args[3:])
+    return _real_sendmsg(self, buffers, *args)
+
+
 def _install() -> None:
     with _install_lock:
         if socket.getaddrinfo is not _guarded_getaddrinfo:
             socket.getaddrinfo = _guarded_getaddrinfo
+        if socket.socket.connect is not _guarded_connect:
+            socket.socket.connect = _guarded_connect
+            socket.socket.connect_ex = _guarded_connect_ex
+            socket.socket.sendto = _guarded_sendto
+            socket.socket.sendmsg = _guarded_sendmsg
 
 
-def host_check(host: str) -> None:
-    """Refuse a host given as an IP literal or a dotted name that resolves to a private address.
-    Raises OutboundRefused. Names that do not resolve now are left to the send-time guard."""
+def host_check(host: str, *, place: bool = False) -> None:
+    """Refuse a host that is, or resolves (in Python, here) to, a private or local address.
+    `place`: the host field always names a machine (json://HOST), so a name that does not
+    resolve is refused too; otherwise it may be a service token (tgram://TOKEN) and a name that
+    does not resolve is left to the send-time guard, which checks every connection anyway.
+    Raises OutboundRefused."""
     host = (host or "").strip("[]")
     if not host:
         return
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-        literal = True
-    except ValueError:
-        literal = False
-    if not literal and "." not in host and host.lower() != "localhost":
-        return  # a service token in the host field (telegram://TOKEN), not a place
+    if not place and "." not in host and ":" not in host and host.lower() != "localhost":
+        return  # a service token (tgram://TOKEN): asking DNS about it would leak it
     try:
         answers = _resolve(host, None, type=socket.SOCK_STREAM)
-    except OSError:
+    except (OSError, UnicodeError):
+        if place:
+            raise OutboundRefused(f"{host} does not resolve; channels may only send to a host that does") from None
         return
-    if not any(address_allowed(str(a[4][0]), host=host) for a in answers):
+    refused = [a for a in answers if not address_allowed(str(a[4][0]), host=host)]
+    if refused:  # one private answer is enough: the library may pick any of them
         raise OutboundRefused(
             f"{host} is a private or local address; channels may not send there "
             "(allow it with FETCH_ALLOW_HOSTS)"

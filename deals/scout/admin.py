@@ -23,6 +23,13 @@ class WatchAdmin(admin.ModelAdmin):
     list_filter = ("condition", "enabled")
     search_fields = ("query", "name")
     raw_id_fields = ("product",)
+    readonly_fields = ("comparables",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from .. import tasks
+
+        tasks.enqueue_watch_match(watch_id=obj.pk)
 
 
 @admin.register(DealMatch)

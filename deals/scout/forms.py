@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from tracker.fetching import FetchError, validate_url
 
@@ -40,6 +41,8 @@ class DealSourceForm(forms.ModelForm):
             pattern = data.get("item_pattern") or {}
             if not isinstance(pattern, dict) or not pattern.get("item") or not pattern.get("title"):
                 self.add_error("item_pattern", 'An HTML source needs {"item": "...", "title": "..."} selectors.')
+        if data.get("max_pages") is not None and not 1 <= data["max_pages"] <= settings.SCOUT_MAX_PAGES:
+            self.add_error("max_pages", f"Between 1 and {settings.SCOUT_MAX_PAGES} pages (SCOUT_MAX_PAGES).")
         if data.get("poll_interval_minutes") is not None and data["poll_interval_minutes"] < 5:
             self.add_error("poll_interval_minutes", "Poll at most every 5 minutes.")
         return data

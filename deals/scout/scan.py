@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ class ScanReport:
     price_changes: int = 0
     matches: list[DealMatch] = field(default_factory=list)
     seconds: float = 0.0
+    partial: str = ""  # why the scan stopped before the last page (what was read is kept)
 
 
 # --- Claiming due sources -------------------------------------------------------------------
@@ -67,11 +69,12 @@ def _fetch(source: DealSource, url: str) -> str:
     """Fetch one page of a source through the fetch gate, with its limits."""
     from tracker.fetching import safe_get
 
+    limit = settings.SCOUT_FEED_MAX_BYTES
     if source.kind == DealSource.Kind.JSON:
-        return safe_get(url, accept="json").text
+        return safe_get(url, accept="json", max_bytes=limit).text
     if source.kind == DealSource.Kind.HTML:
-        return safe_get(url, accept="html").text
-    result = safe_get(url, accept="any")
+        return safe_get(url, accept="html", max_bytes=limit).text
+    result = safe_get(url, accept="any", max_bytes=limit)
     if result.content_type and result.content_type not in FEED_TYPES:
         raise FetchError(f"not a feed (content type {result.content_type})", kind="not_html")
     return result.text
@@ -86,20 +89,38 @@ def _parse(source: DealSource, content: str, url: str) -> tuple[list[feeds.FeedI
     return feeds.parse_html_list(content, base_url=url, pattern=source.item_pattern, default_currency=currency)
 
 
-def source_read(*, source: DealSource) -> tuple[list[feeds.FeedItem], int]:
-    """Fetch and parse every page of a source (following `next` up to `max_pages`)."""
+def source_pages_limit(source: DealSource) -> int:
+    """The source's own max_pages, never beyond SCOUT_MAX_PAGES."""
+    return max(1, min(source.max_pages or 1, settings.SCOUT_MAX_PAGES))
+
+
+def source_read(*, source: DealSource) -> tuple[list[feeds.FeedItem], int, str]:
+    """Fetch and parse every page of a source (following `next` up to `source_pages_limit`).
+
+    Returns (items, pages read, why reading stopped early or ""). The first page failing
+    raises; a later page failing (a refused `next` link, a broken page) keeps what the
+    earlier pages gave.
+    """
     items: dict[str, feeds.FeedItem] = {}
     url: str | None = source.url
     seen_urls: set[str] = set()
     pages = 0
-    while url and url not in seen_urls and pages < max(1, source.max_pages):
+    partial = ""
+    limit = source_pages_limit(source)
+    while url and url not in seen_urls and pages < limit:
         seen_urls.add(url)
-        content = _fetch(source, url)
-        page_items, url = _parse(source, content, url)
+        try:
+            content = _fetch(source, url)
+            page_items, url = _parse(source, content, url)
+        except (FetchError, feeds.FeedError) as exc:
+            if pages == 0:
+                raise
+            partial = f"page {pages + 1} not read ({url}): {exc}"[:500]
+            break
         pages += 1
         for item in page_items:
             items.setdefault(item.external_id, item)  # a feed that repeats items: first wins
-    return list(items.values()), pages
+    return list(items.values()), pages, partial
 
 
 def _chunks(values: list, size: int = 500):
@@ -115,6 +136,7 @@ def _item_values(item: feeds.FeedItem) -> dict:
         "image_url": item.image_url if item.image_url.startswith("http") else "",
         "condition": item.condition,
         "seller": item.seller,
+        "in_stock": item.in_stock,
     }
 
 
@@ -180,20 +202,34 @@ def source_scan(*, source: DealSource, now: datetime | None = None) -> ScanRepor
     now = now or timezone.now()
     report = ScanReport(source_id=source.pk)
     try:
-        items, report.pages = source_read(source=source)
+        items, report.pages, report.partial = source_read(source=source)
     except (FetchError, feeds.FeedError) as exc:
-        report.ok, report.error = False, str(exc)[:500]
-        DealSource.objects.filter(id=source.pk).update(last_scan_at=now, last_status="error", last_error=report.error)
-        report.seconds = time.monotonic() - started
-        return report
+        return _failed(source, report, str(exc), now=now, started=started)
+    except Exception as exc:  # a hostile feed must not kill the scan without a trace on the source
+        log.exception("deal source scan crashed", extra={"source_id": source.pk})
+        return _failed(source, report, f"could not read the source ({type(exc).__name__}: {exc!s:.200})", now=now, started=started)
     report.items = len(items)
     with transaction.atomic():
         touched, report.new, report.price_changes = items_upsert(source=source, items=items, now=now)
-        DealSource.objects.filter(id=source.pk).update(
-            last_scan_at=now, last_success_at=now, last_status="ok", last_error="", last_item_count=len(items)
-        )
+        if report.partial:
+            # Not a success: the unread pages' items must not be taken for gone (reconcile).
+            DealSource.objects.filter(id=source.pk).update(
+                last_scan_at=now, last_status="partial", last_error=report.partial, last_item_count=len(items)
+            )
+        else:
+            DealSource.objects.filter(id=source.pk).update(
+                last_scan_at=now, last_success_at=now, last_status="ok", last_error="", last_item_count=len(items)
+            )
     if touched:
         report.matches = listings_match(listings=touched, owner_id=source.owner_id, now=now)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _failed(source: DealSource, report: ScanReport, error: str, *, now: datetime, started: float) -> ScanReport:
+    """Record why a scan failed on the source, where the sources page shows it."""
+    report.ok, report.error = False, error[:500]
+    DealSource.objects.filter(id=source.pk).update(last_scan_at=now, last_status="error", last_error=report.error)
     report.seconds = time.monotonic() - started
     return report
 
@@ -209,6 +245,7 @@ def scan_summary(report: ScanReport) -> dict:
         "items": report.items,
         "new": report.new,
         "price_changes": report.price_changes,
+        "partial": report.partial,
         "matches": dict(by_watch),
         "seconds": round(report.seconds, 3),
     }

@@ -46,3 +46,22 @@ def deals_for(
 def sources_visible_to(owner) -> QuerySet[DealSource]:
     """Shared sources and the person's own."""
     return DealSource.objects.filter(Q(owner=owner) | Q(owner__isnull=True))
+
+
+def deals_explain(deals) -> list[DealMatch]:
+    """The deals with the comparables their score used (from their watch's last scoring),
+    leaving out the deal's own item, and those left out with why."""
+    shown = list(deals)
+    for deal in shown:
+        snapshot = deal.watch.comparables or {}
+
+        def same_pool(entry: dict, deal=deal) -> bool:
+            return deal.listing_id not in entry.get("listings", []) and entry.get("currency", "") == (
+                deal.listing.currency or ""
+            )
+
+        deal.comparables_used = [c for c in snapshot.get("items", []) if same_pool(c)]
+        deal.comparables_left_out = [c for c in snapshot.get("left_out", []) if same_pool(c)]
+        deal.comparables_distinct = snapshot.get("distinct", 0)
+        deal.history_points = snapshot.get("history_points", 0)
+    return shown

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import tasks
-from ..models import DealSource, Watch
+from ..models import DealListing, DealSource, Watch
 from . import selectors
 from .forms import DealFilterForm, DealSourceForm, WatchForm
 
@@ -25,14 +25,20 @@ def deal_list(request):
         max_age_days=filters.get("max_age_days"),
         sort=filters.get("sort") or "score",
     )[:200]
+    deals = selectors.deals_explain(deals)
+    watches = Watch.objects.filter(owner=request.user)
+    sources = selectors.sources_visible_to(request.user)
     return render(
         request,
         "scout/deals.html",
         {
             "form": form,
             "deals": deals,
-            "watches": Watch.objects.filter(owner=request.user),
-            "sources": selectors.sources_visible_to(request.user),
+            "watches": watches,
+            "sources": sources,
+            "listings_seen": DealListing.objects.filter(
+                source__in=sources, status=DealListing.Status.ACTIVE
+            ).count() if not deals else None,
         },
     )
 
@@ -44,9 +50,26 @@ def watch_list(request):
         watch = form.save(commit=False)
         watch.owner = request.user
         watch.save()
-        messages.success(request, f"Watching for “{watch.query}”.")
+        tasks.enqueue_watch_match(watch_id=watch.pk)
+        messages.success(request, f"Watching for “{watch.query}”; matching it against the items already seen.")
         return redirect("scout:watches")
-    return render(request, "scout/watches.html", {"form": form, "watches": Watch.objects.filter(owner=request.user)})
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "scout/watches.html", {"form": form, "watches": Watch.objects.filter(owner=request.user)}, status=status
+    )
+
+
+@login_required
+def watch_edit(request, pk: int):
+    watch = get_object_or_404(Watch, pk=pk, owner=request.user)
+    form = WatchForm(request.POST or None, instance=watch, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        tasks.enqueue_watch_match(watch_id=watch.pk)
+        messages.success(request, f"Watch “{watch}” saved; its matches are being brought up to date.")
+        return redirect("scout:watches")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "scout/watch_edit.html", {"form": form, "watch": watch}, status=status)
 
 
 @login_required

@@ -185,105 +185,132 @@ def _spoken_by_parent(el: etree._Element) -> bool:
     return bool(label) and len(label) <= 40 and any(ch.isdigit() for ch in label)
 
 
+class _Walk:
+    """One pass over the body in reading order, carrying what ancestors pass down (hidden, in
+    another product's block, crossed out). Class and id verdicts are remembered: pages repeat
+    the same class lists hundreds of times."""
+
+    def __init__(self) -> None:
+        self.order: dict[int, int] = {}
+        self.hidden: set[int] = set()
+        self.zone: set[int] = set()
+        self.struck: set[int] = set()
+        self.texts: list[tuple[etree._Element, str, bool]] = []
+        self.holds_hidden: set[int] = set()
+        self.keep: list[etree._Element] = []  # lxml proxies must stay alive for their id() to stay unique
+        self._zone_cache: dict[str, bool] = {}
+        self._hidden_cache: dict[str, bool] = {}
+
+    def run(self, body: etree._Element) -> None:
+        stack: list[tuple[etree._Element, bool, bool, bool]] = [(body, False, False, False)]
+        while stack and len(self.keep) < MAX_ELEMENTS:
+            el, is_hidden, in_zone, is_struck = stack.pop()
+            tag = el.tag
+            if not isinstance(tag, str) or tag.lower() in _SKIP_TAGS:
+                continue
+            tag = tag.lower()
+            self.keep.append(el)
+            self.order[id(el)] = len(self.keep)
+            attrib = el.attrib
+            if attrib:  # most elements have none: no call at all for them
+                is_hidden = is_hidden or self._hidden_here(el, attrib)
+                in_zone = in_zone or self._zone_here(tag, attrib)
+                is_struck = is_struck or _struck_here(tag, attrib.get("style"))
+            else:
+                in_zone = in_zone or tag in _ZONE_TAGS
+                is_struck = is_struck or tag in STRUCK_TAGS
+            if is_hidden:
+                self._hide(el)
+                continue  # nothing below a hidden element is read
+            if in_zone:
+                self.zone.add(id(el))
+            if is_struck:
+                self.struck.add(id(el))
+            if tag == "button":
+                continue  # seen for stock wording, never read for prices
+            for child in reversed(self._read(el)):
+                stack.append((child, False, in_zone, is_struck))
+
+    def _hidden_here(self, el: etree._Element, attrib) -> bool:
+        if "hidden" in attrib or attrib.get("type") == "hidden":
+            return True
+        if attrib.get("aria-hidden") == "true" and not _spoken_by_parent(el):
+            return True
+        style = attrib.get("style")
+        if style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
+            return True
+        classes = attrib.get("class")
+        if not classes:
+            return False
+        flag = self._hidden_cache.get(classes)
+        if flag is None:
+            flag = self._hidden_cache[classes] = any(c in _HIDDEN_CLASSES for c in classes.lower().split())
+        return flag
+
+    def _zone_here(self, tag: str, attrib) -> bool:
+        if tag in _ZONE_TAGS:
+            return True
+        classes = attrib.get("class")
+        if classes:
+            flag = self._zone_cache.get(classes)
+            if flag is None:
+                flag = self._zone_cache[classes] = names_a_zone(classes)
+            if flag:
+                return True
+        ident = attrib.get("id")
+        return bool(ident) and names_a_zone(ident)
+
+    def _hide(self, el: etree._Element) -> None:
+        self.hidden.add(id(el))
+        for ancestor in el.iterancestors():
+            if id(ancestor) in self.holds_hidden:
+                break
+            self.holds_hidden.add(id(ancestor))
+
+    def _read(self, el: etree._Element) -> list[etree._Element]:
+        """The element's own text and its children's tails (in that order); its children."""
+        if el.text and len(self.texts) < MAX_TEXT_NODES:
+            self.texts.append((el, el.text, False))
+        children = list(el)
+        for child in children:
+            tail = child.tail
+            if tail and len(self.texts) < MAX_TEXT_NODES and not tail.isspace():
+                self.texts.append((el, tail, True))
+        return children
+
+
+def _struck_here(tag: str, style: str | None) -> bool:
+    return tag in STRUCK_TAGS or bool(style and "line" in style and STRIKE_STYLE.search(style))
+
+
+def _document_title(tree: etree._Element) -> str:
+    """The page's <title>, and its og:title: what the product title on the page should match."""
+    title_el = tree.find(".//title")
+    title = title_el.text_content() if title_el is not None else ""
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or "").lower() == "og:title":
+            return f"{title} {meta.get('content') or ''}"
+    return title
+
+
 def page_scan(
     tree: etree._Element, *, root: etree._Element | None = None, anchor: etree._Element | None = None
 ) -> Page | None:
+    """The page as a shopper sees it: reading order, hidden elements, other products' blocks,
+    crossed-out amounts, visible texts, and the product title (`anchor`) the price is near."""
     body = root if root is not None else tree.find(".//body")
     if body is None:
         body = tree
-    order: dict[int, int] = {}
-    hidden: set[int] = set()
-    zone: set[int] = set()
-    struck: set[int] = set()
-    texts: list[tuple[etree._Element, str, bool]] = []
-    holds_hidden: set[int] = set()
-    zone_cache: dict[str, bool] = {}
-    hidden_cache: dict[str, bool] = {}
-    # Iterative walk carrying inherited flags (hidden, zone, struck).
-    stack: list[tuple[etree._Element, bool, bool, bool]] = [(body, False, False, False)]
-    count = 0
-    keep: list[etree._Element] = []
-    while stack and count < MAX_ELEMENTS:
-        el, is_hidden, in_zone, is_struck = stack.pop()
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        tag = tag.lower()
-        if tag in _SKIP_TAGS:
-            continue
-        keep.append(el)
-        count += 1
-        key = id(el)
-        order[key] = count
-        attrib = el.attrib
-        classes = attrib.get("class")
-        ident = attrib.get("id")
-        style = attrib.get("style")
-        if not is_hidden:
-            if "hidden" in attrib or attrib.get("type") == "hidden":
-                is_hidden = True
-            elif attrib.get("aria-hidden") == "true" and not _spoken_by_parent(el):
-                is_hidden = True
-            elif style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
-                is_hidden = True
-            elif classes:
-                flag = hidden_cache.get(classes)
-                if flag is None:
-                    flag = hidden_cache[classes] = any(c in _HIDDEN_CLASSES for c in classes.lower().split())
-                is_hidden = flag
-        if not in_zone:
-            if tag in _ZONE_TAGS:
-                in_zone = True
-            else:
-                if classes:
-                    flag = zone_cache.get(classes)
-                    if flag is None:
-                        flag = zone_cache[classes] = names_a_zone(classes)
-                    in_zone = flag
-                if ident and not in_zone:
-                    in_zone = names_a_zone(ident)
-        if not is_struck and (
-            tag in STRUCK_TAGS or (style and "line" in style and STRIKE_STYLE.search(style))
-        ):
-            is_struck = True
-        if is_hidden:
-            hidden.add(key)
-            for ancestor in el.iterancestors():
-                if id(ancestor) in holds_hidden:
-                    break
-                holds_hidden.add(id(ancestor))
-            continue  # nothing below a hidden element is read
-        if in_zone:
-            zone.add(key)
-        if is_struck:
-            struck.add(key)
-        if tag == "button":
-            continue  # seen for stock wording, never read for prices
-        if el.text and len(texts) < MAX_TEXT_NODES:
-            texts.append((el, el.text, False))
-        children = list(el)
-        for child in reversed(children):
-            stack.append((child, is_hidden, in_zone, is_struck))
-        for child in children:
-            tail = child.tail
-            if tail and len(texts) < MAX_TEXT_NODES and not tail.isspace():
-                texts.append((el, tail, True))
-    title_el = tree.find(".//title")
-    doc_title = title_el.text_content() if title_el is not None else ""
-    for meta in tree.iter("meta"):
-        if (meta.get("property") or "").lower() == "og:title":
-            doc_title = f"{doc_title} {meta.get('content') or ''}"
-            break
-    # A zone that holds the product title is the product's own container, not a zone.
+    walk = _Walk()
+    walk.run(body)
     if anchor is None:
-        anchor = _find_anchor(body, doc_title, hidden, set())
-    if anchor is not None and id(anchor) in zone:
-        for ancestor in anchor.iterancestors():
-            zone.discard(id(ancestor))
-        zone.discard(id(anchor))
-        _rezone(body, anchor, hidden, zone)
+        anchor = _find_anchor(body, _document_title(tree), walk.hidden, set())
+    # A zone that holds the product title is the product's own container, not a zone.
+    if anchor is not None and id(anchor) in walk.zone:
+        _rezone(body, anchor, walk.hidden, walk.zone)
     anchor_path = list(anchor.iterancestors()) if anchor is not None else []
-    return Page(body, order, hidden, zone, struck, anchor, anchor_path, texts, keep=keep, holds_hidden=holds_hidden)
+    return Page(body, walk.order, walk.hidden, walk.zone, walk.struck, anchor, anchor_path, walk.texts,
+                keep=walk.keep, holds_hidden=walk.holds_hidden)
 
 
 def _rezone(body, anchor, hidden, zone) -> None:
@@ -305,7 +332,8 @@ def _rezone(body, anchor, hidden, zone) -> None:
                 in_zone = bool(attrs.strip()) and names_a_zone(attrs)
         if in_zone:
             zone.add(id(el))
-        stack.extend((child, in_zone) for child in el)
+        if id(el) not in hidden:  # never read below a hidden element (nor kept: ids would be reused)
+            stack.extend((child, in_zone) for child in el)
 
 
 def bounded_text(el: etree._Element, limit: int) -> str | None:

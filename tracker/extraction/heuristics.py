@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
 
 from lxml import etree
 
@@ -41,22 +40,11 @@ from .parsing import (
 )
 from .patterns import FieldRule
 from .result import Availability
-from .wording import (
-    AFTER_BAD,
-    BEFORE_BAD,
-    BEFORE_GOOD,
-    EMPHASIS_WORDS,
-    FAR_LABELS,
-    GROSS_WORDS,
-    LOWER_BOUND,
-    NEG_WORDS,
-    OTHER_OFFER_WORDS,
-    POS_WORDS,
-    SOFT_NEG_WORDS,
-)
+from .scoring import Candidate, candidate_score
+from .wording import SALE_MARKERS
 
 __all__ = ["Candidate", "HeuristicResult", "availability_near_title", "derive_selector", "heuristic_price",
-           "price_among"]
+           "price_among", "price_in_range"]
 
 MAX_CANDIDATES = 400
 MIN_SCORE = 4.0
@@ -64,26 +52,9 @@ MARGIN = 2.0
 
 
 _DIGIT = re.compile(r"\d")
-# "$17.01 (61%)" is what you save, not what you pay.
-_PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
-_PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _CURRENCY_HINT = re.compile(rf"{_CUR_WORD}|{_CUR_SIGN}")
-_RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|bis|a|à|~)\s*$", re.IGNORECASE)
-
-
-@dataclass
-class Candidate:
-    element: etree._Element
-    amount: Decimal
-    currency: str | None
-    symbol: str | None
-    score: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    rejected: str | None = None
-    text: str = ""
-    order: int = 0
-    in_zone: bool = False
-    tokens_in_element: int = 1
+# A printed range, "$38.17 - 48.27" included (a second amount without its currency).
+_PRINTED_RANGE = re.compile(r"\d\s*(?:-|–|—|~|～|〜|\bto\b|\bbis\b)\s*\S{0,4}\s?\d", re.IGNORECASE)
 
 
 @dataclass
@@ -134,107 +105,6 @@ def _owner(el: etree._Element, page: Page) -> tuple[etree._Element, str] | None:
                 continue
             return node, text
         node = node.getparent()
-    return None
-
-
-def _score(c: Candidate, page: Page, before: str, after: str) -> None:
-    el = c.element
-    if id(el) in page.struck:
-        c.rejected = "struck through"
-        return
-    if id(el) in page.zone:
-        c.in_zone = True
-    # Names of the element and its close ancestors.
-    for depth, node in enumerate(ancestors(el, 3)):
-        words = page.words_of(node)
-        if not words:
-            continue
-        if node.get("itemprop") in ("price", "lowPrice"):
-            c.score += 6 if depth <= 1 else 3
-            c.reasons.append("itemprop=price")
-        bad = words & NEG_WORDS
-        if "tax" in bad and words & GROSS_WORDS:
-            bad = bad - {"tax"}  # "price-including-tax" is what the shopper pays
-        if bad and depth <= 2:
-            c.rejected = f"named {sorted(bad)[0]!r}"
-            return
-        if words & SOFT_NEG_WORDS and depth <= 2:
-            c.score -= 1.5
-        if any("price" in w or "preis" in w or "preco" in w or "precio" in w or "prix" in w or "amount" in w for w in words):
-            c.score += 3 if depth <= 1 else 1.5
-            c.reasons.append("price-named")
-        if words & POS_WORDS:
-            c.score += 1.5
-        if depth <= 1 and words & EMPHASIS_WORDS:
-            c.score += 0.5
-        if node.tag in ("strong", "b", "h2", "h3", "h1") and depth <= 1:
-            c.score += 0.5
-    if BEFORE_BAD.search(before) or FAR_LABELS.search(before):
-        c.rejected = f"label {before.strip()[-20:]!r}"
-        return
-    if _PERCENT_AFTER.match(after) or _PERCENT_BEFORE.search(before):
-        c.rejected = "a saving with its percentage"
-        return
-    if AFTER_BAD.search(after):
-        c.rejected = f"followed by {after.strip()[:20]!r}"
-        return
-    if _RANGE_JOIN.match(after[:4] or "") or re.match(r"^\s*(?:-|–|—|to|bis)\s*\S{0,4}\s?\d", after):
-        c.rejected = "price range"
-        c.reasons.append("range")
-        return
-    if re.search(r"(?:-|–|—|\bto|\bbis)\s*$", before) and find_amounts(before[-20:], limit=1):
-        c.rejected = "price range"
-        c.reasons.append("range")
-        return
-    if LOWER_BOUND.search(before):
-        c.reasons.append("from")
-    if BEFORE_GOOD.search(before):
-        c.score += 1.5
-        c.reasons.append("labelled")
-    if before.rstrip().endswith("+"):
-        c.rejected = "add-on price"
-        return
-    # Nearness to the product title.
-    if page.anchor is not None:
-        distance = c.order - page.order.get(id(page.anchor), 0)
-        if 0 <= distance <= 80:
-            c.score += 3
-        elif 0 <= distance <= 250:
-            c.score += 2
-        elif 0 <= distance <= 700:
-            c.score += 1
-        elif -60 <= distance < 0:
-            c.score += 1
-        elif distance < -60:
-            c.score -= 1.5
-        shared = _shared_depth(el, page)
-        if shared is not None:
-            c.score += 2 if shared <= 3 else 1 if shared <= 5 else 0
-    if c.in_zone:
-        c.score -= 6
-    if next(el.iterancestors("a"), None) is not None:
-        c.score -= 2  # links lead to other products and offers
-        c.reasons.append("link")
-    # Deeper than the names read above: a block named for other sellers' offers.
-    if any(page.words_of(node) & OTHER_OFFER_WORDS for node in islice(el.iterancestors(), 3, 10)):
-        c.score -= 3
-        c.reasons.append("other offer")
-    if c.currency:
-        c.score += 0.5
-    if c.tokens_in_element > 1:
-        c.score -= 1
-    # A price inside a sentence ("Earn $25 for every $250 spent") is rarely the product's.
-    if len(re.findall(r"[^\W\d]{2,}", c.text)) > 4 and "price-named" not in c.reasons:
-        c.score -= 3
-        c.reasons.append("prose")
-
-
-def _shared_depth(el: etree._Element, page: Page) -> int | None:
-    """How many levels above the title the nearest common ancestor of title and price is."""
-    ancestors = {id(a): i for i, a in enumerate(page.anchor_path)}
-    for node in el.iterancestors():
-        if id(node) in ancestors:
-            return ancestors[id(node)] + 1
     return None
 
 
@@ -306,7 +176,7 @@ def _candidate(el, token: AmountToken, el_text: str, page: Page, n_tokens: int) 
         if len(before.strip()) < 15:
             before = f"{outer_before} {before}" if before.strip() else outer_before
         after = after if after.strip() else outer_after
-    _score(c, page, before[-40:], after[:40])
+    candidate_score(c, page, before[-40:], after[:40])
     return c
 
 
@@ -388,6 +258,30 @@ def price_among(found: HeuristicResult, values: Iterable[Decimal]) -> Candidate 
     return best
 
 
+def price_in_range(found: HeuristicResult, *, low: Decimal, high: Decimal) -> tuple[Candidate | None, str | None]:
+    """The price when structured data gives only a range (an AggregateOffer's low and high):
+    the one amount the main product's buy box shows inside it, or None and why. Amounts in
+    other products' blocks and links do not count; a printed range ("$89 - $129", a tier
+    table), two different amounts, a "from" price, or a page price outside the range: none."""
+    shown = [c for c in found.candidates if low <= c.amount <= high and not c.in_zone and "link" not in c.reasons]
+    # A printed range is one even when its block was ruled out for another reason first.
+    if any("range" in c.reasons or _PRINTED_RANGE.search(c.text) for c in shown):
+        return None, "the page shows the range too"
+    inside = [c for c in shown if c.rejected is None]
+    if not inside:
+        if found.price is not None:
+            return None, f"the page shows {found.price}, outside it"
+        return None, "the page shows no amount inside it"
+    if len({c.amount for c in inside}) > 1:
+        return None, "the page shows several amounts inside it"
+    best = max(inside, key=lambda c: c.score)
+    if "from" in best.reasons:
+        return None, "the page shows a 'from' price"
+    if found.price not in (None, best.amount) or best.score < MIN_SCORE / 2:
+        return None, f"the page's own price is not the one inside it ({best.text[:30]!r})"
+    return best, None
+
+
 def lists_option_prices(element: etree._Element) -> bool:
     """True when a choice list (sizes, models) beside a "From" price prints several prices:
     "From" is then the lower bound of that list, and no option is chosen yet."""
@@ -422,8 +316,7 @@ def _sale_pair(a: Candidate, b: Candidate) -> Candidate | None:
     amounts = {t.amount for t in find_amounts(text)} - {abs(a.amount - b.amount)}
     if amounts != {a.amount, b.amount}:
         return None
-    if re.search(r"%|\boff\b|\bsav(?:e|ings?)\b|\bsale\b|\bnow\b|\bwas\b|\breg\b|\bstatt\b|\bde:|\byou pay\b",
-                 text, re.IGNORECASE):
+    if SALE_MARKERS.search(text):
         return a if a.amount < b.amount else b
     return None
 

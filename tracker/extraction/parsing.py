@@ -19,6 +19,7 @@ from .amounts import (
     number_read,
     text_normalise,
 )
+from .budget import page_refusal
 from .currencies import (
     DEFAULTS,
     currency_candidates,
@@ -87,6 +88,16 @@ class _Found:
     symbol: str | None
 
 
+# Scripts written without spaces between words (Han, Kana, Hangul, Thai): their letters stand
+# right beside a price ("售价98元", "¥98起", "1,280円から", "₩30,000부터") without being part of it.
+_SPACELESS_LETTER = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _glued(char: str) -> bool:
+    """A letter that makes the number part of a word ("X100", "3700X"), not one beside a price."""
+    return char.isalpha() and _SPACELESS_LETTER.match(char) is None
+
+
 def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int = 20):
     """Each number of a normalised text with the currency symbol beside it (or, with `bare`,
     also the ones without), read by the grammar."""
@@ -113,9 +124,9 @@ def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int =
                 continue
             if (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
                 continue  # part of a model name or a unit ("X100", "500ml")
-        elif after and start > 0 and (text[start - 1].isalpha() or text[start - 1] in ".,"):
+        elif after and start > 0 and (_glued(text[start - 1]) or text[start - 1] in ".,"):
             continue
-        elif before and end < len(text) and text[end].isalpha():
+        elif before and end < len(text) and _glued(text[end]):
             continue  # a model number after a code ("AMD 3700X", "PHP 8.2x")
         if hostile_notation(text[max(0, start - 3):end + 4]):
             reading = Reading(None, f"{text[start:end + 3]!r} is no price notation")
@@ -313,9 +324,12 @@ def _decode(html: bytes) -> str:
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
-def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
-    """Parse a page with lxml; None when there is nothing to parse."""
+def parse_html(html: str | bytes, *, budget_checked: bool = False) -> lxml.html.HtmlElement | None:
+    """Parse a page with lxml; None when there is nothing to parse, or when its structure is
+    over the page budget (budget.py; `budget_checked`: the caller has scanned it already)."""
     if not html:
+        return None
+    if not budget_checked and page_refusal(html):
         return None
     if isinstance(html, bytes):
         html = _decode(html)

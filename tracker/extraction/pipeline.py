@@ -14,20 +14,23 @@ from decimal import Decimal
 
 from lxml import etree
 
+from . import budget
 from .amounts import text_fold
+from .budget import PageBudgetExceeded, cpu_budget, page_refusal, tree_refusal
 from .evidence import PageEvidence, evidence_declare, page_evidence, page_evidence_read
 from .heuristics import (
     HeuristicResult,
     availability_near_title,
     heuristic_price,
     price_among,
+    price_in_range,
 )
 from .parsing import _CUR_SIGN, _CUR_WORD, currency_of_symbol, parse_html
 from .patterns import PatternMatch, PatternSpec, apply_pattern
 from .price_checks import price_struck_everywhere
 from .result import ExtractionResult
 from .structured import StructuredVerdict, structured_verdict
-from .wording import FAR_LABELS
+from .wording import AFTER_TIGHT, FAR_LABELS, NET_AFTER, NET_BEFORE, SHOWN_AS_OTHER
 
 MAX_HTML_CHARS = 5_000_000
 
@@ -49,10 +52,22 @@ def extract(
         return ExtractionResult(reason="the page is empty")
     if len(html) > MAX_HTML_CHARS:
         html = html[:MAX_HTML_CHARS]
-    tree = parse_html(html)
-    if tree is None:
-        return ExtractionResult(reason="the page is not readable HTML")
-    return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, url=url)
+    # The page budget (budget.py): pathological structure is refused before lxml sees it,
+    # and the layers read the tree under a CPU budget.
+    refusal = page_refusal(html)
+    if refusal:
+        return ExtractionResult(reason=refusal)
+    try:
+        with cpu_budget():
+            tree = parse_html(html, budget_checked=True)
+            if tree is None:
+                return ExtractionResult(reason="the page is not readable HTML")
+            refusal = tree_refusal(tree)
+            if refusal:
+                return ExtractionResult(reason=refusal)
+            return extract_tree(tree, pattern=pattern, use_heuristics=use_heuristics, url=url)
+    except PageBudgetExceeded:
+        return ExtractionResult(reason=f"reading the page took more than {budget.CPU_SECONDS:g} s of CPU; not read")
 
 
 def extract_tree(
@@ -92,7 +107,7 @@ def _extract_tree(
         _with_pattern(result, match, verdict)
     if result.price is None and not result.flagged and not result.method:
         if verdict.has_range and not verdict.values:
-            result.reason = "the page's structured data gives only a price range"
+            _from_range(result, verdict, heuristics)
         else:
             found = heuristics()
             if found is not None and found.price is not None:
@@ -133,6 +148,10 @@ def _from_structured(result: ExtractionResult, verdict: StructuredVerdict, tree,
         shown = "labelled"
     if shown == "clean":
         result.confidence = 0.95
+        return
+    if shown == "range":
+        result.price = result.method = None
+        result.reason = f"structured data says {price} but the page shows it only as one end of a price range"
         return
     if shown == "labelled":
         found = heuristics()
@@ -208,6 +227,23 @@ def _from_conflicting_structured(result: ExtractionResult, verdict: StructuredVe
     result.method = None
 
 
+def _from_range(result: ExtractionResult, verdict: StructuredVerdict, heuristics) -> None:
+    """An AggregateOffer with a low and a high price (sizes, colours, sellers): the price is
+    the one amount the main product's buy box shows inside the range, or there is none."""
+    low, high = verdict.price_range or (None, None)
+    found = heuristics()
+    picked, why = price_in_range(found, low=low, high=high) if low is not None and found is not None else (None, None)
+    if picked is None:
+        shown = f" ({low} to {high})" if low is not None else ""
+        result.reason = f"the page's structured data gives only a price range{shown}" + (f" and {why}" if why else "")
+        return
+    result.price = picked.amount
+    result.currency = verdict.currency or picked.currency
+    result.method = f"{verdict.range_method}+heuristic"
+    result.confidence = 0.75
+    result.selector = found.selector.selector if found.selector and found.price == picked.amount else None
+
+
 def _with_pattern(result: ExtractionResult, match: PatternMatch, verdict: StructuredVerdict) -> None:
     if not match.ok:
         if result.price is None and not result.flagged:
@@ -276,21 +312,12 @@ def _visible_text(tree: etree._Element) -> str:
     return " ".join(text.split())
 
 
-# Labels that make a printed amount something other than the current price.
-_SHOWN_AS_OTHER = re.compile(
-    r"(?:\bwas|\breg\.?|\bregular(?: price)?|\blist(?: price)?|\brrp|\bmsrp|\buvp|\bstatt|\bbefore|"
-    r"\boriginally|\bcompare at|\bzzgl\.?(?: mwst\.?)?|\bexcl\.?(?: vat| tax)?|\bnet|\bsave|"
-    r"\byou save|\bshipping(?: cost)?|\bdelivery|\bpayments? of|\bx de|\d+\s?x|"
-    r"\binstal+ments?(?: of)?|\bde:?|\bpvpr?:?)(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-_AFTER_TIGHT = re.compile(r"^\s?(?:/\s?\w|per\b|off\b|a month|/mo\b|month\b|x\b)", re.IGNORECASE)
 _TRAILING_CURRENCY = re.compile(rf"\s*(?:{_CUR_WORD}|{_CUR_SIGN})\s*$")
 _LEADING_CURRENCY = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})")
 
 
 def _amount_pattern(price: Decimal) -> re.Pattern:
-    """The amount as pages print it: `1,299.00`, `1.299,00`, `1 299`, `1299`, `3157`."""
+    """The amount as pages print it: `1,299.00`, `1.299,00`, `1 299`, `1299`, `3157` (not `55%`)."""
     whole, _, cents = f"{price:.2f}".partition(".")
     groups = []
     head = whole
@@ -300,12 +327,12 @@ def _amount_pattern(price: Decimal) -> re.Pattern:
     groups.insert(0, head)
     number = r"[.,'’\u00a0\u202f ]?".join(groups)
     tail = rf"(?:[.,]\s?{cents}|{cents})" if cents != "00" else r"(?:[.,]\s?00?|,-)?"
-    return re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d)")
+    return re.compile(rf"(?<![\d.,]){number}{tail}(?![\d]|[.,]\d|\s?%)")
 
 
 def _price_shown(text: str, price: Decimal) -> str:
     """How the page text prints this amount: "clean" (as a price), "labelled" (only as a
-    was/net/shipping/instalment amount) or "absent". Usual forms count: `1,299.00`,
+    was/net/shipping/instalment amount), "range" (only as one end of a price range) or "absent". Usual forms count: `1,299.00`,
     `1.299,00`, `1 299`, `1299`, and `3157` for `$31<sup>57</sup>`."""
     shown = "absent"
     for seen, found in enumerate(_amount_pattern(price).finditer(text)):
@@ -313,22 +340,20 @@ def _price_shown(text: str, price: Decimal) -> str:
             break
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 45):found.start()])
         after = text[found.end():found.end() + 40]
-        if not _SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not _AFTER_TIGHT.match(after):
+        if _RANGE_AFTER.match(after) or _RANGE_BEFORE.search(before):
+            shown = "range" if shown != "labelled" else shown
+            continue
+        if not SHOWN_AS_OTHER.search(before) and not FAR_LABELS.search(before) and not AFTER_TIGHT.match(after):
             return "clean"
         shown = "labelled"
     return shown
 
 
-_NET_BEFORE = re.compile(
-    r"(?:\bzzgl\.?|\bexkl\.?|\bexcl\.?|\bexcluding|\bex\.?|\bnet(?:to)?|\bohne|\bhors)"
-    r"(?:\s*(?:mwst|ust|vat|tax|gst|taxes|btw|tva|iva)\.?)?(?:\s*\([^)]{0,15}\))?\W{0,3}$",
-    re.IGNORECASE,
-)
-_NET_AFTER = re.compile(
-    r"^\W{0,3}(?:\+\s?(?:vat|mwst|tax|gst)|plus (?:vat|tax|gst)|zzgl|exkl|excl|ex\.? vat|"
-    r"excluding|net(?:to)?\b|ht\b|hors taxes?)",
-    re.IGNORECASE,
-)
+# "$55.00 - $57.00": an amount that is one end of a printed range (not "-10%", a discount).
+_RANGE_AFTER = re.compile(rf"^\s*(?:{_CUR_WORD}|{_CUR_SIGN})?\s*(?:-|–|—|to)\s*(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d")
+_RANGE_BEFORE = re.compile(rf"(?:{_CUR_WORD}|{_CUR_SIGN})\s?\d[\d.,]*\s*(?:{_CUR_WORD}|{_CUR_SIGN})?\s*(?:-|–|—|to)\s*$")
+
+
 # Standard and reduced VAT rates (%), from 5 % (e.g. UK reduced, Canada GST) to 27 % (Hungary).
 _VAT_RATES = (5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27)
 
@@ -341,7 +366,7 @@ def _gross_of_net(text: str, net: Decimal, gross: Decimal) -> bool:
     for found in _amount_pattern(net).finditer(text):
         before = _TRAILING_CURRENCY.sub("", text[max(0, found.start() - 30):found.start()])
         after = _LEADING_CURRENCY.sub("", text[found.end():found.end() + 30])
-        if _NET_BEFORE.search(before) or _NET_AFTER.match(after):
+        if NET_BEFORE.search(before) or NET_AFTER.match(after):
             return True
     return False
 

@@ -12,7 +12,7 @@ from lxml import etree
 from .dom import STRIKE_STYLE, STRUCK_TAGS, ancestors, price_text, words_of
 from .heuristics import lists_option_prices
 from .parsing import find_amounts
-from .wording import LOWER_BOUND
+from .wording import FROM_AFTER, LOWER_BOUND
 
 # descendant:: from body, not //: no node-set of every node is built first (a fifth faster).
 _TEXT_WITH = etree.XPath("//body/descendant::text()[contains(., $needle)]", smart_strings=True)
@@ -44,7 +44,8 @@ def not_one_price(element: etree._Element, price: Decimal) -> str | None:
                 index > 0 and _RANGE_BEFORE.search(text[amounts[index - 1].end:token.start])
             ):
                 return "one end of a price range"
-            if LOWER_BOUND.search(before) and lists_option_prices(element):
+            after = text[token.end:token.end + 25]
+            if (LOWER_BOUND.search(before) or FROM_AFTER.match(after)) and lists_option_prices(element):
                 return "a 'from' price, the lowest of several options"
     return None
 

@@ -292,6 +292,9 @@ class StructuredVerdict:
     # Every distinct price the main product's structured data states (all syntaxes, all offers).
     values: dict[Decimal, list[str]] = field(default_factory=dict)
     has_range: bool = False
+    # The lowest and highest price of the main product's AggregateOffer(s), and their syntax.
+    price_range: tuple[Decimal, Decimal] | None = None
+    range_method: str | None = None
     reason: str | None = None
 
 
@@ -364,6 +367,11 @@ def structured_verdict(tree: lxml.html.HtmlElement, *, page_title: str = "") -> 
                     verdict.values.setdefault(extra, []).append(offer.method)
         if offer.low_high and offer.low_high[0] != offer.low_high[1]:
             verdict.has_range = True
+            low, high = offer.low_high
+            if verdict.price_range is not None:
+                low, high = min(low, verdict.price_range[0]), max(high, verdict.price_range[1])
+            verdict.price_range = (low, high)
+            verdict.range_method = verdict.range_method or offer.method
         if verdict.currency is None and offer.currency:
             verdict.currency = offer.currency
     availabilities = [o.availability for o in main if o.availability is not None]

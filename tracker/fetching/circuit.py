@@ -9,10 +9,11 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Store
+from ..models import Listing, Store
 from .results import CheckSkipped, FetchError
 
 log = logging.getLogger(__name__)
@@ -55,29 +56,58 @@ def circuit_check(*, store: Store) -> None:
     store.circuit_state, store.circuit_opened_at = STATE.HALF_OPEN, now
 
 
-def circuit_record(*, store: Store, failed: bool) -> str:
+def circuit_record(*, store: Store, failed: bool, listing_id: int | None = None) -> str:
     """Count a success or failure for the store; returns the circuit state afterwards.
 
-    Success closes the circuit (no write when it already is). A failure while half-open,
-    or the CIRCUIT_FAILURE_THRESHOLD-th in a row, opens it.
+    Success closes the circuit (no write when it already is). A failure while half-open opens
+    it. Otherwise the breaker opens on the shop failing, not on one person's broken pages:
+    each listing counts once however often it fails (`circuit_failures` is the number of
+    distinct failing listings), and while other people track the store the failures must come
+    from at least CIRCUIT_MIN_OWNERS of them, so five broken URLs of one person do not pause
+    everyone else's checks. A store only one person tracks opens on his listings alone.
     """
     now = timezone.now()
     if not failed:
         if store.circuit_state != STATE.CLOSED or store.circuit_failures:
             Store.objects.filter(pk=store.pk).filter(
                 ~Q(circuit_state=STATE.CLOSED) | Q(circuit_failures__gt=0)
-            ).update(circuit_state=STATE.CLOSED, circuit_failures=0, circuit_opened_at=None)
+            ).update(circuit_state=STATE.CLOSED, circuit_failures=0, circuit_failing=[], circuit_opened_at=None)
         return STATE.CLOSED
-    Store.objects.filter(pk=store.pk).update(circuit_failures=F("circuit_failures") + 1)
-    row = Store.objects.filter(pk=store.pk).values("circuit_state", "circuit_failures").first() or {}
-    state, failures = row.get("circuit_state", STATE.CLOSED), row.get("circuit_failures", 0)
-    if state == STATE.HALF_OPEN or (state == STATE.CLOSED and failures >= settings.CIRCUIT_FAILURE_THRESHOLD):
+    owner_id = None
+    if listing_id is not None:
+        owner_id = Listing.objects.filter(pk=listing_id).values_list("product__owner_id", flat=True).first()
+    with transaction.atomic():
+        row = (
+            Store.objects.select_for_update()
+            .filter(pk=store.pk)
+            .values("circuit_state", "circuit_failing")
+            .first()
+        ) or {"circuit_state": STATE.CLOSED, "circuit_failing": []}
+        failing = [tuple(pair) for pair in row["circuit_failing"] or []]
+        source = (listing_id, owner_id)
+        if listing_id is None or source not in failing:
+            failing = (failing + [source])[-_FAILING_KEPT:]
+        Store.objects.filter(pk=store.pk).update(circuit_failures=len(failing), circuit_failing=failing)
+    state, failures = row["circuit_state"], len(failing)
+    owners = {owner for _, owner in failing}
+    if state == STATE.HALF_OPEN or (
+        state == STATE.CLOSED
+        and failures >= settings.CIRCUIT_FAILURE_THRESHOLD
+        and len(owners) >= min(settings.CIRCUIT_MIN_OWNERS, _owners_tracking(store))
+    ):
         if Store.objects.filter(pk=store.pk, circuit_state=state).update(
             circuit_state=STATE.OPEN, circuit_opened_at=now
         ):
-            log.warning("circuit opened", extra={"store_id": store.pk, "failures": failures})
+            log.warning("circuit opened", extra={"store_id": store.pk, "failures": failures, "owners": len(owners)})
             state = STATE.OPEN
     return state
+
+
+_FAILING_KEPT = 200  # distinct failing listings remembered per store; far above any threshold
+
+
+def _owners_tracking(store: Store) -> int:
+    return Listing.objects.filter(store=store).values("product__owner_id").distinct().count() or 1
 
 
 def counts_as_failure(exc: FetchError) -> bool | None:

@@ -161,7 +161,7 @@ def listing_fetch(*, listing: Listing, render: bool = False) -> FetchResult:
                 store_push_back(store=store, seconds=exc.retry_after)
             verdict = counts_as_failure(exc)
             if verdict is not None:
-                circuit_record(store=store, failed=verdict)
+                circuit_record(store=store, failed=verdict, listing_id=listing.pk)
             raise
     circuit_record(store=store, failed=False)
     return page

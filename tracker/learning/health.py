@@ -75,7 +75,9 @@ def pattern_health_check(*, store: Store, use_llm: bool = True) -> str:
     store does not need one). Safe to run twice: a healthy pattern only gets its validation
     time updated.
     """
-    pattern = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.ACTIVE).first()
+    pattern = ExtractionPattern.objects.filter(
+        store=store, owner__isnull=True, status=ExtractionPattern.Status.ACTIVE
+    ).first()
     if pattern is None:
         if store.extraction_status == Store.ExtractionStatus.OK:
             return "no-pattern"
@@ -131,7 +133,9 @@ def pattern_after_check(*, store: Store, pattern: ExtractionPattern | None, resu
             pattern_record_use(pattern_id=pattern.pk, ok=True)
             return False
         if disagreed or method == "pattern" or not structured:
-            return pattern_record_use(pattern_id=pattern.pk, ok=False)
+            probation = pattern_record_use(pattern_id=pattern.pk, ok=False)
+            # A person's own pattern failing is his to fix; the store's learning is not asked.
+            return probation and pattern.owner_id is None
         return False
     if not structured and not result.flagged:
         if store.extraction_status != Store.ExtractionStatus.OK or store.extraction_status_since is not None:

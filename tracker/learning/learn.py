@@ -55,6 +55,19 @@ def _heuristic_specs(pages: Sequence[SamplePage]) -> list[PatternSpec]:
     return specs
 
 
+def pattern_from_pages(*, pages: Sequence[SamplePage]) -> tuple[PatternSpec | None, list[str]]:
+    """The first pattern the heuristics derive from a store's pages that validates on all of
+    them, or None and what was wrong with each candidate. Pure (no database, no LLM), so
+    `manage.py extract --by-shop` learns exactly as the tracker does."""
+    problems: list[str] = []
+    for spec in _heuristic_specs(pages):
+        found = spec_problems(spec, pages)
+        if not found:
+            return spec, problems
+        problems.extend(found)
+    return None, problems
+
+
 def _record_llm_call(store: Store) -> Callable[[CallStats], None]:
     def record(stats: CallStats) -> None:
         LLMCall.objects.create(
@@ -81,12 +94,14 @@ def pattern_learn(
     active pattern still validates on the current pages, nothing new is saved.
     """
     pages = store_sample_pages(store=store)
-    current = ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.ACTIVE).first()
+    current = ExtractionPattern.objects.filter(
+        store=store, owner__isnull=True, status=ExtractionPattern.Status.ACTIVE
+    ).first()
     if current is not None and pages and not spec_problems(PatternSpec.from_dict(current.spec), pages):
         return LearnOutcome(pattern=current)
     outcome = LearnOutcome(pattern=None)
     on_probation = ExtractionPattern.objects.filter(
-        store=store, status=ExtractionPattern.Status.PROBATION
+        store=store, owner__isnull=True, status=ExtractionPattern.Status.PROBATION
     ).first()
     if current is None and on_probation is not None and pages:
         if not spec_problems(PatternSpec.from_dict(on_probation.spec), pages):
@@ -105,14 +120,11 @@ def pattern_learn(
         outcome.problems = ["no page of this store has been fetched yet"]
         _learn_failed(store=store)
         return outcome
-    for spec in _heuristic_specs(pages):
-        problems = spec_problems(spec, pages)
-        if not problems:
-            outcome.pattern = pattern_activate(
-                store=store, spec=spec, source=ExtractionPattern.Source.HEURISTIC, pages=pages
-            )
-            return outcome
-        outcome.problems.extend(problems)
+    spec, problems = pattern_from_pages(pages=pages)
+    if spec is not None:
+        outcome.pattern = pattern_activate(store=store, spec=spec, source=ExtractionPattern.Source.HEURISTIC, pages=pages)
+        return outcome
+    outcome.problems.extend(problems)
     if use_llm:
         agent = agent or agent_from_settings()
     if use_llm and agent is not None:
@@ -143,9 +155,16 @@ def pattern_learn(
 
 
 def pattern_activate(
-    *, store: Store, spec: PatternSpec, source: str, pages: Sequence[SamplePage], notes: str = ""
+    *,
+    store: Store,
+    spec: PatternSpec,
+    source: str,
+    pages: Sequence[SamplePage],
+    notes: str = "",
+    owner=None,
 ) -> ExtractionPattern:
-    """Save `spec` as the store's new active version; the previous versions are retired.
+    """Save `spec` as the store's new active version (or, with `owner`, that person's version
+    for his own listings); the previous versions of the same store or person are retired.
 
     Callers validate first: nothing here decides whether a pattern is trustworthy.
     """
@@ -154,11 +173,13 @@ def pattern_activate(
         Store.objects.select_for_update().filter(pk=store.pk).first()
         ExtractionPattern.objects.filter(
             store=store,
+            owner=owner,
             status__in=[ExtractionPattern.Status.ACTIVE, ExtractionPattern.Status.PROBATION],
         ).update(status=ExtractionPattern.Status.RETIRED)
         version = (ExtractionPattern.objects.filter(store=store).aggregate(v=Max("version"))["v"] or 0) + 1
         pattern = ExtractionPattern.objects.create(
             store=store,
+            owner=owner,
             version=version,
             spec=spec.as_dict(),
             source=source,
@@ -167,24 +188,29 @@ def pattern_activate(
             validated_on=[p.url for p in pages],
             notes=notes,
         )
-        Store.objects.filter(pk=store.pk).update(
-            extraction_status=Store.ExtractionStatus.OK, extraction_status_since=now
-        )
+        waiting = Listing.objects.filter(store=store, status=Listing.Status.BROKEN)
+        if owner is None:
+            Store.objects.filter(pk=store.pk).update(
+                extraction_status=Store.ExtractionStatus.OK, extraction_status_since=now
+            )
+        else:
+            waiting = waiting.filter(product__owner=owner)
         # Listings that were waiting for a pattern are checked again right away.
-        Listing.objects.filter(store=store, status=Listing.Status.BROKEN).update(
-            status=Listing.Status.PENDING, status_reason="new extraction pattern", next_check_at=now
-        )
-    store.extraction_status = Store.ExtractionStatus.OK
+        waiting.update(status=Listing.Status.PENDING, status_reason="new extraction pattern", next_check_at=now)
+    if owner is None:
+        store.extraction_status = Store.ExtractionStatus.OK
     log.info("pattern activated", extra={"store_id": store.pk, "version": version, "source": source})
     return pattern
 
 
 def _learn_failed(*, store: Store) -> None:
-    had_pattern = ExtractionPattern.objects.filter(store=store).exists()
+    had_pattern = ExtractionPattern.objects.filter(store=store, owner__isnull=True).exists()
     status = Store.ExtractionStatus.BROKEN if had_pattern else Store.ExtractionStatus.NEEDS_PATTERN
     now = timezone.now()
     with transaction.atomic():
-        ExtractionPattern.objects.filter(store=store, status=ExtractionPattern.Status.PROBATION).update(
+        ExtractionPattern.objects.filter(
+            store=store, owner__isnull=True, status=ExtractionPattern.Status.PROBATION
+        ).update(
             status=ExtractionPattern.Status.UNHEALTHY
         )
         Store.objects.filter(pk=store.pk).exclude(extraction_status=status).update(
@@ -197,19 +223,47 @@ def _learn_failed(*, store: Store) -> None:
     store.extraction_status = status
 
 
-def pattern_save_person(*, store: Store, spec: PatternSpec) -> tuple[ExtractionPattern | None, list[str]]:
-    """Save a pattern a person made, only if it validates on the store's pages."""
+def pattern_save_person(
+    *, store: Store, spec: PatternSpec, owner=None
+) -> tuple[ExtractionPattern | None, list[str]]:
+    """Save a pattern a person made, only if it validates on the pages it will read: with
+    `owner`, his own listings' pages, and it applies to his listings only; without, the
+    store's pages, as the store's pattern (staff)."""
+    pages = store_sample_pages(store=store, owner=owner)
+    problems = spec_problems(spec, pages)
+    if problems:
+        return None, problems
+    pattern = pattern_activate(
+        store=store, spec=spec, source=ExtractionPattern.Source.PERSON, pages=pages, owner=owner
+    )
+    return pattern, []
+
+
+def pattern_promote(*, pattern: ExtractionPattern) -> tuple[ExtractionPattern | None, list[str]]:
+    """Staff make a person's pattern the store's, once it validates on all the store's pages.
+    The person's own version stays his (his listings keep reading it first)."""
+    store = pattern.store
+    spec = PatternSpec.from_dict(pattern.spec)
     pages = store_sample_pages(store=store)
     problems = spec_problems(spec, pages)
     if problems:
         return None, problems
-    return pattern_activate(store=store, spec=spec, source=ExtractionPattern.Source.PERSON, pages=pages), []
+    promoted = pattern_activate(
+        store=store,
+        spec=spec,
+        source=pattern.source,
+        pages=pages,
+        notes=f"promoted from version {pattern.version} of user {pattern.owner_id}",
+    )
+    return promoted, []
 
 
 def pattern_needed(*, store_id: int) -> bool:
     """Claim the first learning of a store without a pattern. True for one caller only: the
     claim is a conditional UPDATE of `extraction_status_since`, which learning then sets."""
-    if ExtractionPattern.objects.filter(store_id=store_id, status=ExtractionPattern.Status.ACTIVE).exists():
+    if ExtractionPattern.objects.filter(
+        store_id=store_id, owner__isnull=True, status=ExtractionPattern.Status.ACTIVE
+    ).exists():
         return False
     return bool(
         Store.objects.filter(

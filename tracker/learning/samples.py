@@ -43,12 +43,15 @@ def listing_page_save(*, listing: Listing, url: str, html: str) -> None:
     )
 
 
-def store_sample_pages(*, store: Store, limit: int | None = None) -> list[SamplePage]:
-    """The store's most recently fetched pages, one per listing, newest first."""
+def store_sample_pages(*, store: Store, limit: int | None = None, owner=None) -> list[SamplePage]:
+    """The store's most recently fetched pages, one per listing, newest first; with `owner`,
+    only his own listings' pages (what he may see and what his own pattern reads)."""
     limit = limit or settings.PATTERN_SAMPLE_PAGES
+    pages = ListingPage.objects.filter(listing__store=store)
+    if owner is not None:
+        pages = pages.filter(listing__product__owner=owner)
     rows = (
-        ListingPage.objects.filter(listing__store=store)
-        .order_by("-fetched_at")
+        pages.order_by("-fetched_at")
         .values_list("url", "html")[:limit]
     )
     return [SamplePage(url=url, html=html) for url, html in rows]

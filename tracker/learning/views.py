@@ -1,5 +1,9 @@
 """A person helps with extraction: see what each layer reads on a listing's latest page, pick
-the right price (or type a selector), test it on the store's pages, save it as the pattern."""
+the right price (or type a selector), test it and save it.
+
+What a person saves applies to his own listings at the store, and is tested on his own pages
+only: nobody sees another person's listing URLs or stored pages here. Staff test on all the
+store's pages, save for the store, and promote a person's pattern to the store."""
 
 from __future__ import annotations
 
@@ -49,7 +53,12 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what each layer reads and the prices on the page. POST: test or save a selector."""
     listing = _listing_for(request, pk)
     page = ListingPage.objects.filter(listing=listing).first()
-    active = reads.store_active_pattern(store_id=listing.store_id)
+    staff = request.user.is_staff
+    owner = listing.product.owner
+    own = reads.owner_active_pattern(store_id=listing.store_id, owner_id=owner.pk)
+    active = own or reads.store_active_pattern(store_id=listing.store_id)
+    # Pages a selector is tried on: staff see the store's, everyone else his own.
+    sample_owner = None if staff else request.user
     picked = request.GET.get("pick", "")[:500]
     if request.method == "POST":
         form = SelectorForm(request.POST)
@@ -59,21 +68,39 @@ def listing_extraction(request: HttpRequest, pk: int) -> HttpResponse:
         form = SelectorForm()
     tested = None
     if picked and request.method == "GET" and form.is_valid():
-        tested = pattern_help.spec_try(spec=form.spec(), pages=samples.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(
+            spec=form.spec(), pages=samples.store_sample_pages(store=listing.store, owner=sample_owner)
+        )
+    if request.method == "POST" and request.POST.get("action") == "promote" and staff and own is not None:
+        promoted, problems = learn.pattern_promote(pattern=own)
+        if promoted is not None:
+            messages.success(request, f"Promoted to {listing.store}'s pattern (version {promoted.version}).")
+        else:
+            messages.error(request, "Not promoted: " + "; ".join(problems[:5]))
+        return redirect("tracker:listing_extraction", pk=listing.pk)
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
-        if request.POST.get("action") == "save":
-            saved, problems = learn.pattern_save_person(store=listing.store, spec=spec)
+        action = request.POST.get("action")
+        if action in ("save", "save_store"):
+            for_store = action == "save_store" and staff
+            saved, problems = learn.pattern_save_person(
+                store=listing.store, spec=spec, owner=None if for_store else owner
+            )
             if saved is not None:
-                messages.success(request, f"Saved as {listing.store}'s pattern (version {saved.version}).")
+                whose = f"{listing.store}'s pattern" if for_store else f"the pattern for your listings at {listing.store}"
+                messages.success(request, f"Saved as {whose} (version {saved.version}).")
                 return redirect("tracker:listing_extraction", pk=listing.pk)
             for problem in problems[:10]:
                 form.add_error(None, problem)
-        tested = pattern_help.spec_try(spec=spec, pages=samples.store_sample_pages(store=listing.store))
+        tested = pattern_help.spec_try(
+            spec=spec, pages=samples.store_sample_pages(store=listing.store, owner=sample_owner)
+        )
     context = {
         "listing": listing,
         "page": page,
         "active": active,
+        "own": own,
+        "staff": staff,
         "form": form,
         "tested": tested,
         "layers": pattern_help.page_layers(html=page.html, url=page.url, spec=reads.pattern_spec(active)) if page else [],

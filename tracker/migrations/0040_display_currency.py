@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        ("tracker", "0020_api_tokens"),
+        ("tracker", "0030_pattern_owner"),
     ]
 
     operations = [

@@ -212,7 +212,7 @@ def test_a_digest_channel_gets_one_message_for_all_alerts_of_the_hour(
     summary = tasks.send_notifications.apply().get()
     assert summary["digests"] == 1
     [request] = http_receiver.wait_for(1)
-    assert "4 deals in the last hour" in request["json"]["title"]
+    assert request["json"]["title"] == "PriceTracker: 4 price alerts in the last hour"  # alerts, not "deals"
     message = request["json"]["message"]
     assert message.count("Espresso machine:") == 4
     assert "€90.00" in message and "€80.00" in message

@@ -126,7 +126,8 @@ def test_alerts_and_deals_share_one_digest(user, product, listing, http_receiver
     assert delivery.digest_deliver(channel_id=channel.pk) == 2
     [request] = http_receiver.wait_for(1)
     text = str(request["json"])
-    assert "2 deals in the last hour" in request["json"]["title"]
+    # The digest names what it carries (it used to call the price alert a "deal").
+    assert request["json"]["title"] == "PriceTracker: 1 price alert and 1 deal in the last hour"
     assert "Espresso machine" in text and "RTX 4070 Eagle" in text
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert set(DealNotification.objects.values_list("status", flat=True)) == {"sent"}
@@ -143,6 +144,9 @@ def test_the_digest_batch_cap_holds_across_both_kinds(user, product, listing, ht
     assert delivery.digest_deliver(channel_id=channel.pk) == 2
     assert delivery.digest_deliver(channel_id=channel.pk) == 0
     received = http_receiver.wait_for(2)
-    assert [r["json"]["title"] for r in received] == ["PriceTracker: 2 deals in the last hour"] * 2
+    assert [r["json"]["title"] for r in received] == [
+        "PriceTracker: 1 price alert and 1 deal in the last hour",
+        "PriceTracker: 2 deals in the last hour",
+    ]
     # The oldest went first: the alert fired before the deals were found.
     assert "Espresso machine" in str(received[0]["json"]) and "RTX 4070 Ti" in str(received[1]["json"])

@@ -121,3 +121,15 @@ def test_parse_html_accepts_an_xml_declaration_in_text():
 @pytest.mark.parametrize("html", ["", b"", "   "])
 def test_parse_html_returns_none_for_nothing(html):
     assert parse_html(html) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("售价98元", "98.00"), ("¥498含税", "498.00"), ("₩99,000부터", "99000.00"), ("฿4,990ขึ้นไป", "4990.00")],
+)
+def test_letters_of_scripts_without_spaces_may_stand_right_beside_a_price(text, amount):
+    assert [str(token.amount) for token in find_amounts(text)] == [amount]
+
+
+def test_latin_letters_glued_to_a_number_still_make_it_a_model_name():
+    assert find_amounts("AMD 3700X") == []

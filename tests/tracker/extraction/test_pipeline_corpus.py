@@ -1,4 +1,4 @@
-"""The extractor on 108 saved real product pages (tests/fixtures/pages, truth in truth.json).
+"""The extractor on the saved real product pages (tests/fixtures/pages, truth in truth.json).
 
 Precision first: on every page the extractor either returns the true price or no price.
 Pages it cannot read yet are listed in KNOWN_MISSES (it must return no price there) and

@@ -206,11 +206,17 @@ def test_the_circuit_opens_after_repeated_failures_skips_then_probes_and_closes(
         else:
             send(h, 200, product_html("Kettle", "10.00").encode())
 
-    shop.routes["/p/1"] = flaky
+    # Issue 14: each listing counts once, so three failing listings (of the store's only
+    # follower) open it, not one listing failing three times.
+    for path in ("/p/1", "/p/2", "/p/3"):
+        shop.routes[path] = flaky
     listing = services.listing_add(owner=user, url=shop.url("/p/1"))
     fast_store(listing)
-    for _ in range(3):
-        assert check(listing).check.outcome == CheckLog.Outcome.ERROR
+    assert check(listing).check.outcome == CheckLog.Outcome.ERROR
+    assert check(listing).check.outcome == CheckLog.Outcome.ERROR
+    assert Store.objects.get(pk=listing.store_id).circuit_state == Store.CircuitState.CLOSED
+    for path in ("/p/2", "/p/3"):
+        assert check(services.listing_add(owner=user, url=shop.url(path))).check.outcome == CheckLog.Outcome.ERROR
     store = Store.objects.get(pk=listing.store_id)
     assert store.circuit_state == Store.CircuitState.OPEN and store.circuit_failures == 3
     assert circuit.circuit_snapshot()["counts"]["open"] == 1
@@ -255,6 +261,49 @@ def test_a_not_found_page_does_not_count_against_the_store(shop, user, settings)
     for _ in range(3):
         assert check(listing).check.http_status == 404
     assert Store.objects.get(pk=listing.store_id).circuit_state == Store.CircuitState.CLOSED
+
+
+def _broken(h):
+    send(h, 503, b"<p>this page is broken</p>")
+
+
+def test_one_users_broken_pages_do_not_pause_the_store_for_others(shop, user, other_user, settings):
+    settings.CIRCUIT_FAILURE_THRESHOLD = 5
+    good = services.listing_add(owner=other_user, url=shop.url("/p/1"))
+    fast_store(good)
+    for i in range(5):
+        shop.routes[f"/broken/{i}"] = _broken
+        broken = services.listing_add(owner=user, url=shop.url(f"/broken/{i}"))
+        for _ in range(2):
+            assert check(broken).check.outcome == CheckLog.Outcome.ERROR
+    store = Store.objects.get(pk=good.store_id)
+    assert store.circuit_state == Store.CircuitState.CLOSED and store.circuit_failures == 5
+    outcome = check(good)
+    assert outcome.check.outcome == CheckLog.Outcome.OK and outcome.check.price_point is not None
+
+
+def test_failures_of_many_people_still_open_the_circuit(shop, user, django_user_model, settings):
+    settings.CIRCUIT_FAILURE_THRESHOLD = 5
+    first = services.listing_add(owner=user, url=shop.url("/p/1"))
+    fast_store(first)
+    for i in range(5):
+        person = django_user_model.objects.create_user(username=f"person{i}", password="pw-x-12345")
+        shop.routes[f"/down/{i}"] = _broken
+        assert check(services.listing_add(owner=person, url=shop.url(f"/down/{i}"))).check.outcome == "error"
+    assert Store.objects.get(pk=first.store_id).circuit_state == Store.CircuitState.OPEN
+    outcome = check(first)
+    assert outcome.check.outcome == CheckLog.Outcome.SKIPPED and "circuit open" in outcome.check.error
+
+
+def test_one_listing_failing_again_and_again_does_not_pause_the_store(shop, user, settings):
+    settings.CIRCUIT_FAILURE_THRESHOLD = 3
+    shop.routes["/broken/1"] = _broken
+    listing = services.listing_add(owner=user, url=shop.url("/broken/1"))
+    fast_store(listing)
+    for _ in range(6):
+        assert check(listing).check.outcome == CheckLog.Outcome.ERROR
+    store = Store.objects.get(pk=listing.store_id)
+    assert store.circuit_state == Store.CircuitState.CLOSED and store.circuit_failures == 1
 
 
 # --- Routing -----------------------------------------------------------------------------------

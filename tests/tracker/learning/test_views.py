@@ -45,12 +45,73 @@ def test_a_typed_selector_is_tested_on_every_page_of_the_store(client, user, lis
     assert not ExtractionPattern.objects.exists()
 
 
-def test_a_selector_that_validates_is_saved_as_the_store_pattern(client, user, listing):
+def test_a_selector_that_validates_is_saved_for_the_persons_own_listings(client, user, listing):
+    """Issue 14 changed this on purpose: a person's selector is his, not the store's."""
     client.force_login(user)
     response = client.post(url(listing), {"selector": ".pdp__pricing .pdp__amount", "kind": "css", "action": "save"})
     assert response.status_code == 302
     pattern = ExtractionPattern.objects.get(status="active")
     assert pattern.source == "person" and pattern.spec["price"]["selector"] == ".pdp__pricing .pdp__amount"
+    assert pattern.owner == user
+
+
+# --- Shared stores: one person's pages and patterns stay his ---------------------------------
+
+
+@pytest.fixture
+def bobs_listing(other_user, listing):
+    product = Product.objects.create(owner=other_user, name="Bob's lamp")
+    item = Listing.objects.create(product=product, store=listing.store, url="https://shop.test/bob-secret-wishlist")
+    ListingPage.objects.create(listing=item, url=item.url, html=shop_page(2, theme="v2", price="777.13"))
+    return item
+
+
+def test_testing_a_selector_shows_none_of_another_users_urls_or_pages(client, user, listing, bobs_listing):
+    client.force_login(user)
+    for response in (
+        client.post(url(listing), {"selector": ".pdp__amount", "kind": "css", "action": "test"}),
+        client.get(url(listing), {"pick": ".pdp__amount"}),
+        client.post(url(listing), {"selector": ".pdp__amount", "kind": "css", "action": "save"}),
+    ):
+        body = response.content.decode()
+        assert "https://shop.test/p/0" in body or response.status_code == 302
+        assert "bob-secret-wishlist" not in body
+        assert "777.13" not in body  # what the selector reads on Bob's stored page
+
+
+def test_a_users_saved_selector_applies_to_his_listings_only(client, user, listing, bobs_listing):
+    from tracker.learning import reads
+
+    client.force_login(user)
+    client.post(url(listing), {"selector": ".pdp__pricing .pdp__amount", "kind": "css", "action": "save"})
+    store = listing.store_id
+    assert reads.store_active_pattern_for_check(store_id=store, owner_id=user.pk).owner_id == user.pk
+    assert reads.store_active_pattern_for_check(store_id=store, owner_id=bobs_listing.product.owner_id) is None
+    assert reads.store_active_pattern(store_id=store) is None
+
+
+def test_a_person_cannot_save_for_the_store_or_promote(client, user, listing):
+    client.force_login(user)
+    client.post(url(listing), {"selector": ".pdp__pricing .pdp__amount", "kind": "css", "action": "save_store"})
+    client.post(url(listing), {"action": "promote"})
+    assert not ExtractionPattern.objects.filter(owner__isnull=True).exists()
+
+
+def test_staff_promote_a_persons_pattern_to_the_store(client, user, listing, django_user_model):
+    from tracker.learning import reads
+
+    client.force_login(user)
+    client.post(url(listing), {"selector": ".pdp__pricing .pdp__amount", "kind": "css", "action": "save"})
+    staff = django_user_model.objects.create_user(username="sam", password="pw-sam-123", is_staff=True)
+    client.force_login(staff)
+    assert "Promote it to the store" in client.get(url(listing)).content.decode()
+    assert client.post(url(listing), {"action": "promote"}).status_code == 302
+    store_pattern = reads.store_active_pattern(store_id=listing.store_id)
+    assert store_pattern is not None and store_pattern.owner_id is None
+    assert store_pattern.spec["price"]["selector"] == ".pdp__pricing .pdp__amount"
+    # The person keeps reading his own version first; everyone else now reads the store's.
+    assert reads.store_active_pattern_for_check(store_id=listing.store_id, owner_id=user.pk).owner_id == user.pk
+    assert reads.store_active_pattern_for_check(store_id=listing.store_id, owner_id=None).pk == store_pattern.pk
 
 
 def test_the_was_price_is_refused_with_the_reason(client, user, listing):
