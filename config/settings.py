@@ -394,6 +394,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.check_pattern_health",
         "schedule": crontab(minute="0", hour="2"),
     },
+    # Daily at 16:30 UTC, after the ECB publishes its reference rates (about 16:00 CET): fetch
+    # RATES_URL; a failed or malformed fetch keeps the rates there were.
+    "refresh-exchange-rates": {
+        "task": "tracker.tasks.refresh_exchange_rates",
+        "schedule": crontab(minute="30", hour="16"),
+    },
     # Every 5 minutes: queue a scan of each deal source that is due.
     "scan-deal-sources": {"task": "deals.scout.tasks.scan_all", "schedule": timedelta(seconds=300)},
     # Nightly at 03:00: recompute deal comparables and scores.
@@ -478,6 +484,9 @@ CIRCUIT_COOLDOWN = env_float("CIRCUIT_COOLDOWN", 15 * 60)
 # While several people track a store, failures from at least this many of them open its breaker.
 CIRCUIT_MIN_OWNERS = env_int("CIRCUIT_MIN_OWNERS", 2)
 # Browser rendering (stores with render_js), on the `browser` queue.
+# Daily reference exchange rates for showing prices in a person's currency (tracker/rates.py):
+# the ECB's daily XML format (rates per euro), fetched through the fetch gate.
+RATES_URL = env_str("RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml")
 RENDER_CHROMIUM_PATH = env_str("RENDER_CHROMIUM_PATH", "/usr/bin/chromium")
 RENDER_PAGES_PER_BROWSER = env_int("RENDER_PAGES_PER_BROWSER", 50)
 RENDER_MAX_REQUESTS = env_int("RENDER_MAX_REQUESTS", 60)

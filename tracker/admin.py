@@ -141,6 +141,29 @@ class LLMCallAdmin(admin.ModelAdmin):
     raw_id_fields = ("store",)
 
 
+from .models import ExchangeRate, Preference  # noqa: E402
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Read-only: the rates come from RATES_URL once a day, and an edited rate would compare
+    prices wrongly until the next fetch."""
+
+    list_display = ("currency", "per_euro", "published_on", "fetched_at")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "display_currency")
+    list_select_related = ("user",)
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Staff see and revoke (delete) tokens; a token is made by its owner, who alone sees it."""

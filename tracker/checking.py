@@ -15,8 +15,10 @@ from django.utils import timezone
 from . import history, rows, scheduling, signals, stores
 from .extraction import ExtractionResult, extract
 from .fetching import FetchError, FetchResult, politeness
+from .fetching.shells import SHELL_REASON, script_shell
 from .learning import health, reads, samples
 from .models import CheckLog, Listing, PricePoint, Product
+from .render_trial import render_trial_claim
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class CheckOutcome:
     learn_pattern: bool = False  # the store needs a (new) pattern: tasks queue the learning
     requeue_in: float | None = None  # waiting for the store's turn: tasks send the check again
     fetch_error: FetchError | None = None  # why the page could not be read (its kind words the refusal)
+    render_trial: bool = False  # a script shell: tasks queue one try in the browser
 
 
 def listing_check(*, check_id: int) -> CheckOutcome | None:
@@ -93,6 +96,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     http_status = None
     error = ""
     fetch_error: FetchError | None = None
+    render_trial = False
     try:
         # Gate, robots.txt, the store's pace and circuit breaker, browser rendering if set.
         page = politeness.listing_fetch(listing=listing)
@@ -110,6 +114,9 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
             elif result.price is None:
                 outcome = CheckLog.Outcome.NO_PRICE
                 error = result.reason or "no price found"
+                if not (listing.store.render_js or listing.render_js) and script_shell(html=page.text):
+                    render_trial = render_trial_claim(store=listing.store, html=page.text)
+                    error = SHELL_REASON + ("; trying it once in a browser" if render_trial else "")
             elif not health.listing_price_history_ok(listing=listing, price=result.price):
                 outcome = CheckLog.Outcome.FLAGGED
                 error = f"price {result.price} is implausible against this listing's history (x10 or /10); not recorded"
@@ -137,6 +144,8 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
         page=page if result is not None else None,
     )
+    if checked is not None:
+        checked.render_trial = render_trial
     if checked is not None and fetch_error is not None:
         checked.fetch_error = fetch_error
         scheduling.listing_retry_after_error(listing=listing, error=fetch_error)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from django import forms
+from django.conf import settings
+from django.utils.translation import to_locale
 
 from . import selectors, services
 from .models import Priority
@@ -81,3 +84,13 @@ class ProductRenameForm(forms.Form):
 
 class ListingPriorityForm(forms.Form):
     priority = forms.ChoiceField(choices=Priority.choices)
+
+
+def _currency_choices() -> list[tuple[str, str]]:
+    names = Locale.parse(to_locale(settings.LANGUAGE_CODE)).currencies  # CLDR's names, for the label
+    codes = sorted(names)
+    return [("", "Each price in its own currency")] + [(code, f"{code} · {names[code]}") for code in codes]
+
+
+class DisplayCurrencyForm(forms.Form):
+    display_currency = forms.ChoiceField(label="Show prices also in", choices=_currency_choices, required=False)

@@ -114,6 +114,8 @@ class Listing(models.Model):
     url = models.URLField(max_length=2000)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     paused = models.BooleanField(default=False)
+    # The owner's switch: this page in a browser although its store does not render.
+    render_js = models.BooleanField(default=False, help_text="Fetch this page through a headless browser.")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=500, blank=True)
@@ -365,6 +367,32 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"LLM call {self.pk} ({self.prompt_tokens}+{self.completion_tokens} tokens)"
+
+
+class Preference(models.Model):
+    """What one person chose for how PriceTracker shows things to them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracker_preference")
+    # ISO 4217 code prices are converted to; blank: each price in its own currency only.
+    display_currency = models.CharField(max_length=3, blank=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+
+class ExchangeRate(models.Model):
+    """The latest reference rate of one currency: units of it per one euro (the ECB's base)."""
+
+    currency = models.CharField(max_length=3, primary_key=True)
+    per_euro = models.DecimalField(max_digits=20, decimal_places=8)
+    published_on = models.DateField()  # the day the source published the rate
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["currency"]
+
+    def __str__(self) -> str:
+        return f"1 EUR = {self.per_euro} {self.currency} ({self.published_on})"
 
 
 class ApiToken(models.Model):

@@ -102,7 +102,9 @@ def _browser_queue(claimed: list[ClaimedCheck]) -> list[ClaimedCheck]:
     if not claimed:
         return claimed
     rendered = set(
-        Listing.objects.filter(id__in=[c.listing_id for c in claimed], store__render_js=True).values_list("id", flat=True)
+        Listing.objects.filter(id__in=[c.listing_id for c in claimed])
+        .filter(Q(store__render_js=True) | Q(render_js=True))
+        .values_list("id", flat=True)
     )
     if not rendered:
         return claimed
@@ -112,7 +114,7 @@ def _browser_queue(claimed: list[ClaimedCheck]) -> list[ClaimedCheck]:
 
 
 def queue_for_listing(*, listing: Listing, priority: str | None = None) -> str:
-    if listing.store.render_js:
+    if listing.store.render_js or listing.render_js:
         return BROWSER_QUEUE
     return QUEUE_FOR_PRIORITY.get(priority or listing.priority, "checks_normal")
 

@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from . import history
-from .models import CheckLog, ImportJob, Listing, PricePoint, Product
+from .models import CheckLog, ImportJob, Listing, Preference, PricePoint, Product
+from .rates import money_convert as rates_money_convert
+from .rates import rates_latest
 
 ACTIVE_OUTCOMES = (CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)
 PROBLEM_STATUSES = (
@@ -89,6 +91,12 @@ class ProductSummary:
     status_reason: str
     trend: list[tuple[datetime, Decimal]] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # filled by tracker.ui.dashboard_rows_register hooks
+    # The price in the person's display currency, when they chose one and there are rates.
+    converted: Decimal | None = None
+    display_currency: str = ""
+    # False when the stores price in currencies there are no exchange rates for: then `current`
+    # is only the cheapest in the most common currency, and the page must not call it cheapest.
+    comparable: bool = True
 
     @property
     def checking(self) -> bool:
@@ -101,15 +109,49 @@ def _pct(new: Decimal, old: Decimal) -> Decimal | None:
     return ((new - old) / old * 100).quantize(Decimal("0.1"))
 
 
-def _cheapest(listings: Sequence[Listing]) -> Listing | None:
-    """The listing with the lowest current price, compared within the most common currency."""
+def _cheapest(listings: Sequence[Listing], *, rates: dict[str, Decimal]) -> tuple[Listing | None, bool]:
+    """The listing with the lowest current price, and whether every priced store was compared.
+
+    Prices in several currencies are compared through the reference rates; a currency without a
+    rate makes them not comparable, and then the cheapest within the most common currency is
+    given (with False), never a price that only looks cheapest because the others were ignored.
+    """
     priced = [item for item in listings if item.last_price is not None]
     if not priced:
-        return None
+        return None, True
     trusted = [item for item in priced if item.status == Listing.Status.OK] or priced
+    currencies = {item.currency.upper() for item in trusted}
+    if len(currencies) > 1 and all(code in rates for code in currencies):
+        in_euro = {
+            item.pk: rates_money_convert(amount=item.last_price, source=item.currency, target="EUR", rates=rates)
+            for item in trusted
+        }
+        return min(trusted, key=lambda item: (in_euro[item.pk], item.pk)), True
     currency = Counter(item.currency for item in trusted).most_common(1)[0][0]
     same = [item for item in trusted if item.currency == currency]
-    return min(same, key=lambda item: (item.last_price, item.pk))
+    return min(same, key=lambda item: (item.last_price, item.pk)), len(currencies) == 1
+
+
+def prices_converted(*, owner, listings: Sequence[Listing]) -> dict[int, tuple[Decimal, str]]:
+    """Each listing's current price in the person's display currency (listing id → amount,
+    currency), for the listings whose price is in another currency that has a rate."""
+    display = display_currency_for(owner=owner)
+    if not display:
+        return {}
+    rates = rates_latest()
+    converted = {}
+    for listing in listings:
+        if listing.last_price is None or listing.currency.upper() == display:
+            continue
+        amount = rates_money_convert(amount=listing.last_price, source=listing.currency, target=display, rates=rates)
+        if amount is not None:
+            converted[listing.pk] = (amount, display)
+    return converted
+
+
+def display_currency_for(*, owner) -> str:
+    """The currency a person chose to see prices in; blank when they chose none."""
+    return Preference.objects.filter(user=owner).values_list("display_currency", flat=True).first() or ""
 
 
 def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
@@ -133,10 +175,13 @@ def _product_status(listings: Sequence[Listing]) -> tuple[str, str, str]:
     return "ok", "OK", ""
 
 
-def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> list[ProductSummary]:
+def product_summaries(
+    *, owner, product_ids: Sequence[int] | None = None, display_currency: str | None = None
+) -> list[ProductSummary]:
     """Dashboard rows for a person's products (or the given ones of theirs), in a fixed number
     of queries whatever the number of products, from the listings' summaries (kept by the
-    check path): the price history itself is not read."""
+    check path): the price history itself is not read. Prices are also given in
+    `display_currency` (default: the person's choice) where there are rates for it."""
     products = products_for(owner=owner)
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
@@ -146,7 +191,10 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
     for listing in listings:
         by_product[listing.product_id].append(listing)
 
-    cheapest = {p.pk: _cheapest(by_product[p.pk]) for p in products_list}
+    rates = rates_latest()
+    display = display_currency if display_currency is not None else display_currency_for(owner=owner)
+    compared = {p.pk: _cheapest(by_product[p.pk], rates=rates) for p in products_list}
+    cheapest = {pk: found for pk, (found, _) in compared.items()}
     since = timezone.now() - timedelta(days=SPARKLINE_DAYS)
     trends = {
         listing.pk: history.trend_points(listing.trend, since=since, last_at=listing.last_price_at)
@@ -188,6 +236,15 @@ def product_summaries(*, owner, product_ids: Sequence[int] | None = None) -> lis
                 status_label=label,
                 status_reason=reason,
                 trend=trends.get(current.pk, []) if current else [],
+                converted=(
+                    rates_money_convert(
+                        amount=current.last_price, source=current.currency, target=display, rates=rates
+                    )
+                    if current is not None and display and display != current.currency.upper()
+                    else None
+                ),
+                display_currency=display,
+                comparable=compared[product.pk][1],
             )
         )
     return rows

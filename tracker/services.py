@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from . import checking
 from .fetching import FetchError, validate_url
-from .models import Listing, Priority, Product, Store
+from .models import Listing, Preference, Priority, Product, Store
 
 
 class TrackingError(Exception):
@@ -216,3 +216,16 @@ def listing_delete(*, listing: Listing) -> bool:
 def product_delete(*, product: Product) -> None:
     """Stop tracking a product at every store and forget its history. Safe to run twice."""
     Product.objects.filter(pk=product.pk).delete()
+
+
+def display_currency_set(*, owner, currency: str) -> None:
+    """Remember the currency a person wants prices shown in (blank: none). Safe to run twice."""
+    Preference.objects.update_or_create(user=owner, defaults={"display_currency": (currency or "").upper()})
+
+
+def listing_render_set(*, listing: Listing, render: bool) -> Listing:
+    """The owner's switch: check this page in a browser (or not), whatever its store does.
+    Safe to run twice."""
+    listing.render_js = render
+    listing.save(update_fields=["render_js"])
+    return listing

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
-from . import checking, scheduling
+from . import checking, rates, render_trial, scheduling
 from .learning import health, learn
 from .learning.llm import LLMUnavailable
 from .models import ExtractionPattern, Listing, Store
@@ -35,6 +35,9 @@ def check_listing(listing_id: int, check_id: int | None = None) -> str | None:
             countdown=outcome.requeue_in,
         )
         return "requeued"
+    if outcome is not None and outcome.render_trial:
+        # A script shell: one try in the browser, on the browser queue (rendering is slow).
+        try_rendering.apply_async(args=[listing_id], queue=scheduling.BROWSER_QUEUE)
     if outcome is not None and outcome.learn_pattern:
         enqueue_pattern_learning(store_id=outcome.check.listing.store_id)
     return outcome.check.outcome if outcome else None
@@ -121,6 +124,28 @@ def check_pattern_health() -> dict:
             enqueue_pattern_learning(store_id=store.pk)
         results[verdict] = results.get(verdict, 0) + 1
     return results
+
+
+@shared_task(name="tracker.tasks.refresh_exchange_rates", soft_time_limit=60, time_limit=90)
+def refresh_exchange_rates() -> str:
+    """Fetch the day's reference rates. Safe to run twice: the same rates replace themselves;
+    a failed fetch or a malformed file keeps the rates there were (beat tries again tomorrow)."""
+    try:
+        table = rates.rates_refresh()
+    except rates.RatesError as exc:
+        return f"rates kept: {exc}"
+    return f"{len(table.per_euro)} rates of {table.published_on}"
+
+
+@shared_task(name="tracker.tasks.try_rendering", soft_time_limit=90, time_limit=120)
+def try_rendering(listing_id: int) -> str:
+    """Render a script shell once; when the browser finds a price, its store renders from now on
+    and the listing is checked again at once. Safe to run twice (render_trial_run says why)."""
+    if not render_trial.render_trial_run(listing_id=listing_id):
+        return "no price in the browser either"
+    listing = Listing.objects.select_related("store").get(pk=listing_id)
+    check_now(listing=listing)
+    return "the store renders from now on"
 
 
 @shared_task(name="tracker.tasks.import_run", acks_late=True, soft_time_limit=1700, time_limit=1800)

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts, selectors, services, tasks, ui, views_add
-from .forms import ListingAddForm, ListingPriorityForm, ProductAddForm, ProductRenameForm
+from .forms import DisplayCurrencyForm, ListingAddForm, ListingPriorityForm, ProductAddForm, ProductRenameForm
 from .models import Listing
 
 PRODUCTS_PER_PAGE = 50
@@ -31,13 +31,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             return response
     page = Paginator(selectors.products_for(owner=request.user).values_list("pk", flat=True), PRODUCTS_PER_PAGE)
     page_obj = page.get_page(request.GET.get("page"))
-    rows = selectors.product_summaries(owner=request.user, product_ids=list(page_obj.object_list))
+    display = selectors.display_currency_for(owner=request.user)
+    rows = selectors.product_summaries(
+        owner=request.user, product_ids=list(page_obj.object_list), display_currency=display
+    )
     ui.dashboard_rows_annotate(request=request, rows=rows)
     status = 400 if form.errors else 200
     return render(
         request,
         "tracker/dashboard.html",
-        {"form": form, "rows": rows, "page_obj": page_obj, "any_checking": any(row.checking for row in rows)},
+        {
+            "form": form,
+            "rows": rows,
+            "page_obj": page_obj,
+            "any_checking": any(row.checking for row in rows),
+            "currency_form": DisplayCurrencyForm(initial={"display_currency": display}),
+        },
         status=status,
     )
 
@@ -62,6 +71,9 @@ def _product_context(request: HttpRequest, product, **forms) -> dict:
         detail.chart_narrow = mark_safe(
             charts.history_chart_svg(series, currency=currency, width=360, height=240, max_x_ticks=4, font_size=13, tz=tz)
         )
+    converted = selectors.prices_converted(owner=request.user, listings=[detail.listing for detail in details])
+    for detail in details:
+        detail.converted = converted.get(detail.listing.pk)
     combined = []
     if len(details) > 1:
         by_currency: dict[str, list] = {}
@@ -136,6 +148,19 @@ def product_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tracker/product.html", context, status=400)
 
 
+@login_required
+@require_POST
+def display_currency(request: HttpRequest) -> HttpResponse:
+    form = DisplayCurrencyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a currency from the list.")
+        return redirect("tracker:dashboard")
+    currency = form.cleaned_data["display_currency"]
+    services.display_currency_set(owner=request.user, currency=currency)
+    messages.success(request, f"Prices are shown in {currency} too." if currency else "Prices are shown as the shops give them.")
+    return redirect("tracker:dashboard")
+
+
 def _paused_flag(request: HttpRequest) -> bool:
     return request.POST.get("paused", "1") not in ("0", "false", "")
 
@@ -181,6 +206,20 @@ def listing_pause(request: HttpRequest, pk: int) -> HttpResponse:
     listing = selectors.listing_get(owner=request.user, listing_id=pk)
     services.listing_pause(listing=listing, paused=_paused_flag(request))
     messages.success(request, f"{listing.store}: {'paused' if listing.paused else 'resumed'}.")
+    return redirect(listing.product)
+
+
+@login_required
+@require_POST
+def listing_render(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = selectors.listing_get(owner=request.user, listing_id=pk)
+    services.listing_render_set(listing=listing, render=request.POST.get("render", "1") not in ("0", "false", ""))
+    messages.success(
+        request,
+        f"{listing.store}: this page is checked in a browser from now on."
+        if listing.render_js
+        else f"{listing.store}: this page is checked without a browser.",
+    )
     return redirect(listing.product)
 
 

@@ -146,5 +146,10 @@ def block_reason(*, status: int, headers: Mapping[str, str], text: str) -> str |
     ):
         return "an access-denied page"
     if status == 200 and not _STRUCTURED_PRICE.search(head) and len(visible()) < EMPTY_SHELL_CHARS:
-        return "an empty page shell (the page may need JavaScript: try 'render in a browser')"
+        from .shells import script_shell  # shells reads visible_text from here
+
+        # A script shell is not a block: the check reads it, finds no price, and tries it once
+        # in the browser (tracker/render_trial.py).
+        if not script_shell(html=text):
+            return "an empty page shell (the page may need JavaScript: try 'render in a browser')"
     return None

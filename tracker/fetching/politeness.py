@@ -125,8 +125,9 @@ class FetchPlan:
     interval: float
 
 
-def listing_fetch(*, listing: Listing) -> FetchResult:
-    """Fetch a listing's page politely. Raises CheckSkipped (not now) or FetchError.
+def listing_fetch(*, listing: Listing, render: bool = False) -> FetchResult:
+    """Fetch a listing's page politely (in the browser when the store renders, or `render`:
+    the one try of a script shell). Raises CheckSkipped (not now) or FetchError.
 
     Safe to run twice: it reads and counts, and the only state it writes (robots cache,
     breaker counters, pacing) tolerates a repeat.
@@ -149,7 +150,7 @@ def listing_fetch(*, listing: Listing) -> FetchResult:
     interval = store_interval(store=store, robots=robots)
     with store_slot(store=store, interval=interval):
         try:
-            if store.render_js:
+            if store.render_js or listing.render_js or render:
                 from .rendering import render_page
 
                 page = render_page(listing.url)

@@ -71,8 +71,16 @@ CHALLENGES = {
         "<html><body><h4>Type the characters you see in this image:</h4>"
         "To discuss automated access to Amazon data please contact api-services-support@amazon.com.</body></html>",
     ),
-    "empty-shell": (200, {}, "<html><head><script src='/bundle.js'></script></head><body><div id='app'></div></body></html>"),
+    "empty-shell": (200, {}, "<html><head><title>Shop</title></head><body><div class='x'></div></body></html>"),
 }
+
+# Issue 17, item 6 changed this on purpose: a script shell is read (no price) and tried once in
+# the browser, instead of being called a block page.
+SCRIPT_SHELL = "<html><head><script src='/bundle.js'></script></head><body><div id='app'></div></body></html>"
+
+
+def test_a_script_shell_is_not_a_block_page():
+    assert block_reason(status=200, headers={}, text=SCRIPT_SHELL) is None
 
 
 @pytest.mark.parametrize("name", CHALLENGES)

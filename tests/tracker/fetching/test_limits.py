@@ -210,7 +210,9 @@ def test_a_flapping_503_backs_off_exponentially_then_recovers(shop, user):
          "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"),
         (200, {}, "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
          "You don't have permission to access this server. Reference #18.7a3b</body></html>"),
-        (200, {}, "<html><body><div id='root'></div><script src='/app.js'></script></body></html>"),
+        # A script shell (scripts and an empty mount) is no longer a block since issue 17 item 6:
+        # it is read, has no price, and is tried once in the browser (tests/tracker/test_render_trial.py).
+        (200, {}, "<html><body><div class='page'></div></body></html>"),
     ],
     ids=["cf-mitigated", "cloudflare-503", "access-denied", "empty-shell"],
 )
