@@ -47,9 +47,10 @@ def test_requests_over_three_gunicorn_workers_are_summed_in_one_scrape(spawn, pr
     except AssertionError:
         raise AssertionError(web.log()[-3000:]) from None
     before = samples(_get(f"{url}/metrics", {"Authorization": "Bearer gunicorn-token"})[1])
-    sent = 60
-    # Several at once, so more than one sync worker has to answer.
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    sent = 240
+    # Many at once, so more than one sync worker has to answer: /health answers in about a
+    # millisecond, and with 60 requests from 6 threads one worker sometimes took them all.
+    with ThreadPoolExecutor(max_workers=12) as pool:
         codes = list(pool.map(lambda _: _get(f"{url}/health")[0], range(sent)))
     assert codes == [200] * sent
     status, text = _get(f"{url}/metrics", {"Authorization": "Bearer gunicorn-token"})

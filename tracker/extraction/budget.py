@@ -46,8 +46,12 @@ _STR_PATTERNS = _patterns(str)
 _BYTES_PATTERNS = _patterns(bytes)
 
 
-class PageBudgetExceeded(Exception):
-    """Reading a page took more CPU time than its budget."""
+class PageBudgetExceeded(BaseException):
+    """Reading a page took more CPU time than its budget.
+
+    A BaseException, like KeyboardInterrupt: the timer raises it wherever the reading is, and
+    the layers' `except Exception` around malformed structured data must not swallow it (it did,
+    now and then, and the page was read to the end with the budget spent)."""
 
 
 def page_refusal(html: str | bytes) -> str | None:
