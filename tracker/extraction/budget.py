@@ -72,7 +72,14 @@ def tree_refusal(tree) -> str | None:
     return None
 
 
+class _Spent:
+    """Set by the timer: the running budget is spent (read on exit, see cpu_budget)."""
+
+    spent = False
+
+
 def _on_timer(signum, frame) -> None:
+    _Spent.spent = True
     raise PageBudgetExceeded
 
 
@@ -82,6 +89,10 @@ def cpu_budget(seconds: float | None = None) -> Iterator[None]:
 
     Only in the main thread (signals are delivered there); elsewhere the block runs unbounded.
     Nested budgets keep the outer one: the inner block runs under it.
+
+    Python drops an exception raised where it cannot propagate (a gc callback, a __del__): the
+    timer's interrupt can land there. So the timer also marks the budget spent, and a block that
+    ends with its budget spent raises on exit: the reading ran on, but its result is not kept.
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
@@ -89,6 +100,7 @@ def cpu_budget(seconds: float | None = None) -> Iterator[None]:
     if signal.getitimer(signal.ITIMER_PROF)[0] > 0:
         yield  # an outer budget is running
         return
+    _Spent.spent = False
     previous = signal.signal(signal.SIGPROF, _on_timer)
     signal.setitimer(signal.ITIMER_PROF, seconds if seconds is not None else CPU_SECONDS)
     try:
@@ -96,3 +108,5 @@ def cpu_budget(seconds: float | None = None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+    if _Spent.spent:
+        raise PageBudgetExceeded
