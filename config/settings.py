@@ -247,7 +247,10 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
+# Whether a request came over HTTPS is gunicorn's to say (wsgi.url_scheme): it believes
+# X-Forwarded-Proto only from FORWARDED_ALLOW_IPS (deploy/gunicorn.conf.py). Django's
+# SECURE_PROXY_SSL_HEADER would believe the header from any client that reaches the port.
+SECURE_PROXY_SSL_HEADER = None
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
