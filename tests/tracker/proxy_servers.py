@@ -116,6 +116,24 @@ class HTTPProxy(_Proxy):
         return f"http://{credentials + '@' if credentials else ''}127.0.0.1:{self.port}"
 
 
+class TLSHTTPProxy(HTTPProxy):
+    """An HTTP proxy reached over TLS (an `https://` proxy)."""
+
+    def __init__(self, cert: str, key: str, credentials: tuple[str, str] | None = None) -> None:
+        import ssl
+
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        super().__init__("127.0.0.1", credentials)
+
+    def get_request(self):  # type: ignore[no-untyped-def]
+        sock, address = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True), address
+
+    def url(self, credentials: str = "") -> str:
+        return "https" + super().url(credentials)[4:]
+
+
 class _Socks5Handler(socketserver.BaseRequestHandler):
     def _exact(self, n: int) -> bytes:
         data = b""
@@ -186,3 +204,43 @@ def dead_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def _san(name: str):  # noqa: ANN202
+    import ipaddress
+
+    from cryptography import x509
+
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def self_signed(folder, name: str) -> tuple[str, str]:  # noqa: ANN001
+    """A certificate for `name` (a host name or an IP address) and its key, its own issuer:
+    files in `folder`."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([_san(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.cert.pem", folder / f"{name}.key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)

@@ -110,6 +110,14 @@ class GateAdapter(IPFilterAdapter):
                 manager.pool_classes_by_scheme = {"http": _ProxyHTTPPool, "https": _ProxyHTTPSPool}
         return manager
 
+    def cert_verify(self, conn, url, verify, cert):  # type: ignore[no-untyped-def]
+        # requests checks certificates by the page's scheme, and so would talk TLS unverified to
+        # an https:// proxy carrying an http:// page (with the proxy's password): a pool that
+        # speaks TLS is verified whatever the page's scheme.
+        if getattr(conn, "scheme", "") == "https" and not url.lower().startswith("https"):
+            url = "https:" + url.partition(":")[2]
+        super().cert_verify(conn, url, verify, cert)
+
     def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[no-untyped-def]
         host_params, pool_kwargs = HTTPAdapter.build_connection_pool_key_attributes(self, request, verify, cert)
         request.headers = CaseInsensitiveDict(request.headers or {})

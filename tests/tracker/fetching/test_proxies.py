@@ -14,8 +14,8 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from tests.tracker.misbehaving_server import NetGuard, Shop, page, product_html
-from tests.tracker.proxy_servers import HTTPProxy, Socks5Proxy, dead_port
+from tests.tracker.misbehaving_server import NetGuard, Shop, TLSShop, page, product_html
+from tests.tracker.proxy_servers import HTTPProxy, Socks5Proxy, TLSHTTPProxy, dead_port, self_signed
 from tracker import checking, services
 from tracker.fetching import FetchError, fetch_page
 from tracker.fetching.proxies import (
@@ -369,3 +369,65 @@ def test_a_shop_that_is_down_behind_a_working_proxy_is_not_blamed_on_the_proxy(n
         fetch_page(f"http://127.0.0.1:{dead_port()}/kettle", proxy=socks_proxy.url(f"{USER}:{PASSWORD}"))
     assert "could not reach the shop through the proxy" in str(caught.value)
     assert caught.value.transient
+
+
+@pytest.fixture
+def tls_shop(net, tmp_path, monkeypatch):
+    from tracker.fetching.gate import thread_session
+
+    cert, key = self_signed(tmp_path, "shop.test")
+    net.answers["shop.test"] = ["127.0.0.1"]
+    monkeypatch.setattr(thread_session(), "verify", cert)
+    server = TLSShop(cert, key)
+    server.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5h"])
+def test_an_https_page_through_a_proxy_is_asked_for_by_its_checked_address_and_verified_by_name(tls_shop, http_proxy, socks_proxy, kind):
+    proxy = http_proxy.url(f"{USER}:{PASSWORD}") if kind == "http" else socks_proxy.url(f"{USER}:{PASSWORD}")
+
+    result = fetch_page(f"https://shop.test:{tls_shop.port}/kettle", proxy=proxy)
+
+    assert "Copper kettle" in result.text
+    seen = (http_proxy.seen or socks_proxy.seen)[0]
+    # The proxy is handed the address the gate checked, not the name to resolve again; the
+    # certificate is still checked against the name.
+    assert seen["target"] == f"127.0.0.1:{tls_shop.port}"
+    assert seen.get("method", "CONNECT") == "CONNECT"
+    assert tls_shop.requests[0][1]["Host"] == f"shop.test:{tls_shop.port}"
+
+
+def test_an_https_proxy_is_reached_over_tls_for_http_and_https_pages(tls_shop, shop, tmp_path, monkeypatch):
+    from tracker.fetching.gate import thread_session
+
+    cert, key = self_signed(tmp_path, "127.0.0.1")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(Path(cert).read_text() + Path(thread_session().verify).read_text())
+    monkeypatch.setattr(thread_session(), "verify", str(bundle))
+    proxy = TLSHTTPProxy(cert, key, credentials=(USER, PASSWORD))
+    try:
+        plain = fetch_page(shop.url("/kettle"), proxy=proxy.url(f"{USER}:{PASSWORD}"))
+        secure = fetch_page(f"https://shop.test:{tls_shop.port}/kettle", proxy=proxy.url(f"{USER}:{PASSWORD}"))
+    finally:
+        proxy.stop()
+
+    assert "Copper kettle" in plain.text and "Copper kettle" in secure.text
+    assert [seen["target"] for seen in proxy.seen] == [shop.url("/kettle"), f"127.0.0.1:{tls_shop.port}"]
+
+
+def test_an_https_proxy_with_a_certificate_nobody_trusts_is_refused_for_http_pages_too(tls_shop, shop, tmp_path, monkeypatch):
+    from tracker.fetching.gate import thread_session
+
+    monkeypatch.setattr(thread_session(), "verify", True)  # the usual CA bundle: it does not know the proxy
+    cert, key = self_signed(tmp_path, "127.0.0.1")
+    proxy = TLSHTTPProxy(cert, key, credentials=(USER, PASSWORD))
+    try:
+        for target in (shop.url("/kettle"), f"https://shop.test:{tls_shop.port}/kettle"):
+            with pytest.raises(FetchError) as caught:
+                fetch_page(target, proxy=proxy.url(f"{USER}:{PASSWORD}"))
+            assert caught.value.kind == "proxy" and "CERTIFICATE_VERIFY_FAILED" in str(caught.value), str(caught.value)
+    finally:
+        proxy.stop()
+    assert proxy.seen == [], "the proxy's password went over an unverified connection"
