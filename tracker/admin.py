@@ -14,6 +14,13 @@ class ListingInline(admin.TabularInline):
     show_change_link = True
 
 
+class _TypedNotShown(forms.TextInput):
+    """Shows what is typed, and never renders a value back (not even after a form error)."""
+
+    def format_value(self, value):  # type: ignore[no-untyped-def]
+        return None
+
+
 class StoreForm(forms.ModelForm):
     """The store with its proxy: typed in plain, validated, stored encrypted, never shown back."""
 
@@ -21,7 +28,7 @@ class StoreForm(forms.ModelForm):
         required=False,
         label="New proxy",
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "socks5://user:password@10.0.0.2:1080"}),
+        widget=_TypedNotShown(attrs={"autocomplete": "off", "placeholder": "socks5://user:password@10.0.0.2:1080"}),
         help_text="http://, https://, socks5:// or socks5h://, [user:password@]host:port. "
         "Leave empty to keep the current one. Stored encrypted; the password is never shown again.",
     )

@@ -7,6 +7,7 @@ records what it was asked; the resolver is stubbed and connects outside loopback
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from tests.tracker.misbehaving_server import NetGuard, Shop, TLSShop, page, product_html
+from tests.tracker.misbehaving_server import NetGuard, Shop, TLSShop, drip_headers, page, product_html
 from tests.tracker.proxy_servers import HTTPProxy, Socks5Proxy, TLSHTTPProxy, dead_port, self_signed
 from tracker import checking, services
 from tracker.fetching import FetchError, fetch_page
@@ -296,8 +297,9 @@ def test_staff_set_a_store_s_proxy_in_the_admin_and_never_see_the_password_again
     client.force_login(staff)
     url = f"http://{USER}:{PASSWORD}@10.0.0.2:3128"
 
-    refused = _admin_post(client, store, proxy="ftp://10.0.0.2:21")
+    refused = _admin_post(client, store, proxy=f"ftp://{USER}:{PASSWORD}@10.0.0.2:21")
     assert refused.status_code == 200 and "must start with http://" in refused.content.decode()
+    assert PASSWORD not in refused.content.decode()  # not even what was just typed
     assert Store.objects.get(pk=store.pk).proxy_url_encrypted == ""
 
     assert _admin_post(client, store, proxy=url).status_code == 302
@@ -431,3 +433,15 @@ def test_an_https_proxy_with_a_certificate_nobody_trusts_is_refused_for_http_pag
     finally:
         proxy.stop()
     assert proxy.seen == [], "the proxy's password went over an unverified connection"
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5h"])
+def test_a_shop_dripping_its_headers_behind_a_proxy_is_cut_off_at_the_deadline(shop, http_proxy, socks_proxy, settings, kind):
+    settings.FETCH_DEADLINE = 2.0
+    shop.routes["/drip"] = drip_headers(interval=0.1, total_seconds=20)
+    proxy = http_proxy.url(f"{USER}:{PASSWORD}") if kind == "http" else socks_proxy.url(f"{USER}:{PASSWORD}")
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch_page(shop.url("/drip"), proxy=proxy)
+    assert caught.value.kind == "timeout" and caught.value.transient
+    assert time.monotonic() - started < 15, "the download through the proxy was not cut off"
