@@ -11,8 +11,11 @@ The proxy does not loosen the address policy: the gate resolves the page's host 
 refuses it as it would without a proxy; then it asks the proxy for the checked address
 (CONNECT for https, the address itself through SOCKS), so the proxy cannot be steered
 elsewhere by a second lookup. Only a plain `http://` page through an HTTP proxy is named to
-the proxy (the shop needs its name in the request line), after the same check. The proxy's own
-address is staff's choice and is not checked: a proxy on the local network is normal.
+the proxy (the shop needs its name in the request line, and many proxies allow CONNECT to port
+443 only), after the same check: there the proxy resolves the name again, so a name whose
+answer changes between the two lookups reaches what the proxy can reach. A SOCKS5 proxy has no
+such gap. The proxy's own address is staff's choice and is not checked: a proxy on the local
+network is normal.
 """
 
 from __future__ import annotations
