@@ -464,6 +464,9 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # Hosts or networks that the fetch gate lets through although they are private/loopback.
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
+# The default proxy for every store without one of its own (staff set those in the admin):
+# http://, https://, socks5:// or socks5h://, [user:password@]host:port. Empty: direct.
+FETCH_PROXY_URL = env_str("FETCH_PROXY_URL")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
 # Fetch safety and politeness (tracker/fetching/: gate, politeness, pacing, robots, circuit).
 # The user-agent token matched against robots.txt groups (empty: FETCH_USER_AGENT).
@@ -496,8 +499,9 @@ RENDER_MAX_REQUESTS = env_int("RENDER_MAX_REQUESTS", 60)
 RENDER_MAX_TOTAL_BYTES = env_int("RENDER_MAX_TOTAL_BYTES", 15 * 1024 * 1024)
 
 # --- Alerts and notifications (deals/) -------------------------------------------------
-# Key(s) that encrypt channel URLs at rest (comma-separated: the first encrypts, all decrypt).
-# Empty: a key derived from SECRET_KEY (changing SECRET_KEY then makes channels unreadable).
+# Key(s) that encrypt secrets at rest: channel URLs and store proxies (comma-separated: the
+# first encrypts, all decrypt). Empty: a key derived from SECRET_KEY (changing SECRET_KEY then
+# makes them unreadable).
 CHANNEL_ENCRYPTION_KEY = env_str("CHANNEL_ENCRYPTION_KEY")
 CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
 DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)

@@ -51,6 +51,13 @@ class Store(models.Model):
     render_js = models.BooleanField(
         default=False, help_text="Fetch pages through a headless browser (pages that need JavaScript)."
     )
+    # The store's own proxy URL, encrypted (tracker.fetching.proxies): it may hold a password.
+    proxy_url_encrypted = models.TextField(blank=True, default="")
+    proxy_direct = models.BooleanField(
+        default=False,
+        help_text="Connect directly even when a default proxy (FETCH_PROXY_URL) is set. "
+        "A proxy of the store's own is used anyway.",
+    )
 
     # Circuit breaker
     circuit_state = models.CharField(
@@ -72,6 +79,11 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.domain
+
+    @property
+    def proxy_in_use(self) -> bool:
+        """Whether requests to this store go through a proxy (its own or the default)."""
+        return bool(self.proxy_url_encrypted) or (bool(settings.FETCH_PROXY_URL) and not self.proxy_direct)
 
 
 class Product(models.Model):
