@@ -284,6 +284,8 @@ class Pools:
     # currency -> how many of its entries the pool had (items and history points)
     counts: dict[str, int] = field(default_factory=dict)
 
+    notes: dict[str, tuple[str, str]] = field(default_factory=dict)
+
     def comparable_for(self, row: MatchRow) -> Comparable:
         """The row's comparable in the row's own currency, with a note of the currencies
         converted into it and of those left out for want of a rate."""
@@ -292,14 +294,19 @@ class Pools:
         price = found.price
         if price is not None and key != row.currency:
             price = money_convert(amount=price, source=key, target=row.currency, rates=self.rates)
-        converted = sorted(c for c in self.counts if c != row.currency and self.pool_of.get(c, c) == key)
-        left_out = sorted(c for c in self.counts if self.pool_of.get(c, c) != key)
-        notes = []
-        if converted and price is not None:
-            notes.append(f"prices in {_names(converted)} converted at the reference rates")
-        if left_out:
-            notes.append(f"prices in {_names(left_out)} left out: no exchange rate to compare them")
-        return Comparable(price, found.count if price is not None else 0, spread=found.spread, note="; ".join(notes))
+        converted, left_out = self._notes(row.currency, key)
+        note = "; ".join(part for part in (converted if price is not None else "", left_out) if part)
+        return Comparable(price, found.count if price is not None else 0, spread=found.spread, note=note)
+
+    def _notes(self, currency: str, key: str) -> tuple[str, str]:
+        if currency not in self.notes:  # once per currency: a watch may have thousands of matches
+            converted = sorted(c for c in self.counts if c != currency and self.pool_of.get(c, c) == key)
+            left_out = sorted(c for c in self.counts if self.pool_of.get(c, c) != key)
+            self.notes[currency] = (
+                f"prices in {_names(converted)} converted at the reference rates" if converted else "",
+                f"prices in {_names(left_out)} left out: no exchange rate to compare them" if left_out else "",
+            )
+        return self.notes[currency]
 
 
 def _names(currencies: list[str]) -> str:
