@@ -6,7 +6,6 @@ words an API client or an import's row can show."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from . import refusals, selectors, services, tasks
 from .models import Listing, Priority
@@ -19,8 +18,6 @@ class TrackResult:
     message: str  # plain words: the price found, the product it duplicates, or why it was refused
     listing: Listing | None = None
     detail: str = ""  # a refusal's (or a kept page's) technical detail, for whoever digs
-    price: Decimal | None = None  # the first check's price, when it found one
-    currency: str = ""
     keepable: bool = False  # refused by its first check: `keep` would track it anyway
 
 
@@ -69,7 +66,7 @@ def url_track(
     if added.priced:
         point = added.check.price_point
         price = money_format(amount=point.price, currency=point.currency)
-        return TrackResult("added", f"added at {price}", listing, price=point.price, currency=point.currency)
+        return TrackResult("added", f"added at {price}", listing)
     refusal = refusals.refusal_for(outcome=added.check)
     return TrackResult("added", f"kept without a price for now: {refusal.reason}", listing, detail=refusal.detail)
 
