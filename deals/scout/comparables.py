@@ -283,8 +283,7 @@ class Pools:
     rates: dict[str, Decimal]
     # currency -> how many of its entries the pool had (items and history points)
     counts: dict[str, int] = field(default_factory=dict)
-
-    notes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    notes: dict[str, tuple[str, str]] = field(default_factory=dict)  # a currency -> its reason's notes, worded once
 
     def comparable_for(self, row: MatchRow) -> Comparable:
         """The row's comparable in the row's own currency, with a note of the currencies
