@@ -192,7 +192,10 @@ def _record_skipped(
         Listing.objects.filter(id=listing.pk).update(**updates)
         check.refresh_from_db()
         _send_check_finished(check=check, price_point=None)
-    return CheckOutcome(check=check, result=None, price_point=None)
+    # Skipped because robots.txt could not be fetched: the fetch's error says why in plain
+    # words (an unreachable shop), not "not checked now".
+    cause = skipped.__cause__ if isinstance(skipped.__cause__, FetchError) else None
+    return CheckOutcome(check=check, result=None, price_point=None, fetch_error=cause)
 
 
 def _send_check_finished(

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from tracker import history
 from tracker.models import CheckLog, Listing, PricePoint, Product
+from tracker.rates import rates_latest
+from tracker.selectors import listing_cheapest
 
 from ..models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from . import quality as quality_mod
@@ -127,18 +129,25 @@ def product_quality(*, product: Product, at: datetime | None = None) -> quality_
 
 
 def products_quality(*, products, at: datetime | None = None) -> dict[int, quality_mod.Quality]:
-    """Deal quality of many products in three queries, whatever their number (for lists)."""
+    """Deal quality of many products in three queries, whatever their number (for lists); one
+    more reads the rates when a product's stores price in several currencies."""
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
     by_product: dict[int, list[Listing]] = {pk: [] for pk in product_ids}
     for listing in Listing.objects.filter(product_id__in=product_ids).exclude(status__in=UNTRUSTED_STATUSES):
         by_product[listing.product_id].append(listing)
     best: dict[int, Listing] = {}
+    rates: dict | None = None
     for pk, listings in by_product.items():
         priced = [listing for listing in listings if listing.last_price is not None]
         buyable = [listing for listing in priced if listing.in_stock is not False] or priced
-        if buyable:
-            best[pk] = min(buyable, key=lambda listing: listing.last_price)
+        # Cheapest through the rates when its stores price in several currencies (never by
+        # the raw numbers); judged against the history in its own currency.
+        if rates is None and len({listing.currency for listing in buyable}) > 1:
+            rates = rates_latest()
+        found, _ = listing_cheapest(buyable, rates=rates or {})
+        if found is not None:
+            best[pk] = found
     wanted = Q(pk__in=[])
     for pk, listing in best.items():
         wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)

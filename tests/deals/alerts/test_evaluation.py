@@ -1,16 +1,16 @@
 """Judging new prices against rules in the database: first checks, re-arming, doubtful prices."""
 
-from datetime import UTC, time
+from datetime import UTC, time, timedelta
 from decimal import Decimal
 
 import pytest
 
-from deals.alerts.evaluation import price_point_evaluate, product_quality
+from deals.alerts.evaluation import price_point_evaluate, product_quality, products_quality
 from deals.models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from tracker import signals
 from tracker.models import CheckLog, Listing
 
-from ..conftest import later, listing_for, record_price
+from ..conftest import T0, later, listing_for, record_price
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +187,21 @@ def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing,
     AlertRule.objects.update(enabled=True)
     check_finished()
     assert queued == [point.pk]
+
+
+def test_deal_quality_judges_the_cheapest_store_through_the_rates_not_by_its_raw_number(product):
+    """$150 at one store, ¥15,000 (about €94 against $150's €136) at another: the yen price is
+    the cheapest, and it is at its lowest; the raw numbers would pick the dollar price."""
+    from datetime import date
+
+    from tracker.models import ExchangeRate
+
+    for code, rate in {"USD": "1.10", "JPY": "160"}.items():
+        ExchangeRate.objects.create(currency=code, per_euro=Decimal(rate), published_on=date(2026, 12, 4))
+    dollars, yen = listing_for(product, "us-shop.test"), listing_for(product, "jp-shop.test")
+    for day in range(10):
+        at = T0 + timedelta(days=day)
+        record_price(dollars, 140 if day < 9 else 150, at, currency="USD")  # up: not a deal
+        record_price(yen, 20000 if day < 9 else 15000, at, currency="JPY")  # down to its lowest
+    judged = products_quality(products=[product], at=T0 + timedelta(days=9, hours=1))[product.pk]
+    assert judged.label == "Lowest in 9 days", judged
