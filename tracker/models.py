@@ -119,7 +119,8 @@ class Listing(models.Model):
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=500, blank=True)
-    next_check_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Indexed with `paused` (Meta.indexes), what the dispatcher reads; no index of its own.
+    next_check_at = models.DateTimeField(default=timezone.now)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
 
@@ -141,8 +142,10 @@ class Listing(models.Model):
 
     # The price point the latest trusted check recorded or confirmed: an unchanged check
     # extends it with one conditional UPDATE instead of adding a row.
+    # No index: only deleting price points looks listings up by it (housekeeping, a few
+    # thousand listings at most), and every check that writes the listing would write it too.
     last_point = models.ForeignKey(
-        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     # The check log row this hour's routine checks are folded into (tracker.checking); read
     # forward only, like CheckLog.price_seen, so no constraint and no index.

@@ -208,7 +208,7 @@ def clock(monkeypatch):
 
 @pytest.mark.django_db
 def test_routine_checks_of_an_hour_fold_into_one_row_that_counts_them_and_changes_keep_their_own(
-    shop, user, clock
+    shop, user, clock, client
 ):
     from metrics import selectors as metrics
 
@@ -249,6 +249,10 @@ def test_routine_checks_of_an_hour_fold_into_one_row_that_counts_them_and_change
     assert not CheckLog.objects.filter(pk=checks[1].pk).exists()
     assert checking.listing_check(check_id=checks[1].pk) is None
     assert PricePoint.objects.get(price=Decimal("49.90")).confirmations == 5
+    # The check log shows the row as the checks it stands for, with their mean duration.
+    client.force_login(user)
+    html = client.get(listing.product.get_absolute_url()).content.decode()
+    assert "3 checks until 12:50" in html and "(mean)" in html
     # Checks per hour and per store count the folded ones.
     hours = metrics.checks_by_outcome(since=clock["at"].replace(hour=12, minute=0), until=clock["at"])
     assert [row["ok"] for row in hours] == [4, 3]
