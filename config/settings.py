@@ -584,8 +584,9 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
-# Checks that only confirmed an unchanged price go sooner: their price point keeps how many
-# there were and the latest one (most of the check log, at one check every 15 minutes).
+# Checks that only confirmed an unchanged price (or found the page not modified) go sooner:
+# their price point keeps how many there were and the latest one. Such checks of one listing
+# within an hour are already one row (tracker.checking folds them).
 LOG_RETENTION_CONFIRMATIONS_DAYS = env_int("LOG_RETENTION_CONFIRMATIONS_DAYS", 7)
 # Retention of the other tables that grow, in days (0: keep forever); metrics/retention.py.
 LOGIN_AUDIT_RETENTION_DAYS = env_int("LOGIN_AUDIT_RETENTION_DAYS", 90)

@@ -272,6 +272,7 @@ def _event_record(
     event, created = AlertEvent.objects.get_or_create(
         rule=rule,
         price_point=point,
+        rule_revision=rule.revision,
         defaults={
             "product": point.listing.product,
             "listing": shown.listing,
@@ -331,7 +332,9 @@ def price_point_evaluate(*, price_point_id: int, at: datetime | None = None) -> 
 
 
 def rule_save(*, rule: AlertRule) -> AlertRule:
-    """Create or change a rule. A changed rule starts armed again, judged from its next price."""
+    """Create or change a rule. A changed rule starts armed again, as a new revision (it may
+    fire again on a price it fired on before the change); the caller judges it against the
+    current prices at once (`rule_current_points`, deals.tasks.enqueue_rule_judgement)."""
     if rule.kind in rules.NEEDS_THRESHOLD and rule.threshold is None:
         raise ValueError("this kind of rule needs a number")
     if rule.threshold is not None and rule.threshold < 0:
@@ -339,8 +342,20 @@ def rule_save(*, rule: AlertRule) -> AlertRule:
     rule.armed = True
     rule.evaluated_at = None
     rule.evaluated_point_id = None
+    if rule.pk is not None:
+        rule.revision += 1
     rule.save()
     return rule
+
+
+def rule_current_points(*, rule: AlertRule) -> list[tuple[int, datetime]]:
+    """The current price point of each trusted listing the rule looks at, with the latest check
+    that found it: what a just-saved rule is judged against, as the next confirming check would."""
+    if not rule.enabled:
+        return []
+    listings = _trusted_listings(rule.product, rule.store_id)
+    points = PricePoint.objects.filter(pk__in=[item.last_point_id for item in listings if item.last_point_id])
+    return [(point.pk, point.confirmed_until) for point in points.order_by("checked_at", "pk")]
 
 
 def deals_feed(*, owner, limit: int = 50):

@@ -205,3 +205,46 @@ def test_deal_quality_judges_the_cheapest_store_through_the_rates_not_by_its_raw
         record_price(yen, 20000 if day < 9 else 15000, at, currency="JPY")  # down to its lowest
     judged = products_quality(products=[product], at=T0 + timedelta(days=9, hours=1))[product.pk]
     assert judged.label == "Lowest in 9 days", judged
+
+
+def test_a_rule_edited_after_it_fired_is_judged_at_once_and_fires_again_on_the_same_price(
+    product, listing, eager_celery, django_capture_on_commit_callbacks
+):
+    from deals import tasks
+    from deals.alerts.evaluation import rule_save
+
+    target = rule(product)
+    point = record_price(listing, 90, later())
+    assert len(price_point_evaluate(price_point_id=point.pk)) == 1
+    # Checks that only confirm 90 do not fire again: the rule is not armed.
+    assert price_point_evaluate(price_point_id=point.pk, at=later(hours=1)) == []
+
+    target.threshold = Decimal("95")
+    with django_capture_on_commit_callbacks(execute=True):
+        rule_save(rule=target)
+        tasks.enqueue_rule_judgement(rule=target)
+
+    events = list(AlertEvent.objects.filter(rule=target).order_by("pk"))
+    assert [(event.price_point_id, event.rule_revision) for event in events] == [(point.pk, 0), (point.pk, 1)]
+    assert "target of 95.00" in events[1].reason
+    # Judging it again (a redelivered task, the next confirming check) fires nothing more.
+    assert price_point_evaluate(price_point_id=point.pk, at=later(hours=2)) == []
+    assert AlertEvent.objects.filter(rule=target).count() == 2
+
+
+def test_a_rule_added_on_the_rules_page_is_judged_against_the_current_price_at_once(
+    client, user, product, listing, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    record_price(listing, 90, later())
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("deals:rules", args=[product.pk]), {"kind": "target", "threshold": "99", "window_days": "30"})
+    assert AlertEvent.objects.filter(product=product).count() == 1
+    # Turning it off and on again judges it again, as a new revision: the price still meets it.
+    the_rule = AlertRule.objects.get(product=product)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("deals:rule_toggle", args=[the_rule.pk]))
+    assert AlertEvent.objects.filter(product=product).count() == 2
