@@ -18,6 +18,7 @@ from decimal import Decimal
 from lxml import etree
 
 from .availability import availability_near_title, visible_availability
+from .blocks import quantity_tiers
 from .currencies import currency_candidates
 from .dom import (
     Page,
@@ -208,6 +209,10 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
         return result
     if "range" in best.reasons:
         result.reason = "the page shows a price range"
+        return result
+    if quantity_tiers(best.element):
+        # What the shopper pays depends on how many they buy ("1 - 14: $3.46 | 15 - 49: $2.49").
+        result.reason = f"the page shows prices per quantity tier ({best.text[:40]!r})"
         return result
     if rival is not None and best.score - rival.score < MARGIN:
         picked = _sale_pair(best, rival)

@@ -236,3 +236,36 @@ def test_a_price_breakdown_in_a_popover_or_tooltip_does_not_compete_with_the_pri
 def test_the_price_before_tax_is_not_the_price(net, gross, lang):
     _, found = _find(f'<h1>Teapot</h1><div class="buy">{net}{gross}</div>', lang=lang)
     assert found.price == Decimal("119.00")
+
+
+def _key_value_rows(*rows: tuple[str, str]) -> str:
+    return "<table>" + "".join(f"<tr><td>{key}</td><td><font>{value}</font></td></tr>" for key, value in rows) + "</table>"
+
+
+@pytest.mark.parametrize(
+    ("rows", "price"),
+    [
+        # The label names the whole value cell, a note between them ("Custom-Made!") or not.
+        ((("PRODUCT ID:", "HSBU2546R"), ("UNIT PRICE:", "Custom-Made! $180.00"), ("AVAILABILITY:", "7-10 Days")),
+         Decimal("180.00")),
+        ((("List Price:", "$200.00"), ("Price:", "Sale! $150.00")), Decimal("150.00")),
+    ],
+)
+def test_a_price_label_in_the_cell_before_names_the_amount(rows, price):
+    _, found = _find(_key_value_rows(*rows))
+    assert found.price == price
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # Another kind of label in the cell before: not the price.
+        (("Product ID:", "Custom-Made! $180.00"),),
+        (("Shipping price:", "Flat rate $180.00"),),
+        # A value cell with two amounts: the label does not say which.
+        (("Price:", "Custom-Made! $180.00 or $150.00 each"),),
+    ],
+)
+def test_a_label_cell_counts_only_when_it_labels_one_price(rows):
+    _, found = _find(_key_value_rows(*rows))
+    assert found.price is None
