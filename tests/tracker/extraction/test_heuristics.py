@@ -269,3 +269,20 @@ def test_a_price_label_in_the_cell_before_names_the_amount(rows, price):
 def test_a_label_cell_counts_only_when_it_labels_one_price(rows):
     _, found = _find(_key_value_rows(*rows))
     assert found.price is None
+
+
+def test_a_japanese_from_price_alone_is_the_price():
+    # "1,280円から" ("from 1,280 yen") with no list of options: the product's one price, as
+    # "From $12.80" is.
+    _, found = _find('<h1>Teapot</h1><p class="price">1,280円から</p>', lang="ja")
+    assert (found.price, found.currency) == (Decimal("1280"), "JPY")
+
+
+def test_a_japanese_from_price_over_options_with_prices_is_refused():
+    _, found = _find(
+        '<h1>Teapot</h1><p class="price">1,280円から</p>'
+        "<ul><li><label>S 1,280円</label></li><li><label>L 1,580円</label></li></ul>",
+        lang="ja",
+    )
+    assert found.price is None
+    assert "list of options" in found.reason
