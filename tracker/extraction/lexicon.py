@@ -89,7 +89,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         FROM: W("低至", after=("起",)),
         OTHER: W("二手", "其他卖家", "其他賣家"),
         NET: W("不含税", "未税", "未稅"),
-        COND: W("会员价", "會員價", "券后价", "返"),
+        COND: W("会员价", "會員價", "券后价", "返", after=("券",)),
     },
     "ja": {
         P: W("価格", "販売価格", "税込", "特価", "セール価格", "本日限定", after=("(税込)", "税込")),
@@ -102,7 +102,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         FROM: W("最安", after=("～", "〜", "から", "より")),
         OTHER: W("中古", "中古品", "出品者", "その他の出品者"),
         NET: W("税抜", "税抜き", "税別", "税抜価格", after=("(税抜)", "(税別)", "税抜", "税別")),
-        COND: W("会員価格", "ポイント"),
+        COND: W("会員価格", "ポイント", after=("分のポイント", "分ポイント")),
     },
     "ko": {
         P: W("판매가", "할인가", "가격", "최종가", "혜택가", "최대혜택가", after=("부가세 포함",)),
@@ -115,7 +115,7 @@ LEXICON: dict[str, dict[Kind, Wording]] = {
         FROM: W(after=("~", "부터")),
         OTHER: W("중고", "다른 판매자"),
         NET: W(after=("부가세 별도", "vat 별도")),
-        COND: W("회원가", "쿠폰가", "적립"),
+        COND: W("회원가", "쿠폰가", "적립", after=("적립", "쿠폰")),
     },
     "es": {
         P: W("precio", "ahora", "oferta", "precio final", "precio oferta", "por",

@@ -286,3 +286,29 @@ def test_a_japanese_from_price_over_options_with_prices_is_refused():
     )
     assert found.price is None
     assert "list of options" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("lang", "price", "other"),
+    [
+        # Amounts with the sign after them and a word right after the sign are read, so the
+        # wording right after the sign must still tell what they are: points, a shipping
+        # threshold, a discount, a coupon.
+        ("ja", "9,800円", "1,000円分のポイント"),
+        ("ja", "9,800円", "3,000円以上で送料無料"),
+        ("ja", "9,800円", "500円引き"),
+        ("ko", "99,000원", "5,000원적립"),
+        ("ko", "99,000원", "3,000원할인"),
+        ("ko", "99,000원", "5,000원쿠폰"),
+        ("zh", "498元", "20元券"),
+        ("zh", "498元", "99元包邮"),
+    ],
+)
+def test_words_right_after_a_sign_written_after_the_amount_still_say_what_it_is(lang, price, other):
+    # Both in price blocks, the other amount first and lower: unrecognised, it would compete.
+    _, found = _find(
+        f'<h1>Teapot</h1><div class="price-box"><div class="price"><span>{other}</span></div>'
+        f'<div class="price"><span>{price}</span></div></div>',
+        lang=lang,
+    )
+    assert found.price == Decimal(price.rstrip("円원元").replace(",", ""))
