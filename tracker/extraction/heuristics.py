@@ -4,8 +4,9 @@ Candidates are visible texts that read as a price with a currency (or `itemprop=
 price-named elements carrying a machine value). Each is scored by what the page says about
 it — names like price/sale/current, nearness to the product title, emphasis — and dropped
 when it is a "was"/list price, a saving, a per-unit price, a shipping threshold, an
-instalment, or sits in a recommendation block, a header/footer or a hidden element.
-The winner must beat every other amount by a margin; otherwise no price (precision first).
+instalment, or sits in a recommendation block, another product's card (blocks.py), a
+header/footer or a hidden element. The winner must beat every other amount by a margin, and
+not be one price of a quantity tier table; otherwise no price (precision first).
 """
 
 from __future__ import annotations
