@@ -25,7 +25,9 @@ CARD_PRICED = 2
 CARD_DEPTH = 8
 # A product's name on a link or its image: at least two words and this many characters.
 _PRODUCT_NAME_CHARS = 10
-_CARD_TEXT_LIMIT = 1500
+# A card is small: a name, a price, a rating. A block with more text (a section of the product
+# page with its description and options) is not one, even among look-alike sections.
+_CARD_TEXT_LIMIT = 1000
 
 # A quantity or a quantity range without a currency: "1 - 14", "15-49", "100+", "10 to 24".
 _QUANTITY = re.compile(
@@ -65,6 +67,7 @@ class Cards:
     candidates of a page share their ancestors, and the cards of a list share their parent)."""
 
     def __init__(self, page: Page) -> None:
+        self._page = page  # its lxml proxies stay alive, so the ids below stay theirs
         self.above_title = {id(a) for a in page.anchor_path}
         if page.anchor is not None:
             self.above_title.add(id(page.anchor))
@@ -100,7 +103,7 @@ class Cards:
             ]
         if len(siblings) < CARD_SIBLINGS or any(id(s) in self.above_title for s in siblings):
             return False
-        if not _links_a_product(node):
+        if not self._is_priced(node) or not _links_a_product(node):
             return False
         priced = 0
         for sibling in siblings:
@@ -111,6 +114,7 @@ class Cards:
         return False
 
     def _is_priced(self, node: etree._Element) -> bool:
+        """Whether the block is small and prints an amount."""
         verdict = self._priced.get(id(node))
         if verdict is None:
             text = bounded_text(node, _CARD_TEXT_LIMIT, spaced=True)

@@ -127,3 +127,19 @@ def test_blocks_without_several_amounts_and_quantities_are_not_tiers(block):
     tree = _page(f"<h1>Cupcake Pan</h1>{block}")
     found = heuristic_price(tree)
     assert found.price == Decimal("30.00")
+
+
+def test_a_long_section_among_look_alike_sections_is_not_a_card():
+    # The buy box as one of several look-alike sections, with a brand logo link: it holds the
+    # product's description and options, far more text than a card in a list.
+    description = "<p>" + "Heavy cast aluminium pan that bakes a giant cupcake in two halves. " * 20 + "</p>"
+    sections = (
+        '<div class="section"><a href="/brand/wilton"><img alt="Wilton Bakeware logo"></a>'
+        f'<span class="price">$30.99</span>{description}</div>'
+        '<div class="section"><a href="/p/tester"><img alt="Ateco Cake Tester"></a><span>$1.39</span></div>'
+        '<div class="section"><a href="/p/powder"><img alt="Tylose Powder by CAI"></a><span>$4.79</span></div>'
+    )
+    tree = _page(f"<div class='head'><h1>Cupcake Pan</h1></div><div class='body'>{sections}</div>")
+    cards = Cards(page_scan(tree))
+    own = next(el for el in tree.iter("span") if el.get("class") == "price")
+    assert not cards.holds(own)
