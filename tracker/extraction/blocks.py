@@ -72,7 +72,7 @@ class Cards:
         if page.anchor is not None:
             self.above_title.add(id(page.anchor))
         self._cards: dict[int, bool] = {}
-        self._groups: dict[tuple[int, tuple[str, str]], list[etree._Element]] = {}
+        self._groups: dict[int, dict[tuple[str, str], list[etree._Element]]] = {}
         self._priced: dict[int, bool] = {}
         self._keep: list[etree._Element] = []  # lxml proxies must stay alive for their id() to stay unique
 
@@ -93,14 +93,15 @@ class Cards:
         return False
 
     def _is_card(self, node: etree._Element, parent: etree._Element) -> bool:
-        signature = _signature(node)
-        key = (id(parent), signature)
-        siblings = self._groups.get(key)
-        if siblings is None:
+        groups = self._groups.get(id(parent))
+        if groups is None:
+            # The parent's children by tag and classes, once for all of them.
             self._keep.append(parent)
-            siblings = self._groups[key] = [
-                child for child in parent if isinstance(child.tag, str) and _signature(child) == signature
-            ]
+            groups = self._groups[id(parent)] = {}
+            for child in parent:
+                if isinstance(child.tag, str):
+                    groups.setdefault(_signature(child), []).append(child)
+        siblings = groups.get(_signature(node), ())
         if len(siblings) < CARD_SIBLINGS or any(id(s) in self.above_title for s in siblings):
             return False
         if not self._is_priced(node) or not _links_a_product(node):
