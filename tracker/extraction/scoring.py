@@ -57,6 +57,7 @@ _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
 _PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _WORD = re.compile(r"\w")
 _DIGIT = re.compile(r"\d")
+_WORD_END = re.compile(r"\w\b")
 _PROSE_WORD = re.compile(r"[^\W\d]{2,}")
 _PRICE_KINDS = (Kind.PRICE, Kind.FROM)
 # An amount with its currency, wherever it starts (texts joined from elements glue words to it).
@@ -171,8 +172,15 @@ def _label_cell(c: Candidate) -> bool:
     text = " ".join(label.text_content().split())
     if not text or len(text) > 40 or _DIGIT.search(text):
         return False
-    if BEFORE_GOOD.search(text) is None or amount_kind(before=text) != Kind.PRICE:
+    label_end = BEFORE_GOOD.search(text)
+    if label_end is None or amount_kind(before=text) != Kind.PRICE:
         return False
+    # No words before the price label may make it another kind ("Shipping & handling price:",
+    # "Monthly price:"): each word end of the rest is tried as the end of a label.
+    rest = text[:label_end.start()]
+    for word in _WORD_END.finditer(rest):
+        if amount_kind(before=rest[:word.end()]) not in (None, Kind.PRICE):
+            return False
     return len(find_amounts(" ".join(cell.itertext())[:300], limit=2)) == 1
 
 

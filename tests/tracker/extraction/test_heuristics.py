@@ -262,6 +262,10 @@ def test_a_price_label_in_the_cell_before_names_the_amount(rows, price):
         # Another kind of label in the cell before: not the price.
         (("Product ID:", "Custom-Made! $180.00"),),
         (("Shipping price:", "Flat rate $180.00"),),
+        (("Old price:", "Custom-Made! $180.00"),),
+        # Other wording anywhere before the price label in the cell.
+        (("Shipping & handling price:", "Custom-Made! $180.00"),),
+        (("Monthly price:", "Custom-Made! $180.00"),),
         # A value cell with two amounts: the label does not say which.
         (("Price:", "Custom-Made! $180.00 or $150.00 each"),),
     ],
