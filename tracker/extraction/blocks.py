@@ -38,7 +38,7 @@ _TIER_DEPTH = 4
 
 
 def _signature(el: etree._Element) -> tuple[str, str]:
-    return el.tag, " ".join(sorted((el.get("class") or "").split()))
+    return el.tag, el.get("class") or ""
 
 
 def _links_a_product(node: etree._Element) -> bool:
