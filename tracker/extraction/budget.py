@@ -57,9 +57,12 @@ class PageBudgetExceeded(BaseException):
 def page_refusal(html: str | bytes) -> str | None:
     """Why a page is refused before parsing (its structure would cost too much), or None."""
     attributes, start_tag = _BYTES_PATTERNS if isinstance(html, bytes) else _STR_PATTERNS
-    elements = len(start_tag.findall(html))
-    if elements > MAX_ELEMENTS:
-        return f"the page has too many elements to read safely ({elements:,} > {MAX_ELEMENTS:,}); not read"
+    # Every start tag opens with "<": a page with no more "<" than the limit has no more
+    # elements, and counting a character costs a tenth of listing the tags.
+    if html.count(b"<" if isinstance(html, bytes) else "<") > MAX_ELEMENTS:
+        elements = len(start_tag.findall(html))
+        if elements > MAX_ELEMENTS:
+            return f"the page has too many elements to read safely ({elements:,} > {MAX_ELEMENTS:,}); not read"
     if attributes.search(html):
         return f"an element of the page carries more than {MAX_ATTRIBUTES:,} attributes; not read"
     return None

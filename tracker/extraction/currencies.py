@@ -296,6 +296,11 @@ def symbol_before(text: str, end: int) -> tuple[int, str] | None:
     return None
 
 
+# Scripts written without spaces between words (Han, Kana, Hangul, Thai): their letters stand
+# right beside a price ("售价98元", "¥98起", "1,280円から", "₩30,000부터") without being part of it.
+SPACELESS_LETTER = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
 def symbol_after(text: str, start: int) -> tuple[int, str] | None:
     """The longest currency symbol starting at `start` (one space allowed after the number)."""
     if start < len(text) and text[start] == " ":
@@ -310,7 +315,9 @@ def symbol_after(text: str, start: int) -> tuple[int, str] | None:
         symbol = text[start:end]
         if symbol not in symbols.codes:
             continue
-        if symbol[-1].isalpha() and end < len(text) and text[end].isalpha():
+        if symbol[-1].isalpha() and end < len(text) and text[end].isalpha() and not (
+            SPACELESS_LETTER.match(symbol[-1]) and SPACELESS_LETTER.match(text[end])
+        ):
             continue  # the start of a word ("12 Lieferung": not `L`; "5 EUROPA": not `EUR`)
         return end, symbol
     return None

@@ -140,6 +140,7 @@ class Page:
     visible_text_nodes: list[tuple[etree._Element, str, bool]]  # (owner, text, is_tail)
     holds_hidden: set[int] = field(default_factory=set)  # elements with a hidden element inside
     _words: dict[int, set[str]] = field(default_factory=dict)
+    cards: object | None = None  # blocks.Cards, made when the first candidate asks
 
     def words_of(self, el: etree._Element) -> set[str]:
         """`words_of`, remembered: candidates share their ancestors."""
@@ -336,9 +337,11 @@ def _rezone(body, anchor, hidden, zone) -> None:
             stack.extend((child, in_zone) for child in el)
 
 
-def bounded_text(el: etree._Element, limit: int) -> str | None:
-    """The element's text, or None as soon as it grows past `limit` characters."""
-    return _bounded(el.itertext(), limit)
+def bounded_text(el: etree._Element, limit: int, *, spaced: bool = False) -> str | None:
+    """The element's text, or None as soon as it grows past `limit` characters. `spaced` puts a
+    space between its elements' texts (table cells and list items must not run together:
+    "1 - 9" and "4,00 €" are not "1 - 94,00 €")."""
+    return _bounded(el.itertext(), limit, " " if spaced else "")
 
 
 def visible_bounded_text(el: etree._Element, limit: int, page: Page) -> str | None:
@@ -350,7 +353,7 @@ def visible_bounded_text(el: etree._Element, limit: int, page: Page) -> str | No
     return _bounded(_visible_pieces(el, page.hidden), limit)
 
 
-def _bounded(pieces: Iterator[str], limit: int) -> str | None:
+def _bounded(pieces: Iterator[str], limit: int, joint: str = "") -> str | None:
     parts: list[str] = []
     size = 0
     for piece in pieces:
@@ -358,7 +361,7 @@ def _bounded(pieces: Iterator[str], limit: int) -> str | None:
         size += len(piece)
         if size > limit * 3:
             return None
-    text = " ".join("".join(parts).split())
+    text = " ".join(joint.join(parts).split())
     return text if len(text) <= limit else None
 
 

@@ -4,8 +4,9 @@ Candidates are visible texts that read as a price with a currency (or `itemprop=
 price-named elements carrying a machine value). Each is scored by what the page says about
 it — names like price/sale/current, nearness to the product title, emphasis — and dropped
 when it is a "was"/list price, a saving, a per-unit price, a shipping threshold, an
-instalment, or sits in a recommendation block, a header/footer or a hidden element.
-The winner must beat every other amount by a margin; otherwise no price (precision first).
+instalment, or sits in a recommendation block, another product's card (blocks.py), a
+header/footer or a hidden element. The winner must beat every other amount by a margin, and
+not be one price of a quantity tier table; otherwise no price (precision first).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from decimal import Decimal
 from lxml import etree
 
 from .availability import availability_near_title, visible_availability
+from .blocks import quantity_tiers
 from .currencies import currency_candidates
 from .dom import (
     Page,
@@ -208,6 +210,10 @@ def heuristic_price(tree: etree._Element, *, currency_hint: str | None = None) -
         return result
     if "range" in best.reasons:
         result.reason = "the page shows a price range"
+        return result
+    if quantity_tiers(best.element):
+        # What the shopper pays depends on how many they buy ("1 - 14: $3.46 | 15 - 49: $2.49").
+        result.reason = f"the page shows prices per quantity tier ({best.text[:40]!r})"
         return result
     if rival is not None and best.score - rival.score < MARGIN:
         picked = _sale_pair(best, rival)

@@ -22,6 +22,7 @@ from .amounts import (
 from .budget import page_refusal
 from .currencies import (
     DEFAULTS,
+    SPACELESS_LETTER,
     currency_candidates,
     currency_minor_units,
     currency_uses_lakh,
@@ -88,14 +89,9 @@ class _Found:
     symbol: str | None
 
 
-# Scripts written without spaces between words (Han, Kana, Hangul, Thai): their letters stand
-# right beside a price ("售价98元", "¥98起", "1,280円から", "₩30,000부터") without being part of it.
-_SPACELESS_LETTER = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
 def _glued(char: str) -> bool:
     """A letter that makes the number part of a word ("X100", "3700X"), not one beside a price."""
-    return char.isalpha() and _SPACELESS_LETTER.match(char) is None
+    return char.isalpha() and SPACELESS_LETTER.match(char) is None
 
 
 def _scan(text: str, evidence: PageEvidence, *, bare: bool = False, limit: int = 20):

@@ -15,6 +15,7 @@ from itertools import islice
 
 from lxml import etree
 
+from .blocks import Cards
 from .dom import Page, ancestors
 from .parsing import _CUR_SIGN, _CUR_WORD, find_amounts
 from .wording import (
@@ -55,6 +56,8 @@ class Candidate:
 _PERCENT_AFTER = re.compile(r"^\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
 _PERCENT_BEFORE = re.compile(r"\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)\s*$")
 _WORD = re.compile(r"\w")
+_DIGIT = re.compile(r"\d")
+_WORD_END = re.compile(r"\w\b")
 _PROSE_WORD = re.compile(r"[^\W\d]{2,}")
 _PRICE_KINDS = (Kind.PRICE, Kind.FROM)
 # An amount with its currency, wherever it starts (texts joined from elements glue words to it).
@@ -77,6 +80,12 @@ def _rule_not_struck(c: Candidate, page: Page, before: str, after: str) -> None:
         c.rejected = "struck through"
     elif id(c.element) in page.zone:
         c.in_zone = True
+    else:
+        if page.cards is None:
+            page.cards = Cards(page)
+        if page.cards.holds(c.element):
+            c.in_zone = True
+            c.reasons.append("other product")
 
 
 def _rule_names(c: Candidate, page: Page, before: str, after: str) -> None:
@@ -137,11 +146,42 @@ def _rule_labels(c: Candidate, page: Page, before: str, after: str) -> None:
     """Labels of the price ("Now", "Preis", "inkl. MwSt."), "from" wording, add-on prices."""
     if LOWER_BOUND.search(before) or FROM_AFTER.match(after):
         c.reasons.append("from")
-    if BEFORE_GOOD.search(before) or AFTER_GOOD.match(after):
+    if BEFORE_GOOD.search(before) or AFTER_GOOD.match(after) or _label_cell(c):
         c.score += 1.5
         c.reasons.append("labelled")
     if before.rstrip().endswith("+"):
         c.rejected = "add-on price"
+
+
+_VALUE_CELLS = ("td", "dd")
+_LABEL_CELLS = ("td", "th", "dt")
+
+
+def _label_cell(c: Candidate) -> bool:
+    """A price label in the cell before the amount's cell: a row of a key/value table
+    ("UNIT PRICE: | Custom-Made! $180.00", `<dt>Price</dt><dd>...`), where the label names the
+    whole value cell even when a note stands between them. The value cell holds one amount."""
+    cell = next((node for node in ancestors(c.element, 2) if node.tag in _VALUE_CELLS), None)
+    if cell is None or c.tokens_in_element > 1:
+        return False
+    label = cell.getprevious()
+    while label is not None and not isinstance(label.tag, str):
+        label = label.getprevious()
+    if label is None or label.tag not in _LABEL_CELLS:
+        return False
+    text = " ".join(label.text_content().split())
+    if not text or len(text) > 40 or _DIGIT.search(text):
+        return False
+    label_end = BEFORE_GOOD.search(text)
+    if label_end is None or amount_kind(before=text) != Kind.PRICE:
+        return False
+    # No words before the price label may make it another kind ("Shipping & handling price:",
+    # "Monthly price:"): each word end of the rest is tried as the end of a label.
+    rest = text[:label_end.start()]
+    for word in _WORD_END.finditer(rest):
+        if amount_kind(before=rest[:word.end()]) not in (None, Kind.PRICE):
+            return False
+    return len(find_amounts(" ".join(cell.itertext())[:300], limit=2)) == 1
 
 
 def _rule_near_title(c: Candidate, page: Page, before: str, after: str) -> None:

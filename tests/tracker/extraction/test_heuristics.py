@@ -236,3 +236,83 @@ def test_a_price_breakdown_in_a_popover_or_tooltip_does_not_compete_with_the_pri
 def test_the_price_before_tax_is_not_the_price(net, gross, lang):
     _, found = _find(f'<h1>Teapot</h1><div class="buy">{net}{gross}</div>', lang=lang)
     assert found.price == Decimal("119.00")
+
+
+def _key_value_rows(*rows: tuple[str, str]) -> str:
+    return "<table>" + "".join(f"<tr><td>{key}</td><td><font>{value}</font></td></tr>" for key, value in rows) + "</table>"
+
+
+@pytest.mark.parametrize(
+    ("rows", "price"),
+    [
+        # The label names the whole value cell, a note between them ("Custom-Made!") or not.
+        ((("PRODUCT ID:", "HSBU2546R"), ("UNIT PRICE:", "Custom-Made! $180.00"), ("AVAILABILITY:", "7-10 Days")),
+         Decimal("180.00")),
+        ((("List Price:", "$200.00"), ("Price:", "Sale! $150.00")), Decimal("150.00")),
+    ],
+)
+def test_a_price_label_in_the_cell_before_names_the_amount(rows, price):
+    _, found = _find(_key_value_rows(*rows))
+    assert found.price == price
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # Another kind of label in the cell before: not the price.
+        (("Product ID:", "Custom-Made! $180.00"),),
+        (("Shipping price:", "Flat rate $180.00"),),
+        (("Old price:", "Custom-Made! $180.00"),),
+        # Other wording anywhere before the price label in the cell.
+        (("Shipping & handling price:", "Custom-Made! $180.00"),),
+        (("Monthly price:", "Custom-Made! $180.00"),),
+        # A value cell with two amounts: the label does not say which.
+        (("Price:", "Custom-Made! $180.00 or $150.00 each"),),
+    ],
+)
+def test_a_label_cell_counts_only_when_it_labels_one_price(rows):
+    _, found = _find(_key_value_rows(*rows))
+    assert found.price is None
+
+
+def test_a_japanese_from_price_alone_is_the_price():
+    # "1,280円から" ("from 1,280 yen") with no list of options: the product's one price, as
+    # "From $12.80" is.
+    _, found = _find('<h1>Teapot</h1><p class="price">1,280円から</p>', lang="ja")
+    assert (found.price, found.currency) == (Decimal("1280"), "JPY")
+
+
+def test_a_japanese_from_price_over_options_with_prices_is_refused():
+    _, found = _find(
+        '<h1>Teapot</h1><p class="price">1,280円から</p>'
+        "<ul><li><label>S 1,280円</label></li><li><label>L 1,580円</label></li></ul>",
+        lang="ja",
+    )
+    assert found.price is None
+    assert "list of options" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("lang", "price", "other"),
+    [
+        # Amounts with the sign after them and a word right after the sign are read, so the
+        # wording right after the sign must still tell what they are: points, a shipping
+        # threshold, a discount, a coupon.
+        ("ja", "9,800円", "1,000円分のポイント"),
+        ("ja", "9,800円", "3,000円以上で送料無料"),
+        ("ja", "9,800円", "500円引き"),
+        ("ko", "99,000원", "5,000원적립"),
+        ("ko", "99,000원", "3,000원할인"),
+        ("ko", "99,000원", "5,000원쿠폰"),
+        ("zh", "498元", "20元券"),
+        ("zh", "498元", "99元包邮"),
+    ],
+)
+def test_words_right_after_a_sign_written_after_the_amount_still_say_what_it_is(lang, price, other):
+    # Both in price blocks, the other amount first and lower: unrecognised, it would compete.
+    _, found = _find(
+        f'<h1>Teapot</h1><div class="price-box"><div class="price"><span>{other}</span></div>'
+        f'<div class="price"><span>{price}</span></div></div>',
+        lang=lang,
+    )
+    assert found.price == Decimal(price.rstrip("円원元").replace(",", ""))

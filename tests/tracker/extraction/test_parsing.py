@@ -125,7 +125,9 @@ def test_parse_html_returns_none_for_nothing(html):
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("售价98元", "98.00"), ("¥498含税", "498.00"), ("₩99,000부터", "99000.00"), ("฿4,990ขึ้นไป", "4990.00")],
+    [("售价98元", "98.00"), ("¥498含税", "498.00"), ("₩99,000부터", "99000.00"), ("฿4,990ขึ้นไป", "4990.00"),
+     # A sign written after the number, and a word of the same script right after the sign.
+     ("1,280円から", "1280.00"), ("30,000원부터", "30000.00"), ("98元起", "98.00")],
 )
 def test_letters_of_scripts_without_spaces_may_stand_right_beside_a_price(text, amount):
     assert [str(token.amount) for token in find_amounts(text)] == [amount]
@@ -133,3 +135,7 @@ def test_letters_of_scripts_without_spaces_may_stand_right_beside_a_price(text, 
 
 def test_latin_letters_glued_to_a_number_still_make_it_a_model_name():
     assert find_amounts("AMD 3700X") == []
+
+
+def test_a_latin_word_right_after_a_sign_of_a_spaceless_script_still_glues():
+    assert find_amounts("98元abc") == []
