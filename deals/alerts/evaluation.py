@@ -145,36 +145,51 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     product_of = {item.pk: pk for pk in best for item in by_product[pk]}
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
     points = PricePoint.objects.filter(wanted).annotate(until=Coalesce("last_confirmed_at", "checked_at"))
-    # Points wholly inside the year and before the 30-day median's window count only as how
-    # many checks, since when and how low: the database sums them. The others (across the
-    # year's start, in the last 30 days) are read as spans, a few per listing.
+    # Points wholly inside the year count only as how many checks found each price and since
+    # when: the database sums them by price, in one scan (a price that changes often makes many
+    # points, but a few distinct prices). Those inside the 30-day window also weigh in the median.
+    # The others (across the year's start or the window's, or after `at`) are read as spans, a
+    # few per listing.
     settled_points = Q(checked_at__gte=since, until__lt=recent)
-    settled = {
-        row["listing__product_id"]: (row["count"], row["first_at"], row["lowest"])
-        for row in points.filter(settled_points)
-        .values("listing__product_id")
-        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"), lowest=Min("price"))
+    fresh_points = Q(checked_at__gte=recent, until__lte=at)
+    settled: dict[int, tuple] = {}
+    fresh: dict[int, list[tuple]] = {}
+    for row in (
+        points.filter(settled_points | fresh_points)
+        .values("listing__product_id", "price", in_window=Q(checked_at__gte=recent))
+        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"))
         .order_by()
-    }
+    ):
+        product_id, price, count, first_at = row["listing__product_id"], row["price"], row["count"], row["first_at"]
+        if row["in_window"]:
+            fresh.setdefault(product_id, []).append((price, count, first_at))
+            continue
+        known = settled.get(product_id)
+        settled[product_id] = (
+            (count, first_at, price) if known is None
+            else (known[0] + count, min(known[1], first_at), min(known[2], price))
+        )
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(points.exclude(settled_points), since=since, until=at):
+    for span in history.spans_overlapping(points.exclude(settled_points | fresh_points), since=since, until=at):
         spans.setdefault(product_of[span.listing_id], []).append(span)
     result = {}
     for pk in product_ids:
-        if pk not in best or (pk not in spans and pk not in settled):
+        if pk not in best or (pk not in spans and pk not in settled and pk not in fresh):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
         result[pk] = _quality_of_spans(
-            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk)
+            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk),
+            fresh=fresh.get(pk, ()),
         )
     return result
 
 
 def _quality_of_spans(
-    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None
+    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None, fresh=(),
 ) -> quality_mod.Quality:
     """Deal quality against the checks the spans stand for, as against one row per check.
-    `settled` = (checks, first, lowest) of points summed by the database (see products_quality)."""
+    `settled` = (checks, first, lowest) of points summed by the database, `fresh` = (price,
+    checks, first) of the points inside the 30-day window summed by price (see products_quality)."""
     since = at - timedelta(days=QUALITY_HISTORY_DAYS)
     counted = [(span, span.checks_between(since, at)) for span in spans]
     counted = [(span, count) for span, count in counted if count > 0]
@@ -185,11 +200,18 @@ def _quality_of_spans(
         count += settled[0]
         firsts.append(settled[1])
         lows.append(settled[2])
+    recent_weighted = history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at)
+    for fresh_price, fresh_count, fresh_first in fresh:
+        if fresh_count:
+            count += fresh_count
+            firsts.append(fresh_first)
+            lows.append(fresh_price)
+            recent_weighted.append((fresh_price, fresh_count))
     if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
         price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
-        recent=(), recent_weighted=history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at),
+        recent=(), recent_weighted=recent_weighted,
     )
 
 
