@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from tracker import history
@@ -127,7 +127,17 @@ def product_quality(*, product: Product, at: datetime | None = None) -> quality_
 
 
 def products_quality(*, products, at: datetime | None = None) -> dict[int, quality_mod.Quality]:
-    """Deal quality of many products in three queries, whatever their number (for lists)."""
+    """Deal quality of many products in a few queries, whatever their number (for lists), and
+    without reading each check of the year.
+
+    A listing's points follow one another (the check path starts a point after the last check
+    of the one before), so at most one point crosses each edge of a window: the latest before
+    it. The year's points before the 30-day window count only as prices and first checks (an
+    index-only scan, `pricepoint_quality`); the points of the window and the two edge points
+    are read as spans. How many checks there were only matters below MIN_PRICES: a point
+    stands for at least one check, and a product with fewer points than that is judged on all
+    its spans of the year.
+    """
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
     by_product: dict[int, list[Listing]] = {pk: [] for pk in product_ids}
@@ -139,79 +149,94 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
         buyable = [listing for listing in priced if listing.in_stock is not False] or priced
         if buyable:
             best[pk] = min(buyable, key=lambda listing: listing.last_price)
-    wanted = Q(pk__in=[])
-    for pk, listing in best.items():
-        wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
     product_of = {item.pk: pk for pk in best for item in by_product[pk]}
+    by_currency: dict[str, list[int]] = {}
+    for pk, listing in best.items():
+        by_currency.setdefault(listing.currency, []).extend(item.pk for item in by_product[pk])
+    wanted = Q(pk__in=[])
+    for currency, ids in by_currency.items():
+        wanted |= Q(listing_id__in=ids, currency=currency)
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
-    points = PricePoint.objects.filter(wanted).annotate(until=Coalesce("last_confirmed_at", "checked_at"))
-    # Points wholly inside the year count only as how many checks found each price and since
-    # when: the database sums them by price, in one scan (a price that changes often makes many
-    # points, but a few distinct prices). Those inside the 30-day window also weigh in the median.
-    # The others (across the year's start or the window's, or after `at`) are read as spans, a
-    # few per listing.
-    settled_points = Q(checked_at__gte=since, until__lt=recent)
-    fresh_points = Q(checked_at__gte=recent, until__lte=at)
-    settled: dict[int, tuple] = {}
-    fresh: dict[int, list[tuple]] = {}
-    for row in (
-        points.filter(settled_points | fresh_points)
-        .values("listing__product_id", "price", in_window=Q(checked_at__gte=recent))
-        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"))
-        .order_by()
+    points = PricePoint.objects.filter(wanted)
+
+    # (points, first check, lowest) of the year before the window, per product
+    older: dict[int, tuple[int, datetime, Decimal]] = {}
+    for listing_id, count, first_at, lowest in (
+        points.filter(checked_at__gte=since, checked_at__lt=recent)
+        .values("listing_id").annotate(count=Count("*"), first_at=Min("checked_at"), lowest=Min("price"))
+        .order_by().values_list("listing_id", "count", "first_at", "lowest")
     ):
-        product_id, price, count, first_at = row["listing__product_id"], row["price"], row["count"], row["first_at"]
-        if row["in_window"]:
-            fresh.setdefault(product_id, []).append((price, count, first_at))
-            continue
-        known = settled.get(product_id)
-        settled[product_id] = (
-            (count, first_at, price) if known is None
-            else (known[0] + count, min(known[1], first_at), min(known[2], price))
+        pk = product_of[listing_id]
+        known = older.get(pk)
+        older[pk] = (
+            (count, first_at, lowest) if known is None
+            else (known[0] + count, min(known[1], first_at), min(known[2], lowest))
         )
+    edges: list[int] = []
+    for currency, ids in by_currency.items():
+        before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at", "-pk")
+        for first, second in (
+            Listing.objects.filter(pk__in=ids)
+            .annotate(
+                first=Subquery(before.filter(checked_at__lt=since).values("pk")[:1]),
+                second=Subquery(before.filter(checked_at__lt=recent).values("pk")[:1]),
+            )
+            .values_list("first", "second")
+        ):
+            edges.extend(pk for pk in (first, second) if pk is not None)
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(points.exclude(settled_points | fresh_points), since=since, until=at):
+    for span in history.spans_overlapping(points.filter(Q(checked_at__gte=recent) | Q(pk__in=edges)), since=since, until=at):
         spans.setdefault(product_of[span.listing_id], []).append(span)
+
     result = {}
+    few = []
     for pk in product_ids:
-        if pk not in best or (pk not in spans and pk not in settled and pk not in fresh):
+        if pk not in best or (pk not in spans and pk not in older):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        result[pk] = _quality_of_spans(
-            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk),
-            fresh=fresh.get(pk, ()),
-        )
+        judged = _quality_of_spans(price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=older.get(pk))
+        if judged is None:
+            few.append(pk)
+        else:
+            result[pk] = judged
+    if few:  # a short history: judged on all its spans of the year, which are few
+        ids = [item.pk for pk in few for item in by_product[pk]]
+        all_spans: dict[int, list[history.Span]] = {pk: [] for pk in few}
+        for span in history.spans_overlapping(points.filter(listing_id__in=ids), since=since, until=at):
+            all_spans[product_of[span.listing_id]].append(span)
+        for pk in few:
+            result[pk] = _quality_of_spans(price=best[pk].last_price, at=at, spans=all_spans[pk], exact=True)
     return result
 
 
 def _quality_of_spans(
-    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None, fresh=(),
-) -> quality_mod.Quality:
+    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None, exact: bool = False,
+) -> quality_mod.Quality | None:
     """Deal quality against the checks the spans stand for, as against one row per check.
-    `settled` = (checks, first, lowest) of points summed by the database, `fresh` = (price,
-    checks, first) of the points inside the 30-day window summed by price (see products_quality)."""
-    since = at - timedelta(days=QUALITY_HISTORY_DAYS)
-    counted = [(span, span.checks_between(since, at)) for span in spans]
+    `older` = (points, first check, lowest) of the year's points before the 30-day window,
+    which then are left out of `spans` except the one across the window's start. None when
+    that leaves fewer than MIN_PRICES checks known and not `exact`: the caller judges on all
+    the spans then (see products_quality)."""
+    since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
+    counted = [
+        (span, span.checks_between(since, at)) for span in spans
+        if older is None or not since <= span.first < recent  # those are counted in `older`
+    ]
     counted = [(span, count) for span, count in counted if count > 0]
     count = sum(count for _, count in counted)
     firsts = [span.first_check_since(since) for span, _ in counted]
     lows = [span.price for span, _ in counted]
-    if settled is not None and settled[0]:
-        count += settled[0]
-        firsts.append(settled[1])
-        lows.append(settled[2])
-    recent_weighted = history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at)
-    for fresh_price, fresh_count, fresh_first in fresh:
-        if fresh_count:
-            count += fresh_count
-            firsts.append(fresh_first)
-            lows.append(fresh_price)
-            recent_weighted.append((fresh_price, fresh_count))
+    if older is not None and older[0]:
+        count += older[0]
+        firsts.append(older[1])
+        lows.append(older[2])
+    if older is not None and not exact and count < quality_mod.MIN_PRICES:
+        return None
     if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
         price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
-        recent=(), recent_weighted=recent_weighted,
+        recent=(), recent_weighted=history.prices_weighted(spans, since=recent, until=at),
     )
 
 
