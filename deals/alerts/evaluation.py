@@ -135,8 +135,8 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     it. The year's points before the 30-day window count only as prices and first checks (an
     index-only scan, `pricepoint_quality`); the points of the window and the two edge points
     are read as spans. How many checks there were only matters below MIN_PRICES: a point
-    stands for at least one check, and a product with fewer points than that is judged on all
-    its spans of the year.
+    stands for at least one check, and a product with fewer points than that before the window
+    is judged on all its spans of the year. Three queries.
     """
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
@@ -172,51 +172,38 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
             (count, first_at, lowest) if known is None
             else (known[0] + count, min(known[1], first_at), min(known[2], lowest))
         )
-    edges: list[int] = []
+    # The spans: the window's points, the latest point before each edge (the one that may
+    # cross it), and all the year's points of a product with fewer than MIN_PRICES before the
+    # window, judged on all its spans.
+    few = {pk for pk in best if older.get(pk, (0,))[0] < quality_mod.MIN_PRICES}
+    read = Q(checked_at__gte=recent) | Q(listing_id__in=[item.pk for pk in few for item in by_product[pk]])
     for currency, ids in by_currency.items():
         before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at", "-pk")
-        for first, second in (
-            Listing.objects.filter(pk__in=ids)
-            .annotate(
-                first=Subquery(before.filter(checked_at__lt=since).values("pk")[:1]),
-                second=Subquery(before.filter(checked_at__lt=recent).values("pk")[:1]),
-            )
-            .values_list("first", "second")
-        ):
-            edges.extend(pk for pk in (first, second) if pk is not None)
+        for edge in (since, recent):
+            latest = Subquery(before.filter(checked_at__lt=edge).values("pk")[:1])
+            read |= Q(pk__in=Listing.objects.filter(pk__in=ids).annotate(edge=latest).values("edge"))
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(points.filter(Q(checked_at__gte=recent) | Q(pk__in=edges)), since=since, until=at):
+    for span in history.spans_overlapping(points.filter(read), since=since, until=at):
         spans.setdefault(product_of[span.listing_id], []).append(span)
 
     result = {}
-    few = []
     for pk in product_ids:
         if pk not in best or (pk not in spans and pk not in older):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        judged = _quality_of_spans(price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=older.get(pk))
-        if judged is None:
-            few.append(pk)
-        else:
-            result[pk] = judged
-    if few:  # a short history: judged on all its spans of the year, which are few
-        ids = [item.pk for pk in few for item in by_product[pk]]
-        all_spans: dict[int, list[history.Span]] = {pk: [] for pk in few}
-        for span in history.spans_overlapping(points.filter(listing_id__in=ids), since=since, until=at):
-            all_spans[product_of[span.listing_id]].append(span)
-        for pk in few:
-            result[pk] = _quality_of_spans(price=best[pk].last_price, at=at, spans=all_spans[pk], exact=True)
+        result[pk] = _quality_of_spans(
+            price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=None if pk in few else older.get(pk)
+        )
     return result
 
 
 def _quality_of_spans(
-    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None, exact: bool = False,
-) -> quality_mod.Quality | None:
+    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None
+) -> quality_mod.Quality:
     """Deal quality against the checks the spans stand for, as against one row per check.
-    `older` = (points, first check, lowest) of the year's points before the 30-day window,
-    which then are left out of `spans` except the one across the window's start. None when
-    that leaves fewer than MIN_PRICES checks known and not `exact`: the caller judges on all
-    the spans then (see products_quality)."""
+    `older` = (points, first check, lowest) of the year's points before the 30-day window
+    (at least MIN_PRICES points), which then are in `spans` only for the one across the
+    window's start (see products_quality)."""
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
     counted = [
         (span, span.checks_between(since, at)) for span in spans
@@ -226,12 +213,10 @@ def _quality_of_spans(
     count = sum(count for _, count in counted)
     firsts = [span.first_check_since(since) for span, _ in counted]
     lows = [span.price for span, _ in counted]
-    if older is not None and older[0]:
-        count += older[0]
+    if older is not None:
+        count += older[0]  # a point stands for one check or more: what matters is MIN_PRICES
         firsts.append(older[1])
         lows.append(older[2])
-    if older is not None and not exact and count < quality_mod.MIN_PRICES:
-        return None
     if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
