@@ -200,6 +200,9 @@ def build(*, owner, store, products: int, per_listing: int) -> None:
             PricePoint.objects.filter(listing=OuterRef("pk")).order_by("-checked_at", "-pk").values("pk")[:1]
         )
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # what autovacuum does soon after such a load
+            cursor.execute("ANALYZE")
 
 
 if __name__ == "__main__":
