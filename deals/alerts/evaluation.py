@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracker import history
@@ -133,10 +134,10 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     A listing's points follow one another (the check path starts a point after the last check
     of the one before), so at most one point crosses each edge of a window: the latest before
     it. The year's points before the 30-day window count only as prices and first checks (an
-    index-only scan, `pricepoint_quality`); the points of the window and the two edge points
-    are read as spans. How many checks there were only matters below MIN_PRICES: a point
-    stands for at least one check, and a product with fewer points than that before the window
-    is judged on all its spans of the year. Three queries.
+    index-only scan, `pricepoint_quality`), those inside it as the checks that found each
+    price; the two edge points are read as spans. How many checks there were only matters
+    below MIN_PRICES: a point stands for at least one check, and a product with fewer checks
+    known than that is judged on all its spans of the year. Three queries.
     """
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
@@ -159,24 +160,41 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
     points = PricePoint.objects.filter(wanted)
 
-    # (points, first check, lowest) of the year before the window, per product
+    points = points.annotate(until=Coalesce("last_confirmed_at", "checked_at"))
+    # One round trip, two sums: the year's points before the window as (points, first check,
+    # lowest) per listing, read from the index alone; the points inside the window as the
+    # checks that found each price (a price that changes often makes many points, but a few
+    # distinct prices).
+    older_rows = (
+        points.filter(checked_at__gte=since, checked_at__lt=recent).values("listing_id")
+        .annotate(window=Value(False), low=Min("price"), checks=Count("*"), first_at=Min("checked_at"))
+        .order_by().values_list("window", "listing_id", "low", "checks", "first_at")
+    )
+    fresh_rows = (
+        points.filter(checked_at__gte=recent, until__lte=at).values("listing_id", "price")
+        .annotate(window=Value(True), checks=Sum("confirmations"), first_at=Min("checked_at"))
+        .order_by().values_list("window", "listing_id", "price", "checks", "first_at")
+    )
     older: dict[int, tuple[int, datetime, Decimal]] = {}
-    for listing_id, count, first_at, lowest in (
-        points.filter(checked_at__gte=since, checked_at__lt=recent)
-        .values("listing_id").annotate(count=Count("*"), first_at=Min("checked_at"), lowest=Min("price"))
-        .order_by().values_list("listing_id", "count", "first_at", "lowest")
-    ):
+    fresh: dict[int, list[tuple[Decimal, int, datetime]]] = {}
+    for window, listing_id, price, checks, first_at in older_rows.union(fresh_rows, all=True):
         pk = product_of[listing_id]
+        if window:
+            fresh.setdefault(pk, []).append((price, checks, first_at))
+            continue
         known = older.get(pk)
         older[pk] = (
-            (count, first_at, lowest) if known is None
-            else (known[0] + count, min(known[1], first_at), min(known[2], lowest))
+            (checks, first_at, price) if known is None
+            else (known[0] + checks, min(known[1], first_at), min(known[2], price))
         )
-    # The spans: the window's points, the latest point before each edge (the one that may
-    # cross it), and all the year's points of a product with fewer than MIN_PRICES before the
-    # window, judged on all its spans.
-    few = {pk for pk in best if older.get(pk, (0,))[0] < quality_mod.MIN_PRICES}
-    read = Q(checked_at__gte=recent) | Q(listing_id__in=[item.pk for pk in few for item in by_product[pk]])
+    # The spans: the latest point before each edge (the one that may cross it), a point still
+    # confirmed after `at`, and all the year's points of a product with fewer than MIN_PRICES
+    # checks known from the sums, judged on all its spans.
+    few = {
+        pk for pk in best
+        if older.get(pk, (0,))[0] + sum(checks for _, checks, _ in fresh.get(pk, ())) < quality_mod.MIN_PRICES
+    }
+    read = Q(checked_at__gte=recent, until__gt=at) | Q(listing_id__in=[item.pk for pk in few for item in by_product[pk]])
     for currency, ids in by_currency.items():
         before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at", "-pk")
         for edge in (since, recent):
@@ -188,26 +206,31 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
 
     result = {}
     for pk in product_ids:
-        if pk not in best or (pk not in spans and pk not in older):
+        if pk not in best or (pk not in spans and pk not in older and pk not in fresh):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        result[pk] = _quality_of_spans(
-            price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=None if pk in few else older.get(pk)
-        )
+        if pk in few:
+            result[pk] = _quality_of_spans(price=best[pk].last_price, at=at, spans=spans.get(pk, []))
+        else:
+            result[pk] = _quality_of_spans(
+                price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=older.get(pk),
+                fresh=fresh.get(pk, ()),
+            )
     return result
 
 
 def _quality_of_spans(
-    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None
+    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None, fresh=(),
 ) -> quality_mod.Quality:
     """Deal quality against the checks the spans stand for, as against one row per check.
-    `older` = (points, first check, lowest) of the year's points before the 30-day window
-    (at least MIN_PRICES points), which then are in `spans` only for the one across the
-    window's start (see products_quality)."""
+    `older` = (points, first check, lowest) of the year's points before the 30-day window,
+    `fresh` = (price, checks, first check) of the points inside the window, summed by price;
+    `spans` then holds the other points only, and the one across the window's start, which
+    `older` counts already (see products_quality)."""
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
     counted = [
         (span, span.checks_between(since, at)) for span in spans
-        if older is None or not since <= span.first < recent  # those are counted in `older`
+        if older is None or not since <= span.first < recent
     ]
     counted = [(span, count) for span, count in counted if count > 0]
     count = sum(count for _, count in counted)
@@ -217,11 +240,17 @@ def _quality_of_spans(
         count += older[0]  # a point stands for one check or more: what matters is MIN_PRICES
         firsts.append(older[1])
         lows.append(older[2])
+    recent_weighted = history.prices_weighted(spans, since=recent, until=at)
+    for fresh_price, checks, first_at in fresh:
+        count += checks
+        firsts.append(first_at)
+        lows.append(fresh_price)
+        recent_weighted.append((fresh_price, checks))
     if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
         price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
-        recent=(), recent_weighted=history.prices_weighted(spans, since=recent, until=at),
+        recent=(), recent_weighted=recent_weighted,
     )
 
 
