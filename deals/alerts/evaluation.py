@@ -194,14 +194,21 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
         pk for pk in best
         if older.get(pk, (0,))[0] + sum(checks for _, checks, _ in fresh.get(pk, ())) < quality_mod.MIN_PRICES
     }
-    read = Q(checked_at__gte=recent, until__gt=at) | Q(listing_id__in=[item.pk for pk in few for item in by_product[pk]])
+    # Each branch is bounded by an index on its own (no condition around them), so the
+    # database reads these few points, not the listings' year.
+    few_ids = {item.pk for pk in few for item in by_product[pk]}
+    read = Q(pk__in=[])
     for currency, ids in by_currency.items():
-        before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at", "-pk")
+        read |= Q(listing_id__in=ids, currency=currency, checked_at__gte=recent, until__gt=at)
+        read |= Q(listing_id__in=[pk for pk in ids if pk in few_ids], currency=currency)
+        # By time alone, so the index answers (two points of a listing never start at once)
+        before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at")
         for edge in (since, recent):
             latest = Subquery(before.filter(checked_at__lt=edge).values("pk")[:1])
             read |= Q(pk__in=Listing.objects.filter(pk__in=ids).annotate(edge=latest).values("edge"))
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(points.filter(read), since=since, until=at):
+    read_points = PricePoint.objects.annotate(until=Coalesce("last_confirmed_at", "checked_at")).filter(read)
+    for span in history.spans_overlapping(read_points, since=since, until=at):
         spans.setdefault(product_of[span.listing_id], []).append(span)
 
     result = {}
