@@ -194,22 +194,28 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
         pk for pk in best
         if older.get(pk, (0,))[0] + sum(checks for _, checks, _ in fresh.get(pk, ())) < quality_mod.MIN_PRICES
     }
-    # Each branch is bounded by an index on its own (no condition around them), so the
-    # database reads these few points, not the listings' year.
+    # One part per kind of point, each bounded by an index on its own, in a UNION: under an OR
+    # PostgreSQL read the whole table to test `pk IN (subquery)`.
     few_ids = {item.pk for pk in few for item in by_product[pk]}
-    read = Q(pk__in=[])
+    parts = []
     for currency, ids in by_currency.items():
-        read |= Q(listing_id__in=ids, currency=currency, checked_at__gte=recent, until__gt=at)
-        read |= Q(listing_id__in=[pk for pk in ids if pk in few_ids], currency=currency)
+        of_listings = PricePoint.objects.filter(listing_id__in=ids, currency=currency)
+        parts.append(of_listings.filter(checked_at__gte=recent, last_confirmed_at__gt=at))
+        parts.append(of_listings.filter(listing_id__in=[pk for pk in ids if pk in few_ids]))
         # By time alone, so the index answers (two points of a listing never start at once)
         before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at")
         for edge in (since, recent):
             latest = Subquery(before.filter(checked_at__lt=edge).values("pk")[:1])
-            read |= Q(pk__in=Listing.objects.filter(pk__in=ids).annotate(edge=latest).values("edge"))
+            parts.append(PricePoint.objects.filter(pk__in=Listing.objects.filter(pk__in=ids).annotate(edge=latest).values("edge")))
+    read = [
+        history.points_overlapping(part, since=since, until=at).order_by().values_list(*history.SPAN_FIELDS)
+        for part in parts
+    ]
     spans: dict[int, list[history.Span]] = {}
-    read_points = PricePoint.objects.annotate(until=Coalesce("last_confirmed_at", "checked_at")).filter(read)
-    for span in history.spans_overlapping(read_points, since=since, until=at):
-        spans.setdefault(product_of[span.listing_id], []).append(span)
+    if read:
+        for row in read[0].union(*read[1:]).order_by("checked_at", "id"):
+            span = history.Span.of(row)
+            spans.setdefault(product_of[span.listing_id], []).append(span)
 
     result = {}
     for pk in product_ids:
