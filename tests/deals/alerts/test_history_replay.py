@@ -236,6 +236,29 @@ def test_deal_quality_with_prices_that_come_back_across_the_year_matches_the_row
     assert PricePoint.objects.filter(listing=listing).count() == 4 * 41 + 1
 
 
+
+def test_deal_quality_of_a_price_unchanged_for_more_than_a_year_matches_the_row_per_check_judgement(user):
+    """A point across the year's start holds the year's lowest and its first check: read as the
+    edge point, not summed with the points before the 30-day window."""
+    listing = _product(user, "steady")
+    start = timezone.now() - timedelta(days=430)
+    checks = [(start + timedelta(days=10 * i), Decimal("40")) for i in range(39)]  # days 0-380
+    checks += [(start + timedelta(days=381), Decimal("45")), (start + timedelta(days=390), Decimal("47"))]
+    checks += [(start + timedelta(days=420 + i), Decimal("40")) for i in range(6)]
+    for i, (at, price) in enumerate(checks):
+        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
+        listing.refresh_from_db()
+        kept, _ = checking._price_record(
+            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
+            currency="EUR", now=at,
+        )
+        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        if i >= 36:
+            got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
+            assert got == quality.deal_quality(price=price, at=at, history=_year(checks[: i + 1], at)), i
+    assert got.label == "Lowest in 365 days"
+    assert PricePoint.objects.filter(listing=listing).count() == 4
+
 def _year(checks: list, at) -> list:
     """The checks deal quality looks at: the year up to `at`."""
     return [(when, price) for when, price in checks if when >= at - timedelta(days=alerts.QUALITY_HISTORY_DAYS)]
