@@ -157,7 +157,7 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str, workers: 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django.db.models import Count
+    from django.db.models import Sum
     from django.utils import timezone
 
     from demoshop.catalogue import PRODUCTS
@@ -221,7 +221,7 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str, workers: 
             time.sleep(0.1)
             now_mem = [worker_memory_kb(worker.pid) for worker, _ in procs]
             peak = [(max(a[0], b[0]), max(a[1], b[1])) for a, b in zip(peak, now_mem, strict=True)]
-            done = CheckLog.objects.filter(finished_at__isnull=False).count()
+            done = CheckLog.objects.filter(finished_at__isnull=False).aggregate(n=Sum("checks"))["n"] or 0
             for share in (0.1, 0.9):
                 if share not in marks and done >= share * listings:
                     marks[share] = time.monotonic()
@@ -232,7 +232,7 @@ def run_backend(name: str, listings: int, concurrency: int, pool: str, workers: 
             role: sum(cpu - others_started[role].get(pid, 0.0) for pid, cpu in ended.items())
             for role, ended in others_ended.items()
         }
-        outcomes = dict(CheckLog.objects.values_list("outcome").annotate(n=Count("id")))
+        outcomes = dict(CheckLog.objects.values_list("outcome").annotate(n=Sum("checks")))  # folded rows count all
         points = PricePoint.objects.count()
         connection.close()
     finally:

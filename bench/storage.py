@@ -4,15 +4,22 @@
     .venv/bin/python bench/storage.py --backends sqlite --listings 100 --rounds 5
 
 N listings of the demo shop (on 127.0.0.1, a clock the benchmark moves) are checked in
-process through the real check path (fetch, extract, record), round after round:
+process through the real check path (fetch, extract, record), round after round, one round
+every 15 minutes of the checks' clock (the check path's `timezone.now`, moved by the
+benchmark: routine checks are folded by the hour, so their spacing matters):
 - unchanged rounds: the shop's clock stands still, every page shows the price it showed;
 - changing rounds: the clock moves one price period per round, so many prices change.
-Before and after each phase the size of every table with its indexes is read (SQLite:
-dbstat pages; PostgreSQL: pg_total_relation_size after VACUUM, as autovacuum would leave
-it), after two warm-up rounds so rows updated in place have reached the size they keep. Printed: bytes per unchanged and per changed check (all tables; and without the check
-log, which is pruned after LOG_RETENTION_DAYS), the largest tables, and the projected size
-of 1,000 listings x 1 year at one check every 15 minutes (--changes-per-day sets how often a
-price changes). PostgreSQL runs in a scratch database, dropped afterwards. Loopback only.
+Before and after each phase the size of every table and index is read (SQLite: dbstat
+pages; PostgreSQL: pg_table_size and pg_relation_size), after three warm-up rounds so rows
+updated in place have reached the size they keep. On PostgreSQL a plain VACUUM follows each
+round, as autovacuum would run: dead row versions of updated and deleted rows become free
+space that later rows reuse (SQLite reuses it without). Printed: bytes per unchanged and per
+changed check (all tables and indexes; and without the check log, which retention prunes:
+routine checks after LOG_RETENTION_CONFIRMATIONS_DAYS, the others after LOG_RETENTION_DAYS),
+where the bytes go by table and index, and the projected size of 1,000 listings x 1 year at
+one check every 15 minutes (--changes-per-day sets how often a price changes), counting the
+check log retention keeps. PostgreSQL runs in a scratch database, dropped afterwards.
+Loopback only.
 Target (issue 15): <= 80 bytes per unchanged check, all tables; a year of 1,000 listings < 1 GB.
 """
 
@@ -30,28 +37,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHECKS_PER_YEAR = 365 * 24 * 4
+CHECK_MINUTES = 15
+CHECKS_PER_YEAR = 365 * 24 * 60 // CHECK_MINUTES
 TARGET_UNCHANGED_BYTES = 80
 
 
-def _sizes(connection) -> dict[str, int]:
-    """Bytes of each table, its indexes included (and TOAST on PostgreSQL)."""
+def _vacuum(connection) -> None:
+    """What autovacuum does on PostgreSQL: dead row versions (of updated and deleted rows)
+    become free space that later rows reuse. SQLite reuses freed space without it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM")
+
+
+def _relation_sizes(connection) -> dict[str, int]:
+    """Bytes of each table (TOAST included on PostgreSQL) and each index, as 'table' and
+    'table/index'."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("VACUUM")
+            _vacuum(connection)
             cursor.execute(
-                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+                "SELECT t.relname, t.relname, pg_table_size(t.oid) FROM pg_class t "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public' AND t.relkind = 'r' "
+                "UNION ALL SELECT t.relname, i.relname, pg_relation_size(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public'"
             )
-            return dict(cursor.fetchall())
-        cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type IN ('table', 'index')")
-        owner = {name: table for table, name in cursor.fetchall()}
-        cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
-        sizes: dict[str, int] = {}
-        for name, size in cursor.fetchall():
-            table = owner.get(name, name)
-            sizes[table] = sizes.get(table, 0) + size
-        return sizes
+            rows = cursor.fetchall()
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type IN ('table', 'index')")
+            owner = {name: table for table, name in cursor.fetchall()}
+            cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+            rows = [(owner.get(name, name), name, size) for name, size in cursor.fetchall()]
+    return {table if name == table else f"{table}/{name}": size for table, name, size in rows}
+
+
+def _sizes(relations: dict[str, int]) -> dict[str, int]:
+    """Bytes of each table, its indexes included."""
+    sizes: dict[str, int] = {}
+    for name, size in relations.items():
+        table = name.split("/")[0]
+        sizes[table] = sizes.get(table, 0) + size
+    return sizes
 
 
 def _child(listings: int, rounds: int) -> dict:
@@ -60,6 +87,7 @@ def _child(listings: int, rounds: int) -> dict:
 
     django.setup()
     from datetime import UTC, datetime, timedelta
+    from unittest import mock
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -76,6 +104,15 @@ def _child(listings: int, rounds: int) -> dict:
 
     call_command("migrate", verbosity=0)
     clock = {"now": datetime(2026, 6, 1, 12, 0, tzinfo=UTC)}
+    # The check path's clock: one round every CHECK_MINUTES, as the schedule would space them
+    # (what is folded by the hour depends on it). The warm-up rounds end at the top of an hour.
+    checks_clock = {"now": datetime(2026, 6, 1, 12, 0, tzinfo=UTC) - timedelta(minutes=3 * CHECK_MINUTES), "n": 0}
+
+    def checks_now() -> datetime:
+        checks_clock["n"] += 1
+        return checks_clock["now"] + timedelta(microseconds=checks_clock["n"])
+
+    mock.patch("django.utils.timezone.now", checks_now).start()
     shop = start_in_thread("127.0.0.1", 0, clock=lambda: clock["now"])
     owner = get_user_model().objects.create_user(username=f"bench-{uuid.uuid4().hex[:6]}", password="x")
     store, _ = Store.objects.get_or_create(domain="127.0.0.1")
@@ -103,6 +140,8 @@ def _child(listings: int, rounds: int) -> dict:
                 unchanged += 1
             else:
                 changed += 1
+        checks_clock["now"] += timedelta(minutes=CHECK_MINUTES)
+        _vacuum(connection)
         return changed, unchanged, outcomes
 
     try:
@@ -112,7 +151,7 @@ def _child(listings: int, rounds: int) -> dict:
         # the size they keep, and the measured growth is what grows with the number of checks.
         one_round()
         one_round()
-        sizes = [_sizes(connection)]
+        sizes = [_relation_sizes(connection)]
         phase_unchanged = [0, 0]
         outcomes: dict[str, int] = {}
         for _ in range(rounds):
@@ -121,14 +160,14 @@ def _child(listings: int, rounds: int) -> dict:
             phase_unchanged[1] += unchanged
             for key, value in seen.items():
                 outcomes[key] = outcomes.get(key, 0) + value
-        sizes.append(_sizes(connection))
+        sizes.append(_relation_sizes(connection))
         phase_changing = [0, 0]
         for _ in range(rounds):
             clock["now"] += timedelta(minutes=PRICE_PERIOD_MINUTES)
             changed, unchanged, _seen = one_round()
             phase_changing[0] += changed
             phase_changing[1] += unchanged
-        sizes.append(_sizes(connection))
+        sizes.append(_relation_sizes(connection))
     finally:
         shop.stop()
     return {
@@ -148,7 +187,8 @@ def _growth(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def report(result: dict, *, changes_per_day: float, listings: int) -> None:
-    sizes = result["sizes"]
+    relations = result["sizes"]
+    sizes = [_sizes(item) for item in relations]
     changed_1, unchanged_1 = result["unchanged_phase"]
     changed_2, unchanged_2 = result["changing_phase"]
     grow_1, grow_2 = _growth(sizes[0], sizes[1]), _growth(sizes[1], sizes[2])
@@ -168,6 +208,14 @@ def report(result: dict, *, changes_per_day: float, listings: int) -> None:
     print(f"  bytes per changed check:   {per_changed:8.1f} all tables ({per_changed_history:.1f} without the check log)")
     top = sorted(((size, table) for table, size in grow_1.items() if size), reverse=True)[:5]
     print("  growth over the unchanged rounds: " + ", ".join(f"{table} {size / 1024:.0f} KB" for size, table in top))
+    parts = _growth(relations[0], relations[1])
+    top = sorted(((size, name) for name, size in parts.items() if size), reverse=True)[:8]
+    print("    by table and index, bytes per unchanged check: "
+          + ", ".join(f"{name} {size / max(checks_1, 1):.1f}" for size, name in top))
+    parts = _growth(relations[1], relations[2])
+    top = sorted(((size, name) for name, size in parts.items() if size), reverse=True)[:8]
+    print("    changing rounds by table and index, bytes per check: "
+          + ", ".join(f"{name} {size / max(changed_2 + unchanged_2, 1):.1f}" for size, name in top))
     changed_year = min(CHECKS_PER_YEAR, changes_per_day * 365)
     history = 1000 * ((CHECKS_PER_YEAR - changed_year) * per_unchanged_history + changed_year * per_changed_history)
     # The weekly cleanup lets a check live up to 7 days past its retention.
@@ -192,7 +240,8 @@ def report(result: dict, *, changes_per_day: float, listings: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listings", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per phase (unchanged, then changing)")
+    parser.add_argument("--rounds", type=int, default=12,
+                        help="rounds per phase (unchanged, then changing), one every 15 minutes of the checks' clock")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--changes-per-day", type=float, default=1.0, help="for the one-year projection")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")

@@ -247,7 +247,10 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
+# Whether a request came over HTTPS is gunicorn's to say (wsgi.url_scheme): it believes
+# X-Forwarded-Proto only from FORWARDED_ALLOW_IPS (deploy/gunicorn.conf.py). Django's
+# SECURE_PROXY_SSL_HEADER would believe the header from any client that reaches the port.
+SECURE_PROXY_SSL_HEADER = None
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -461,6 +464,9 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 # Hosts or networks that the fetch gate lets through although they are private/loopback.
 # The demo shop and the tests use it for 127.0.0.1. Comma-separated names or CIDRs.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS", "")
+# The default proxy for every store without one of its own (staff set those in the admin):
+# http://, https://, socks5:// or socks5h://, [user:password@]host:port. Empty: direct.
+FETCH_PROXY_URL = env_str("FETCH_PROXY_URL")
 FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
 # Fetch safety and politeness (tracker/fetching/: gate, politeness, pacing, robots, circuit).
 # The user-agent token matched against robots.txt groups (empty: FETCH_USER_AGENT).
@@ -493,8 +499,9 @@ RENDER_MAX_REQUESTS = env_int("RENDER_MAX_REQUESTS", 60)
 RENDER_MAX_TOTAL_BYTES = env_int("RENDER_MAX_TOTAL_BYTES", 15 * 1024 * 1024)
 
 # --- Alerts and notifications (deals/) -------------------------------------------------
-# Key(s) that encrypt channel URLs at rest (comma-separated: the first encrypts, all decrypt).
-# Empty: a key derived from SECRET_KEY (changing SECRET_KEY then makes channels unreadable).
+# Key(s) that encrypt secrets at rest: channel URLs and store proxies (comma-separated: the
+# first encrypts, all decrypt). Empty: a key derived from SECRET_KEY (changing SECRET_KEY then
+# makes them unreadable).
 CHANNEL_ENCRYPTION_KEY = env_str("CHANNEL_ENCRYPTION_KEY")
 CHANNEL_SEND_TIMEOUT = env_float("CHANNEL_SEND_TIMEOUT", 30.0)
 DEALS_DELIVERY_MAX_ATTEMPTS = env_int("DEALS_DELIVERY_MAX_ATTEMPTS", 6)
@@ -577,8 +584,9 @@ QUALITY_WINDOW_HOURS = env_float("QUALITY_WINDOW_HOURS", 24.0)
 
 # --- Housekeeping and backups -----------------------------------------------------------
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
-# Checks that only confirmed an unchanged price go sooner: their price point keeps how many
-# there were and the latest one (most of the check log, at one check every 15 minutes).
+# Checks that only confirmed an unchanged price (or found the page not modified) go sooner:
+# their price point keeps how many there were and the latest one. Such checks of one listing
+# within an hour are already one row (tracker.checking folds them).
 LOG_RETENTION_CONFIRMATIONS_DAYS = env_int("LOG_RETENTION_CONFIRMATIONS_DAYS", 7)
 # Retention of the other tables that grow, in days (0: keep forever); metrics/retention.py.
 LOGIN_AUDIT_RETENTION_DAYS = env_int("LOGIN_AUDIT_RETENTION_DAYS", 90)

@@ -121,9 +121,11 @@ def rules_add(request: HttpRequest, payload: RuleIn):
     rule = AlertRule(product=product, kind=payload.kind, threshold=payload.threshold,
                      window_days=payload.window_days, enabled=payload.enabled)
     try:
-        return 201, rule_save(rule=rule)
+        rule_save(rule=rule)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from exc
+    tasks.enqueue_rule_judgement(rule=rule)
+    return 201, rule
 
 
 @router.get("/alert-rules/{rule_id}", response={200: RuleOut, ERRORS: Error}, tags=["alerts"], summary="One alert rule")
@@ -138,9 +140,11 @@ def rules_update(request: HttpRequest, rule_id: Id, payload: RulePatch):
         if value is not None or name == "threshold":
             setattr(rule, name, value)
     try:
-        return rule_save(rule=rule)
+        rule_save(rule=rule)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from exc
+    tasks.enqueue_rule_judgement(rule=rule)
+    return rule
 
 
 @router.delete("/alert-rules/{rule_id}", response={204: None, ERRORS: Error}, tags=["alerts"], summary="Remove a rule")

@@ -203,6 +203,14 @@ def enqueue_evaluation(*, price_point_id: int, confirmed_at: datetime | None = N
     transaction.on_commit(lambda: evaluate_price_point.delay(price_point_id, at))
 
 
+def enqueue_rule_judgement(*, rule: AlertRule) -> None:
+    """Judge a just-saved rule against the current prices once it is committed: a rule edited
+    after it fired fires again at once if the current price meets it (the next check would
+    only confirm that price)."""
+    for point_id, confirmed_at in alerts.rule_current_points(rule=rule):
+        enqueue_evaluation(price_point_id=point_id, confirmed_at=confirmed_at)
+
+
 def on_check_finished(
     sender, *, product_id: int, price_point_id: int | None, outcome: str, price_changed: bool = True,
     checked_at: datetime | None = None, **kwargs,

@@ -62,7 +62,11 @@ def _threshold(raw) -> Decimal | None:
 
 def account_import(*, owner, data: dict) -> dict:
     """Bring an account export in: products through the add rule (url_track), their rules, and
-    channels. Apprise channels come without their URL (it was never exported), so they arrive
+    channels. Every product is kept whatever its page shows today (url_track's `check_later`):
+    the person tracked it, with its rules, in the account the export came from, and a page down
+    for a day must not cost them; the first checks go to the workers, as a request bringing in
+    a hundred products cannot wait on a hundred shops. A page that gives no price then shows
+    why on the dashboard, like any page kept with "keep trying". Apprise channels come without their URL (it was never exported), so they arrive
     switched off until the person gives it again. Safe to run twice: known URLs answer
     "duplicate" and add no rules; a channel of the same name is not made again."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -76,7 +80,7 @@ def account_import(*, owner, data: dict) -> dict:
             continue
         first = listings[0]
         found = url_track(owner=owner, url=str(first.get("url", "")), name=str(item.get("name", "")),
-                          priority=str(first.get("priority", "")))
+                          priority=str(first.get("priority", "")), check_later=True)
         entry = {"url": str(first.get("url", ""))[:300], "outcome": found.outcome, "message": found.message}
         report["products"].append(entry)
         if found.outcome != "added":

@@ -20,8 +20,9 @@ def checklogs_cleanup(
     *, older_than_days: int, confirmations_older_than_days: int | None = None, now: datetime | None = None
 ) -> dict[str, int]:
     """Delete finished check logs older than the retention, and
-    checks that only confirmed an unchanged price older than `confirmations_older_than_days`
-    (their price point keeps how many there were and when the latest was).
+    checks that only confirmed an unchanged price (or found the page not modified) older than
+    `confirmations_older_than_days` (their price point keeps how many there were and when the
+    latest was; the listing when it was last checked).
 
     Price points keep their price (their link to the check becomes empty). Checks still
     queued or running are never deleted. Safe to run twice: the second run finds nothing.
@@ -33,8 +34,11 @@ def checklogs_cleanup(
         confirmed_cutoff = (now or timezone.now()) - timedelta(days=confirmations_older_than_days)
         old = done.filter(
             Q(pk__in=old.values("pk"))
-            | Q(outcome=CheckLog.Outcome.OK, price_seen__isnull=False, price_point__isnull=True,
-                finished_at__lt=confirmed_cutoff)
+            | (
+                (Q(outcome=CheckLog.Outcome.OK, price_seen__isnull=False, price_point__isnull=True)
+                 | Q(outcome=CheckLog.Outcome.UNCHANGED))
+                & Q(finished_at__lt=confirmed_cutoff)
+            )
         )
     deleted_checks = 0
     while True:

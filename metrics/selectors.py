@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models.functions import Coalesce, TruncDay, TruncHour
 from django.utils import timezone
 
 from deals.models import AlertEvent, DealMatch, Notification
@@ -53,16 +53,18 @@ def bucket_for(days: int) -> tuple[str, timedelta]:
 
 
 def _counts_per_bucket(
-    qs, *, field: str, key: str, keys: Sequence[str], since: datetime, until: datetime, bucket: str
+    qs, *, field: str, key: str, keys: Sequence[str], since: datetime, until: datetime, bucket: str,
+    weight: str | None = None,
 ) -> list[dict]:
-    """Rows of `qs` counted per hour/day of `field` and value of `key`; every bucket present."""
+    """Rows of `qs` counted per hour/day of `field` and value of `key` (each row counting as
+    its `weight` field when given); every bucket present."""
     trunc = TruncHour if bucket == "hour" else TruncDay
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     rows = (
         qs.filter(**{f"{field}__gte": since, f"{field}__lte": until})
         .annotate(t=trunc(field, tzinfo=UTC))
         .values("t", key)
-        .annotate(n=Count("id"))
+        .annotate(n=Sum(weight) if weight else Count("id"))
     )
     counts: dict[datetime, dict[str, int]] = defaultdict(dict)
     for row in rows:
@@ -74,10 +76,11 @@ def _counts_per_bucket(
 
 
 def checks_by_outcome(*, since: datetime, until: datetime, bucket: str = "hour") -> list[dict]:
-    """Finished checks per hour (or day) and outcome, every bucket present (zeros included)."""
+    """Finished checks per hour (or day) and outcome, every bucket present (zeros included).
+    A row of folded routine checks counts as its `checks` (they all finished in its hour)."""
     return _counts_per_bucket(
         CheckLog.objects.all(), field="finished_at", key="outcome", keys=FINISHED_OUTCOMES,
-        since=since, until=until, bucket=bucket,
+        since=since, until=until, bucket=bucket, weight="checks",
     )
 
 
@@ -89,8 +92,8 @@ def store_success_rates(*, since: datetime, until: datetime | None = None) -> li
             finished_at__gte=since, finished_at__lte=until, outcome__in=FINISHED_OUTCOMES
         )
         .values("listing__store__domain")
-        .annotate(total=Count("id"), good=Count("id", filter=Q(outcome__in=GOOD_OUTCOMES)),
-                  blocked=Count("id", filter=Q(outcome=CheckLog.Outcome.BLOCKED)))
+        .annotate(total=Sum("checks"), good=Coalesce(Sum("checks", filter=Q(outcome__in=GOOD_OUTCOMES)), 0),
+                  blocked=Coalesce(Sum("checks", filter=Q(outcome=CheckLog.Outcome.BLOCKED)), 0))
         .order_by("listing__store__domain")
     )
     return [
@@ -123,13 +126,14 @@ def stores_broken(*, now: datetime | None = None) -> list[dict]:
 
 
 def check_durations(*, since: datetime, until: datetime) -> dict:
-    """p50/p95 of check duration (ms) per day, from the check log."""
+    """p50/p95 of check duration (ms) per day, from the check log (a row of folded routine
+    checks counts as that many checks of their mean duration)."""
     rows = CheckLog.objects.filter(
         finished_at__gte=since, finished_at__lte=until, duration_ms__isnull=False
-    ).values_list("finished_at", "duration_ms")[:200_000]
+    ).values_list("finished_at", "duration_ms", "checks")[:200_000]
     by_day: dict[str, list[int]] = defaultdict(list)
-    for finished_at, ms in rows:
-        by_day[finished_at.astimezone(UTC).date().isoformat()].append(ms)
+    for finished_at, ms, checks in rows:
+        by_day[finished_at.astimezone(UTC).date().isoformat()].extend([ms] * checks)
     days = []
     for t in _buckets(since=since, until=until, step=timedelta(days=1)):
         values = by_day.get(t.date().isoformat(), [])
@@ -139,11 +143,12 @@ def check_durations(*, since: datetime, until: datetime) -> dict:
 
 
 def high_priority_start_delays(*, since: datetime, until: datetime) -> list[float]:
-    """Seconds between queueing and start of high-priority checks that started in the window."""
+    """Seconds between queueing and start of high-priority checks that started in the window
+    (a row of folded routine checks counts as that many checks of its latest delay)."""
     rows = CheckLog.objects.filter(
         listing__priority="high", started_at__gte=since, started_at__lte=until
-    ).values_list("queued_at", "started_at")[:200_000]
-    return [max((started - queued).total_seconds(), 0.0) for queued, started in rows]
+    ).values_list("queued_at", "started_at", "checks")[:200_000]
+    return [max((started - queued).total_seconds(), 0.0) for queued, started, checks in rows for _ in range(checks)]
 
 
 def notifications_by_day(*, since: datetime, until: datetime) -> list[dict] | None:

@@ -36,6 +36,39 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture
+def no_name_resolves(monkeypatch):
+    """For tests whose code fetches what it is given (the add rule checks a page before keeping
+    it): no DNS query. IP literals and `localhost` (the hosts file: no packet) resolve as
+    usual; any other host name fails as an unknown name. The socket module is patched for the
+    whole process, so a test's own client of a live server resolves through it too."""
+    import ipaddress
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if str(host).lower() != "localhost":
+            try:
+                ipaddress.ip_address(str(host).strip("[]"))
+            except ValueError:
+                raise socket.gaierror(socket.EAI_NONAME, f"{host}: no such name (tests resolve no names)") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr("tracker.fetching.addresses.socket.getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def demo_shop():
+    """The demo shop on a free loopback port: priced product pages, a 404, a page without a
+    price (/info/shipping), a PDF."""
+    from demoshop.server import start_in_thread
+
+    shop = start_in_thread(host="127.0.0.1", port=0)
+    yield shop
+    shop.stop()
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="pw-alice-123")
 

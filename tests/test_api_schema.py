@@ -31,8 +31,9 @@ pytestmark = [pytest.mark.schema, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def api_token(django_user_model, settings):
-    """A person with a product, its history, a rule, a watch and a source, and their token."""
+def api_token(django_user_model, settings, no_name_resolves):
+    """A person with a product, its history, a rule, a watch and a source, and their token.
+    Adding a product checks its page at once: generated addresses resolve no name (no DNS)."""
     settings.API_RATELIMIT = "100000/60"  # the fuzzer is one client sending many requests
     owner = django_user_model.objects.create_user(username="fuzz", password="pw-fuzz-123")
     listing = ListingFactory(product__owner=owner, product__name="Kettle", last_price=Decimal("10.00"))

@@ -1,5 +1,8 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 
+from .fetching.proxies import proxy_mask, proxy_url_encrypt, proxy_url_validate, store_proxy_shown
 from .models import ApiToken, CheckLog, ImportJob, Listing, PricePoint, Product, Store
 
 
@@ -11,14 +14,73 @@ class ListingInline(admin.TabularInline):
     show_change_link = True
 
 
+class _TypedNotShown(forms.TextInput):
+    """Shows what is typed, and never renders a value back (not even after a form error)."""
+
+    def format_value(self, value):  # type: ignore[no-untyped-def]
+        return None
+
+
+class StoreForm(forms.ModelForm):
+    """The store with its proxy: typed in plain, validated, stored encrypted, never shown back."""
+
+    proxy = forms.CharField(
+        required=False,
+        label="New proxy",
+        strip=True,
+        widget=_TypedNotShown(attrs={"autocomplete": "off", "placeholder": "socks5://user:password@10.0.0.2:1080"}),
+        help_text="http://, https://, socks5:// or socks5h://, [user:password@]host:port. "
+        "Leave empty to keep the current one. Stored encrypted; the password is never shown again.",
+    )
+    proxy_remove = forms.BooleanField(required=False, label="Remove the store's own proxy")
+
+    class Meta:
+        model = Store
+        exclude = ("proxy_url_encrypted",)
+
+    def clean_proxy(self) -> str:
+        url = self.cleaned_data.get("proxy", "")
+        if url:
+            try:
+                return proxy_url_validate(url)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
+
+
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ("domain", "name", "extraction_status", "circuit_state", "respect_robots", "render_js", "rate_limit_per_minute")
+    form = StoreForm
+    list_display = (
+        "domain", "name", "extraction_status", "circuit_state", "respect_robots", "render_js", "proxy_column",
+        "rate_limit_per_minute",
+    )
     list_editable = ("name",)  # staff correct a learned name in place
     list_filter = ("extraction_status", "circuit_state", "respect_robots", "render_js")
     search_fields = ("domain", "name")
-    readonly_fields = ("created_at", "robots_fetched_at", "circuit_failures", "circuit_opened_at")
+    readonly_fields = ("created_at", "robots_fetched_at", "circuit_failures", "circuit_opened_at", "proxy_current")
     actions = ("circuit_close", "robots_forget")
+
+    @admin.display(description="Proxy")
+    def proxy_column(self, obj: Store) -> str:
+        if obj.proxy_url_encrypted:
+            return store_proxy_shown(obj)
+        return "default" if obj.proxy_in_use else "—"
+
+    @admin.display(description="Current proxy")
+    def proxy_current(self, obj: Store) -> str:
+        if obj.proxy_url_encrypted:
+            return store_proxy_shown(obj)
+        if obj.proxy_in_use:
+            return f"none of its own: the default, {proxy_mask(settings.FETCH_PROXY_URL)} (FETCH_PROXY_URL)"
+        return "none: direct connection"
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("proxy"):
+            obj.proxy_url_encrypted = proxy_url_encrypt(form.cleaned_data["proxy"])
+        elif form.cleaned_data.get("proxy_remove"):
+            obj.proxy_url_encrypted = ""
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Close the circuit breaker (resume checks now)")
     def circuit_close(self, request, queryset):

@@ -186,23 +186,27 @@ def _record_skipped(
         )
         if not taken:
             return None
-        updates: dict = {"status_reason": skipped.reason[:500], "next_check_at": skipped.retry_at}
+        updates: dict = {"status_reason": skipped.reason[:500], "next_check_at": skipped.retry_at, "routine_check": None}
         if skipped.listing_status:
             updates["status"] = skipped.listing_status
         Listing.objects.filter(id=listing.pk).update(**updates)
         check.refresh_from_db()
         _send_check_finished(check=check, price_point=None)
-    return CheckOutcome(check=check, result=None, price_point=None)
+    # Skipped because robots.txt could not be fetched: the fetch's error says why in plain
+    # words (an unreachable shop), not "not checked now".
+    cause = skipped.__cause__ if isinstance(skipped.__cause__, FetchError) else None
+    return CheckOutcome(check=check, result=None, price_point=None, fetch_error=cause)
 
 
 def _send_check_finished(
-    *, check: CheckLog, price_point: PricePoint | None, changed: bool = False, at=None
+    *, check: CheckLog, price_point: PricePoint | None, changed: bool = False, at=None, row_id: int | None = None
 ) -> None:
     """Tell other apps (deals, metrics) once the check's transaction has committed. The
-    receivers get what they need in the message, so they need no query of their own."""
+    receivers get what they need in the message, so they need no query of their own.
+    `row_id`: the check log row that counts this check when it was folded into another."""
     listing = check.listing
     message = {
-        "check_id": check.pk,
+        "check_id": row_id or check.pk,
         "listing_id": listing.pk,
         "product_id": listing.product_id,
         "store": listing.store.domain,
@@ -260,18 +264,28 @@ def _record(
                     listing=listing, check=check, result=result, currency=currency, now=now
                 )
                 finished["price_seen"] = price_point.pk
-            taken = rows.row_update(
-                CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
-            )
+            routine = outcome == CheckLog.Outcome.UNCHANGED or (price_point is not None and not changed)
+            folded_into = _fold_routine(check=check, finished=finished, now=now) if routine else None
+            if folded_into is not None:
+                # Its run's row counts it now: this check's own row goes (the claim still holds).
+                taken = rows.row_delete(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING})
+            else:
+                if routine:
+                    finished["until"] = now  # the row this hour's next routine checks fold into
+                taken = rows.row_update(
+                    CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}, values=finished
+                )
             if not taken:
                 raise _AlreadyFinished  # rolls back the price written above
             _record_listing(
                 check=check, outcome=outcome, result=result, error=error, now=now, etag=etag,
                 last_modified=last_modified, page=page, price_point=price_point, changed=changed,
+                routine_check=(folded_into or check.pk) if routine else None,
             )
             for field, value in finished.items():
                 setattr(check, field if field != "price_seen" else "price_seen_id", value)
-            _send_check_finished(check=check, price_point=price_point, changed=changed, at=now)
+            check.listing.routine_check_id = (folded_into or check.pk) if routine else None
+            _send_check_finished(check=check, price_point=price_point, changed=changed, at=now, row_id=folded_into)
     except _AlreadyFinished:
         return None  # another run of this check finished it first
     log.info(
@@ -283,6 +297,34 @@ def _record(
 
 class _AlreadyFinished(Exception):
     pass
+
+
+def _fold_routine(*, check: CheckLog, finished: dict, now) -> int | None:
+    """Fold this routine check into the row of the listing's run of routine checks this hour;
+    returns that row's id, or None when there is none to fold into.
+
+    A routine check (the same price confirmed, or the page not modified) repeats the one before
+    it, and its price point already counts it and keeps its time. One conditional UPDATE adds it
+    to the listing's routine row when that row saw the same outcome, price point, method and
+    HTTP status and finished in this UTC hour; the row keeps its first check's times (so
+    counts per hour stay exact and no index entry moves) and takes this one's end (`until`),
+    count and duration. Else this check's row starts a run of its own.
+    """
+    row_id = check.listing.routine_check_id
+    if row_id is None or row_id == check.pk:
+        return None
+    folded = rows.row_update(
+        CheckLog,
+        where={
+            "id": row_id, "listing": check.listing_id, "outcome": finished["outcome"],
+            "price_seen": finished.get("price_seen"), "method": finished["method"],
+            "http_status": finished["http_status"],
+        },
+        since={"finished_at": now.replace(minute=0, second=0, microsecond=0)},
+        values={"until": now},
+        add={"checks": 1, "duration_ms": finished["duration_ms"] or 0},
+    )
+    return row_id if folded else None
 
 
 def _price_record(
@@ -318,6 +360,7 @@ def _price_record(
 def _record_listing(
     *, check: CheckLog, outcome: str, result: ExtractionResult | None, error: str, now, etag: str | None,
     last_modified: str | None, page: FetchResult | None, price_point: PricePoint | None, changed: bool = False,
+    routine_check: int | None = None,
 ) -> None:
     """The listing's (and its product's) state after a finished check, and the page it read."""
     listing = check.listing
@@ -332,6 +375,8 @@ def _record_listing(
         "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
         "status_reason": error[:500],
         "last_checked_at": now,
+        # The row the next routine checks fold into; any other outcome ends the run.
+        "routine_check": routine_check,
     }
     failures: dict[str, int] = {}
     if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):

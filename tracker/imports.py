@@ -1,14 +1,20 @@
 """Importing a list of URLs or a CSV (`url,name,priority,target_price`): parsed at once, then
 handled row by row by a worker (tasks.import_run), each row through `adding.url_track`, the
-same rule as the API. The job keeps a result per row, which the import page polls."""
+add form's rule: its first check runs in the worker, and a page it finds no price on is refused
+with the reason. The job keeps a result per row, which the import page polls.
+
+A row costs its shop's answer, and up to IMPORT_CHECK_WAIT_MAX more when the shop's pace asks
+to wait (rows of one shop follow each other at that pace). A task handles rows for
+IMPORT_TASK_BUDGET seconds at most, then hands the rest to a new task, so a long import never
+meets the task's time limit."""
 
 from __future__ import annotations
 
 import csv
 import io
+import time
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
 from django.utils import timezone
 
 from .adding import url_track
@@ -18,8 +24,15 @@ from .signals import target_price_requested
 COLUMNS = ("url", "name", "priority", "target_price")
 MAX_ROWS = 5000
 # Results are written in batches: rewriting the whole list after every row would cost
-# quadratic writes on a long import, and the page polls only every second or two.
+# quadratic writes on a long import. The page polls every second or two, so a batch is also
+# written once SAVE_SECONDS have passed (a row waits on its shop's first check).
 SAVE_EVERY = 20
+SAVE_SECONDS = 2.0
+# A worker has time a web request has not: a row waits this long for its shop's turn before
+# it is refused as busy (30 checks a minute per shop: a row of a busy shop waits a few seconds).
+IMPORT_CHECK_WAIT_MAX = 60.0
+# Under the task's soft time limit (tasks.import_run), with room for one slow row.
+IMPORT_TASK_BUDGET = 1200.0
 
 
 class ImportRefused(ValueError):
@@ -82,7 +95,11 @@ def import_row_handle(*, owner, row: dict) -> dict:
     except ValueError as exc:
         return {**result, "outcome": "refused", "message": str(exc)}
     found = url_track(
-        owner=owner, url=row.get("url", ""), name=row.get("name", ""), priority=row.get("priority", "")
+        owner=owner,
+        url=row.get("url", ""),
+        name=row.get("name", ""),
+        priority=row.get("priority", ""),
+        wait_max=IMPORT_CHECK_WAIT_MAX,
     )
     if found.listing is not None:
         result["product_id"] = found.listing.product_id
@@ -91,10 +108,14 @@ def import_row_handle(*, owner, row: dict) -> dict:
     return {**result, "outcome": found.outcome, "message": found.message}
 
 
-def import_run(*, job_id: int) -> ImportJob | None:
-    """Handle an import's rows. Safe to run twice: a job is claimed with a conditional UPDATE,
-    and a job picked up again after a crash resumes after the rows it has results for
-    (a re-run row would answer "duplicate", never add twice)."""
+def import_run(*, job_id: int, budget: float | None = None) -> ImportJob | None:
+    """Handle an import's rows for up to `budget` seconds (default IMPORT_TASK_BUDGET), at
+    least one row; a job left RUNNING with rows to go is for the caller to run again. Safe to run twice: a job is claimed with a conditional
+    UPDATE, and a job picked up again (after the budget, or a crash) resumes after the rows it
+    has results for (a re-run row would answer "duplicate", never add twice).
+
+    Rows are not wrapped in a transaction: a row's first check fetches a page, and a write
+    transaction held open meanwhile would stall every other writer (SQLite)."""
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
     ).update(status=ImportJob.Status.RUNNING)
@@ -102,11 +123,18 @@ def import_run(*, job_id: int) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("owner").get(pk=job_id)
     results = list(job.results)
+    budget = IMPORT_TASK_BUDGET if budget is None else budget
+    started = saved_at = time.monotonic()
     for index, row in enumerate(job.rows[len(results) :], start=len(results) + 1):
-        with transaction.atomic():
-            results.append(import_row_handle(owner=job.owner, row=row))
-        if index % SAVE_EVERY == 0:
+        results.append(import_row_handle(owner=job.owner, row=row))
+        now = time.monotonic()
+        if index % SAVE_EVERY == 0 or now - saved_at >= SAVE_SECONDS:
             ImportJob.objects.filter(pk=job.pk).update(results=results)
+            saved_at = now
+        if now - started >= budget and len(results) < len(job.rows):
+            ImportJob.objects.filter(pk=job.pk).update(results=results)
+            job.results = results
+            return job
     job.results = results
     job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()

@@ -51,6 +51,13 @@ class Store(models.Model):
     render_js = models.BooleanField(
         default=False, help_text="Fetch pages through a headless browser (pages that need JavaScript)."
     )
+    # The store's own proxy URL, encrypted (tracker.fetching.proxies): it may hold a password.
+    proxy_url_encrypted = models.TextField(blank=True, default="")
+    proxy_direct = models.BooleanField(
+        default=False,
+        help_text="Connect directly even when a default proxy (FETCH_PROXY_URL) is set. "
+        "A proxy of the store's own is used anyway.",
+    )
 
     # Circuit breaker
     circuit_state = models.CharField(
@@ -72,6 +79,11 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.domain
+
+    @property
+    def proxy_in_use(self) -> bool:
+        """Whether requests to this store go through a proxy (its own or the default)."""
+        return bool(self.proxy_url_encrypted) or (bool(settings.FETCH_PROXY_URL) and not self.proxy_direct)
 
 
 class Product(models.Model):
@@ -119,7 +131,8 @@ class Listing(models.Model):
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=500, blank=True)
-    next_check_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Indexed with `paused` (Meta.indexes), what the dispatcher reads; no index of its own.
+    next_check_at = models.DateTimeField(default=timezone.now)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
 
@@ -141,8 +154,16 @@ class Listing(models.Model):
 
     # The price point the latest trusted check recorded or confirmed: an unchanged check
     # extends it with one conditional UPDATE instead of adding a row.
+    # No index: only deleting price points looks listings up by it (housekeeping, a few
+    # thousand listings at most), and every check that writes the listing would write it too.
     last_point = models.ForeignKey(
-        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "PricePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    # The check log row this hour's routine checks are folded into (tracker.checking); read
+    # forward only, like CheckLog.price_seen, so no constraint and no index.
+    routine_check = models.ForeignKey(
+        "CheckLog", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,
     )
 
     # Conditional requests
@@ -180,13 +201,14 @@ class CheckLog(models.Model):
         BLOCKED = "blocked", "Blocked"
         SKIPPED = "skipped", "Skipped"
 
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="checks")
+    # No index of its own: the (listing, -queued_at) index below starts with it.
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="checks", db_index=False)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.QUEUED)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="In all, for folded checks.")
     method = models.CharField(max_length=30, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -196,16 +218,31 @@ class CheckLog(models.Model):
         "PricePoint", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
         db_constraint=False, db_index=False,
     )
+    # Routine checks (the same price confirmed, or the page not modified) of one listing within
+    # one UTC hour are folded into the first one's row (tracker.checking): `checks` counts them,
+    # `until` is when the latest finished, `duration_ms` is their total. The row's times stay
+    # the first check's, so counts per hour stay exact and no index entry moves.
+    checks = models.PositiveIntegerField(default=1, help_text="How many checks this row stands for.")
+    until = models.DateTimeField(null=True, blank=True, help_text="When the latest check folded into this row finished.")
 
     class Meta:
         ordering = ["-queued_at"]
         indexes = [
             models.Index(fields=["listing", "-queued_at"]),
-            models.Index(fields=["outcome", "queued_at"]),
+            # Only the checks still waiting or running: finished ones leave this index.
+            models.Index(
+                fields=["outcome", "queued_at"], name="checklog_active",
+                condition=models.Q(outcome__in=["queued", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"check {self.pk} of listing {self.listing_id}: {self.outcome}"
+
+    @property
+    def mean_ms(self) -> int | None:
+        """How long one of the checks this row stands for took, on average."""
+        return None if self.duration_ms is None else round(self.duration_ms / max(self.checks, 1))
 
 
 class PricePoint(models.Model):
@@ -217,7 +254,8 @@ class PricePoint(models.Model):
     change starts a new point, so a price that changes and comes back makes three points.
     """
 
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices")
+    # No index of its own: the (listing, -checked_at) index below starts with it.
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="prices", db_index=False)
     check_log = models.OneToOneField(
         CheckLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="price_point"
     )

@@ -26,6 +26,7 @@ _BY_KIND = {
     "too_large": "The page is too large to read.",
     "decode": "The page arrived damaged and could not be read.",
     "blocked": "The shop refused our visit: it blocks automated price checks.",
+    "proxy": "The proxy this shop is reached through could not be used; an administrator must check it.",
     "render_unavailable": "This shop shows prices only in a browser, and none could be started for this first check. "
     "Keep it to let the browser worker check it.",
 }

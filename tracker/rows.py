@@ -42,7 +42,7 @@ def _field(model: type[Model], name: str):
 @cache
 def _update_sql(
     model: type[Model], where: tuple[str, ...], values: tuple[str, ...], add: tuple[str, ...], vendor: str,
-    nulls: tuple[str, ...] = (),
+    nulls: tuple[str, ...] = (), since: tuple[str, ...] = (),
 ) -> str:
     sets = [f"{_q(_field(model, name).column)} = %s" for name in values]
     sets += [f"{_q(_field(model, name).column)} = {_q(_field(model, name).column)} + %s" for name in add]
@@ -50,6 +50,7 @@ def _update_sql(
         f"{_q(_field(model, name).column)} IS NULL" if name in nulls else f"{_q(_field(model, name).column)} = %s"
         for name in where
     ]
+    conditions += [f"{_q(_field(model, name).column)} >= %s" for name in since]
     return f"UPDATE {_q(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
 
 
@@ -59,19 +60,21 @@ def row_update(
     where: Mapping[str, object],
     values: Mapping[str, object],
     add: Mapping[str, int] | None = None,
+    since: Mapping[str, object] | None = None,
 ) -> int:
-    """UPDATE the rows matching `where` (field names, equality; None matches NULL): set
-    `values`, add `add` to numeric columns. Returns the number of rows changed, so a
-    conditional UPDATE can claim."""
+    """UPDATE the rows matching `where` (field names, equality; None matches NULL) and `since`
+    (field >= value): set `values`, add `add` to numeric columns. Returns the number of rows
+    changed, so a conditional UPDATE can claim."""
     _writable(model)
-    add = add or {}
+    add, since = add or {}, since or {}
     nulls = tuple(name for name, value in where.items() if value is None)
-    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls)
+    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls, tuple(since))
     params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     params += list(add.values())
     params += [
         _field(model, name).get_db_prep_value(value, connection) for name, value in where.items() if value is not None
     ]
+    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in since.items()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -109,11 +112,17 @@ def row_first(model: type[Model], *, where: Mapping[str, object], fields: tuple[
         row = cursor.fetchone()
     if row is None:
         return None
+    values = _converted(row, converters)
+    return model.from_db(connection.alias, [_field(model, name).attname for name in fields], values)
+
+
+def _converted(row, converters: list[list]) -> list:
+    """A fetched row's values, converted as the ORM converts them."""
     values = list(row)
     for i, steps in enumerate(converters):
         for convert, col in steps:
             values[i] = convert(values[i], col, connection)
-    return model.from_db(connection.alias, [_field(model, name).attname for name in fields], values)
+    return values
 
 
 @cache
@@ -148,10 +157,7 @@ def row_first_preferring(
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for i, steps in enumerate(converters):
-        for convert, col in steps:
-            values[i] = convert(values[i], col, connection)
+    values = _converted(row, converters)
     return model.from_db(connection.alias, [_field(model, key).attname for key in fields], values)
 
 
@@ -166,6 +172,23 @@ def row_exists(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
+
+
+@cache
+def _delete_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
+    conditions = [f"{_q(_field(model, name).column)} = %s" for name in where]
+    return f"DELETE FROM {_q(model._meta.db_table)} WHERE {' AND '.join(conditions)}"
+
+
+def row_delete(model: type[Model], *, where: Mapping[str, object]) -> int:
+    """DELETE the rows matching `where` (equality); returns how many, so a delete can claim.
+    Only for rows nothing refers to: no cascade runs, no signal fires."""
+    _writable(model)
+    sql = _delete_sql(model, tuple(where), connection.vendor)
+    params = [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 @cache
@@ -271,10 +294,7 @@ def check_load(*, check_id: int) -> CheckLog | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for i, steps in enumerate(converters):
-        for convert, col in steps:
-            values[i] = convert(values[i], col, connection)
+    values = _converted(row, converters)
     loaded, start = [], 0
     for model, _ in _CHECK_JOIN:
         fields = model._meta.concrete_fields

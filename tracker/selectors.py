@@ -109,7 +109,7 @@ def _pct(new: Decimal, old: Decimal) -> Decimal | None:
     return ((new - old) / old * 100).quantize(Decimal("0.1"))
 
 
-def _cheapest(listings: Sequence[Listing], *, rates: dict[str, Decimal]) -> tuple[Listing | None, bool]:
+def listing_cheapest(listings: Sequence[Listing], *, rates: dict[str, Decimal]) -> tuple[Listing | None, bool]:
     """The listing with the lowest current price, and whether every priced store was compared.
 
     Prices in several currencies are compared through the reference rates; a currency without a
@@ -193,7 +193,7 @@ def product_summaries(
 
     rates = rates_latest()
     display = display_currency if display_currency is not None else display_currency_for(owner=owner)
-    compared = {p.pk: _cheapest(by_product[p.pk], rates=rates) for p in products_list}
+    compared = {p.pk: listing_cheapest(by_product[p.pk], rates=rates) for p in products_list}
     cheapest = {pk: found for pk, (found, _) in compared.items()}
     since = timezone.now() - timedelta(days=SPARKLINE_DAYS)
     trends = {

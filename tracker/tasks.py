@@ -52,6 +52,24 @@ def enqueue_check(*, listing_id: int, check_id: int, queue: str, countdown: floa
     )
 
 
+def first_check_follow_up(*, listing: Listing, outcome: checking.CheckOutcome | None) -> None:
+    """What a first check run in the asking process (the add rule) leaves to the workers, sent
+    after commit: a check still waiting for the store's turn, a try in the browser, learning."""
+    if outcome is None:
+        return
+    if outcome.requeue_in is not None:
+        enqueue_check(
+            listing_id=listing.pk,
+            check_id=outcome.check.pk,
+            queue=scheduling.queue_for_listing(listing=listing),
+            countdown=outcome.requeue_in,
+        )
+    if outcome.render_trial:
+        transaction.on_commit(lambda: try_rendering.apply_async(args=[listing.pk], queue=scheduling.BROWSER_QUEUE))
+    if outcome.learn_pattern:
+        enqueue_pattern_learning(store_id=listing.store_id)
+
+
 def check_now(*, listing: Listing) -> int:
     """Queue an immediate check of a listing (a person asked); returns the check id."""
     check = checking.check_create(listing=listing)
@@ -150,11 +168,14 @@ def try_rendering(listing_id: int) -> str:
 
 @shared_task(name="tracker.tasks.import_run", acks_late=True, soft_time_limit=1700, time_limit=1800)
 def import_run(import_id: int) -> str | None:
-    """Handle an import's rows. Safe to run twice: see imports.import_run (claimed, resumable,
-    and a row handled again answers "duplicate")."""
+    """Handle an import's rows; an import longer than one task's budget goes on in a new task.
+    Safe to run twice: see imports.import_run (claimed, resumable, and a row handled again
+    answers "duplicate")."""
     from . import imports
 
     job = imports.import_run(job_id=import_id)
+    if job is not None and job.status == job.Status.RUNNING:
+        import_run.delay(import_id)
     return job.status if job else None
 
 

@@ -13,7 +13,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import refusals, scheduling, services, tasks
+from . import refusals, services, tasks
 from .forms import ProductAddForm
 from .models import Product
 
@@ -47,17 +47,7 @@ def add_submit(request: HttpRequest, form, *, product: Product | None = None) ->
         form.add_error("url", str(exc))
         return None
     if added.kept:
-        checked = added.check
-        if checked is not None and checked.learn_pattern:
-            tasks.enqueue_pattern_learning(store_id=added.listing.store_id)
-        if checked is not None and checked.requeue_in is not None:
-            # Kept while still waiting for the store's turn: the workers finish that check.
-            tasks.enqueue_check(
-                listing_id=added.listing.pk,
-                check_id=checked.check.pk,
-                queue=scheduling.queue_for_listing(listing=added.listing),
-                countdown=checked.requeue_in,
-            )
+        tasks.first_check_follow_up(listing=added.listing, outcome=added.check)
         if not added.priced:
             messages.info(request, "Kept: PriceTracker keeps checking this page on schedule.")
         return redirect(added.listing.product)

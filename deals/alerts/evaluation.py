@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from tracker import history
 from tracker.models import CheckLog, Listing, PricePoint, Product
+from tracker.rates import rates_latest
+from tracker.selectors import listing_cheapest
 
 from ..models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from . import quality as quality_mod
@@ -137,7 +139,8 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     index-only scan, `pricepoint_quality`), those inside it as the checks that found each
     price; the two edge points are read as spans. How many checks there were only matters
     below MIN_PRICES: a point stands for at least one check, and a product with fewer checks
-    known than that is judged on all its spans of the year. Three queries.
+    known than that is judged on all its spans of the year. Three queries; one more reads the
+    rates when a product's stores price in several currencies.
     """
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
@@ -145,11 +148,17 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
     for listing in Listing.objects.filter(product_id__in=product_ids).exclude(status__in=UNTRUSTED_STATUSES):
         by_product[listing.product_id].append(listing)
     best: dict[int, Listing] = {}
+    rates: dict | None = None
     for pk, listings in by_product.items():
         priced = [listing for listing in listings if listing.last_price is not None]
         buyable = [listing for listing in priced if listing.in_stock is not False] or priced
-        if buyable:
-            best[pk] = min(buyable, key=lambda listing: listing.last_price)
+        # Cheapest through the rates when its stores price in several currencies (never by
+        # the raw numbers); judged against the history in its own currency.
+        if rates is None and len({listing.currency for listing in buyable}) > 1:
+            rates = rates_latest()
+        found, _ = listing_cheapest(buyable, rates=rates or {})
+        if found is not None:
+            best[pk] = found
     product_of = {item.pk: pk for pk in best for item in by_product[pk]}
     by_currency: dict[str, list[int]] = {}
     for pk, listing in best.items():
@@ -337,6 +346,7 @@ def _event_record(
     event, created = AlertEvent.objects.get_or_create(
         rule=rule,
         price_point=point,
+        rule_revision=rule.revision,
         defaults={
             "product": point.listing.product,
             "listing": shown.listing,
@@ -396,7 +406,9 @@ def price_point_evaluate(*, price_point_id: int, at: datetime | None = None) -> 
 
 
 def rule_save(*, rule: AlertRule) -> AlertRule:
-    """Create or change a rule. A changed rule starts armed again, judged from its next price."""
+    """Create or change a rule. A changed rule starts armed again, as a new revision (it may
+    fire again on a price it fired on before the change); the caller judges it against the
+    current prices at once (`rule_current_points`, deals.tasks.enqueue_rule_judgement)."""
     if rule.kind in rules.NEEDS_THRESHOLD and rule.threshold is None:
         raise ValueError("this kind of rule needs a number")
     if rule.threshold is not None and rule.threshold < 0:
@@ -404,8 +416,20 @@ def rule_save(*, rule: AlertRule) -> AlertRule:
     rule.armed = True
     rule.evaluated_at = None
     rule.evaluated_point_id = None
+    if rule.pk is not None:
+        rule.revision += 1
     rule.save()
     return rule
+
+
+def rule_current_points(*, rule: AlertRule) -> list[tuple[int, datetime]]:
+    """The current price point of each trusted listing the rule looks at, with the latest check
+    that found it: what a just-saved rule is judged against, as the next confirming check would."""
+    if not rule.enabled:
+        return []
+    listings = _trusted_listings(rule.product, rule.store_id)
+    points = PricePoint.objects.filter(pk__in=[item.last_point_id for item in listings if item.last_point_id])
+    return [(point.pk, point.confirmed_until) for point in points.order_by("checked_at", "pk")]
 
 
 def deals_feed(*, owner, limit: int = 50):

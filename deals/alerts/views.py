@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from tracker.models import Product
 
+from .. import tasks
 from ..models import AlertRule, NotificationSettings
 from . import evaluation as alerts
 from .forms import NotificationSettingsForm, RuleForm
@@ -30,7 +31,8 @@ def rules(request, product_id: int):
         rule = form.save(commit=False)
         rule.product = product
         alerts.rule_save(rule=rule)
-        messages.success(request, "Rule added. It is judged from the next price check on.")
+        tasks.enqueue_rule_judgement(rule=rule)
+        messages.success(request, "Rule added. It is judged against the current price now, then on every check.")
         return redirect("deals:rules", product_id=product.pk)
     context = {
         "product": product,
@@ -47,6 +49,7 @@ def rule_toggle(request, pk: int):
     rule = get_object_or_404(AlertRule, pk=pk, product__owner=request.user)
     rule.enabled = not rule.enabled
     alerts.rule_save(rule=rule)
+    tasks.enqueue_rule_judgement(rule=rule)
     return redirect("deals:rules", product_id=rule.product_id)
 
 

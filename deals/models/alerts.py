@@ -47,6 +47,9 @@ class AlertRule(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     evaluated_point_id = models.BigIntegerField(null=True, blank=True)
     last_fired_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every save through rule_save: an event is once per rule revision and price, so a
+    # rule edited after it fired can fire again on the price it already fired on.
+    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -75,11 +78,14 @@ class AlertEvent(models.Model):
     quality = models.CharField(max_length=20, blank=True)
     quality_label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    rule_revision = models.PositiveIntegerField(default=0, help_text="The rule's revision that fired.")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "price_point"], name="alertevent_once_per_rule_and_price")
+            models.UniqueConstraint(
+                fields=["rule", "price_point", "rule_revision"], name="alertevent_once_per_rule_revision_and_price"
+            )
         ]
         indexes = [models.Index(fields=["product", "-created_at"])]
 

@@ -1,53 +1,22 @@
-"""Channel secrets: encrypted at rest (Fernet), masked for display, redacted from any text.
-
-The key is `CHANNEL_ENCRYPTION_KEY` (comma-separated for rotation: the first encrypts, all
-decrypt), or derived from SECRET_KEY when that is not set.
+"""Channel secrets: encrypted at rest (Fernet, `tracker.crypto`), masked for display, redacted
+from any text.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
+from tracker.crypto import MASK, SecretError, secret_encrypt, text_redact
+from tracker.crypto import secret_decrypt as _secret_decrypt
 
-MASK = "****"
+__all__ = ["MASK", "SecretError", "secret_decrypt", "secret_encrypt", "text_redact", "url_mask", "url_secret_parts"]
+
 _MIN_SECRET_LEN = 4
 
 
-class SecretError(Exception):
-    """A stored secret cannot be read (the key changed?)."""
-
-
-def _as_fernet_key(material: str) -> bytes:
-    raw = material.strip().encode()
-    try:
-        if len(base64.urlsafe_b64decode(raw)) == 32:
-            return raw
-    except (ValueError, TypeError):
-        pass
-    return base64.urlsafe_b64encode(hashlib.sha256(b"pricetracker-channel-url:" + raw).digest())
-
-
-def _fernet() -> MultiFernet:
-    keys = [k for k in (getattr(settings, "CHANNEL_ENCRYPTION_KEY", "") or "").split(",") if k.strip()]
-    if not keys:
-        keys = [settings.SECRET_KEY]
-    return MultiFernet([Fernet(_as_fernet_key(k)) for k in keys])
-
-
-def secret_encrypt(text: str) -> str:
-    return _fernet().encrypt(text.encode()).decode()
-
-
 def secret_decrypt(token: str) -> str:
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken as exc:
-        raise SecretError("the channel's address cannot be decrypted (was the key changed?)") from exc
+    return _secret_decrypt(token, what="the channel's address")
 
 
 def url_secret_parts(url: str) -> list[str]:
@@ -83,10 +52,3 @@ def url_mask(url: str) -> str:
     """What a person sees of a channel URL: the kind of service and a hint, never a secret."""
     parts = urlsplit(url)
     return f"{parts.scheme or '?'}://{_mask_hint(parts.hostname or '')}/{MASK}"
-
-
-def text_redact(text: str, secrets: list[str]) -> str:
-    """`text` with every secret (longest first) replaced by the mask."""
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text

@@ -10,6 +10,11 @@ and nightly for all (`comps_refresh`). A watch's pool of comparable prices is
 trimmed with a robust rule (`pool_trim`): an entry further than TRIM_MADS scaled MADs from the
 weighted median, or under SUSPICIOUS_BELOW of it, is left out (accessories, scams, wrong
 variants). Each listing is then compared with the kept pool without its own item.
+
+Prices in other currencies are converted through the reference rates (tracker.rates) into one
+pool, in the watch's most common currency that has a rate. A currency without a rate is never
+compared with another by its raw numbers: its prices make a pool of their own, left out of the
+others' comparables, and the reasons say so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.db import connection, transaction
 from django.utils import timezone
+
+from tracker.rates import money_convert, rates_latest
 
 from ..models import DealListing, DealMatch, Watch
 from .scoring import SUSPICIOUS_BELOW, Comparable, deal_score
@@ -100,11 +107,13 @@ class Entry:
     source: str = ""
     url: str = ""
     why_left_out: str = ""
+    original: tuple[Decimal, str] | None = None  # the price as its feed gave it, when converted
 
 
-def listings_group(rows: list[tuple[int, Decimal, str, str, str]]) -> list[Entry]:
-    """Rows (listing id, price, url, title, source name) as distinct items: rows that share a
-    canonical link or a title fingerprint are one item, priced at the median of its rows."""
+def listings_group(rows: list[tuple]) -> list[Entry]:
+    """Rows (listing id, price, url, title, source name[, original price and currency when
+    converted]) as distinct items: rows that share a canonical link or a title fingerprint are
+    one item, priced at the median of its rows."""
     parent: dict[int, int] = {}
 
     def find(i: int) -> int:
@@ -114,7 +123,7 @@ def listings_group(rows: list[tuple[int, Decimal, str, str, str]]) -> list[Entry
         return i
 
     first_with: dict[str, int] = {}
-    for index, (_, price, url, title, _) in enumerate(rows):
+    for index, (_, price, url, title, *_) in enumerate(rows):
         find(index)
         for key in item_keys(url=url, title=title, price=price):
             if not key:
@@ -136,16 +145,17 @@ def listings_group(rows: list[tuple[int, Decimal, str, str, str]]) -> list[Entry
                 title=head[3],
                 source=", ".join(sorted({rows[m][4] for m in members})),
                 url=head[2],
+                original=head[5] if len(members) == 1 and len(head) > 5 else None,
             )
         )
     return entries
 
 
-def history_entries(points: list[tuple[Decimal, str, datetime]], *, now: datetime) -> list[Entry]:
+def history_entries(points: list[tuple[Decimal, datetime]], *, now: datetime) -> list[Entry]:
     """History points weighted by age; all together weigh HISTORY_MAX_WEIGHT at most."""
     entries = [
         Entry(price=price, weight=0.5 ** (max(0.0, (now - at).total_seconds()) / 86400 / HISTORY_HALF_LIFE_DAYS))
-        for price, _currency, at in points
+        for price, at in points
     ]
     total = sum(e.weight for e in entries)
     if total > HISTORY_MAX_WEIGHT:
@@ -263,29 +273,91 @@ class MatchRow:
     currency: str = ""
 
 
-def watch_pools(*, watch: Watch, rows: list[MatchRow], now: datetime) -> dict[str, Pool]:
-    """One pool per currency: a price is only ever compared with prices in its own currency
-    (items whose feed named none are compared among themselves)."""
+@dataclass
+class Pools:
+    """A watch's pools, keyed by the currency their prices are in: one holding every currency
+    the rates convert (in the most common of them), and one per currency without a rate."""
+
+    by_key: dict[str, Pool]
+    pool_of: dict[str, str]  # a currency -> the key of the pool its prices are compared in
+    rates: dict[str, Decimal]
+    # currency -> how many of its entries the pool had (items and history points)
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, tuple[str, str]] = field(default_factory=dict)  # a currency -> its reason's notes, worded once
+
+    def comparable_for(self, row: MatchRow) -> Comparable:
+        """The row's comparable in the row's own currency, with a note of the currencies
+        converted into it and of those left out for want of a rate."""
+        key = self.pool_of.get(row.currency, row.currency)
+        found = self.by_key[key].comparable_for(row.listing_id)
+        price = found.price
+        if price is not None and key != row.currency:
+            price = money_convert(amount=price, source=key, target=row.currency, rates=self.rates)
+        converted, left_out = self._notes(row.currency, key)
+        note = "; ".join(part for part in (converted if price is not None else "", left_out) if part)
+        return Comparable(price, found.count if price is not None else 0, spread=found.spread, note=note)
+
+    def _notes(self, currency: str, key: str) -> tuple[str, str]:
+        if currency not in self.notes:  # once per currency: a watch may have thousands of matches
+            converted = sorted(c for c in self.counts if c != currency and self.pool_of.get(c, c) == key)
+            left_out = sorted(c for c in self.counts if self.pool_of.get(c, c) != key)
+            self.notes[currency] = (
+                f"prices in {_names(converted)} converted at the reference rates" if converted else "",
+                f"prices in {_names(left_out)} left out: no exchange rate to compare them" if left_out else "",
+            )
+        return self.notes[currency]
+
+
+def _names(currencies: list[str]) -> str:
+    return ", ".join(code or "no named currency" for code in currencies)
+
+
+def _pool_keys(*, counts: dict[str, int], rates: dict[str, Decimal]) -> dict[str, str]:
+    """Which pool each currency's prices go into: every currency with a rate into the most
+    common of them (ties: alphabetical), each other currency into a pool of its own."""
+    convertible = sorted((c for c in counts if c and c.upper() in rates), key=lambda c: (-counts[c], c))
+    common = convertible[0] if convertible else None
+    return {c: common if c in convertible else c for c in counts}
+
+
+def watch_pools(*, watch: Watch, rows: list[MatchRow], now: datetime, rates: dict[str, Decimal] | None = None) -> Pools:
+    """The watch's pools: its matched items seen lately and its product's history, each price
+    converted into its pool's currency (`rates`: units per euro, default the latest)."""
+    rates = rates_latest() if rates is None else rates
     history = (
         product_history(product_id=watch.product_id, since=now - timedelta(days=COMPARABLE_PRODUCT_DAYS))
         if watch.product_id
         else []
     )
-    currencies = {r.currency for r in rows} | {c for _, c, _ in history}
+    counts: dict[str, int] = {}
+    for currency in [r.currency for r in rows if r.in_pool] + [c for _, c, _ in history]:
+        counts[currency] = counts.get(currency, 0) + 1
+    pool_of = _pool_keys(counts={**{r.currency: 0 for r in rows}, **counts}, rates=rates)
+
+    def into(amount: Decimal, currency: str, key: str) -> Decimal:
+        if currency == key:
+            return amount
+        return money_convert(amount=amount, source=currency, target=key, rates=rates)
+
     pools = {}
-    for currency in currencies or {""}:
-        items = listings_group(
-            [(r.listing_id, r.price, r.url, r.title, r.source) for r in rows if r.in_pool and r.currency == currency]
-        )
-        points = [p for p in history if p[1] == currency]
-        pools[currency] = pool_trim(items + history_entries(points, now=now))
-    return pools
+    for key in set(pool_of.values()) or {""}:
+        items = []
+        for r in rows:
+            if r.in_pool and pool_of[r.currency] == key:
+                price = into(r.price, r.currency, key)
+                original = (r.price, r.currency) if r.currency != key else None
+                items.append((r.listing_id, price, r.url, r.title, r.source, original))
+        points = [(into(price, currency, key), at) for price, currency, at in history if pool_of[currency] == key]
+        pools[key] = pool_trim(listings_group(items) + history_entries(points, now=now))
+    return Pools(by_key=pools, pool_of=pool_of, rates=rates, counts=counts)
 
 
-def pools_snapshot(pools: dict[str, Pool], *, now: datetime, seen: int) -> dict:
-    """What the deals page shows as the comparables used and left out (every currency's)."""
-    snapshot: dict = {"at": now.isoformat(), "seen": seen, "distinct": 0, "history_points": 0, "items": [], "left_out": []}
-    for currency, pool in sorted(pools.items(), key=lambda kv: -len(kv[1].kept)):
+def pools_snapshot(pools: Pools, *, now: datetime, seen: int) -> dict:
+    """What the deals page shows as the comparables used and left out (every pool's), each
+    price in its pool's currency, and which pool a currency's deals were compared in."""
+    snapshot: dict = {"at": now.isoformat(), "seen": seen, "distinct": 0, "history_points": 0, "items": [], "left_out": [],
+                      "pool_of": pools.pool_of}
+    for currency, pool in sorted(pools.by_key.items(), key=lambda kv: -len(kv[1].kept)):
         part = pool_snapshot(pool, now=now, seen=seen)
         snapshot["distinct"] += part["distinct"]
         snapshot["history_points"] += part["history_points"]
@@ -306,6 +378,7 @@ def pool_snapshot(pool: Pool, *, now: datetime, seen: int) -> dict:
             "url": e.url,
             "listings": e.listing_ids,
             "why": e.why_left_out,
+            "original": {"price": str(e.original[0]), "currency": e.original[1]} if e.original else None,
         }
 
     items = [e for e in pool.kept if e.listing_ids]
@@ -345,12 +418,13 @@ def watches_score(*, watches: list[Watch], now: datetime | None = None) -> int:
     watch. Returns how many matches were scored. Safe to run twice: it only overwrites scores."""
     now = now or timezone.now()
     by_watch = _rows_of([w.pk for w in watches], now)
+    rates = rates_latest()
     changed: list[tuple] = []
     for watch in watches:
         rows = by_watch.get(watch.pk, [])
-        pools = watch_pools(watch=watch, rows=rows, now=now)
+        pools = watch_pools(watch=watch, rows=rows, now=now, rates=rates)
         for row in rows:
-            comparable = pools[row.currency].comparable_for(row.listing_id)
+            comparable = pools.comparable_for(row)
             verdict = deal_score(price=row.price, comparable=comparable, previous_price=row.previous_price)
             changed.append(
                 (comparable.price, comparable.count, verdict.score, verdict.confidence, verdict.suspicious,

@@ -20,6 +20,7 @@ class Comparable:
     price: Decimal | None
     count: int  # distinct items (and the linked product's history, by weight) behind the price
     spread: float = 0.0  # their scaled MAD over their median: how much they disagree
+    note: str = ""  # how they were gathered, for the reason (currencies converted or left out)
 
     @classmethod
     def of(cls, prices: Iterable[Decimal]) -> Comparable:
@@ -65,16 +66,18 @@ def deal_score(*, price: Decimal, comparable: Comparable, previous_price: Decima
     price = Decimal(price)
     drop = own_drop(price, previous_price)
     drop_text = f"down {_percent(drop)} % from its own previous price {previous_price}" if drop is not None else ""
+    note = f"; {comparable.note}" if comparable.note else ""
     if comparable.price is None or comparable.count == 0:
         if drop is not None:
             score = max(0, min(100, _percent(drop)))
-            return DealScore(score, None, OWN_DROP_CONFIDENCE, False, f"{drop_text}; no comparable prices yet")
-        return DealScore(0, None, 0.0, False, "no comparable prices yet")
+            return DealScore(score, None, OWN_DROP_CONFIDENCE, False, f"{drop_text}; no comparable prices yet{note}")
+        return DealScore(0, None, 0.0, False, f"no comparable prices yet{note}")
     discount = (Decimal(1) - price / comparable.price).quantize(Decimal("0.0001"))
     confidence = confidence_for(comparable.count, comparable.spread)
     basis = f"{comparable.count} comparable price{'s' if comparable.count != 1 else ''}, median {comparable.price}"
     if comparable.spread:
         basis += f", spread {round(comparable.spread * 100)} %"
+    basis += note
     if price < comparable.price * SUSPICIOUS_BELOW:
         return DealScore(
             0,

@@ -50,18 +50,26 @@ def sources_visible_to(owner) -> QuerySet[DealSource]:
 
 def deals_explain(deals) -> list[DealMatch]:
     """The deals with the comparables their score used (from their watch's last scoring),
-    leaving out the deal's own item, and those left out with why."""
+    leaving out the deal's own item, and those left out with why: outliers, and the items in a
+    currency there is no exchange rate for, which were not compared with the deal at all."""
     shown = list(deals)
     for deal in shown:
         snapshot = deal.watch.comparables or {}
+        currency = deal.listing.currency or ""
+        pool = snapshot.get("pool_of", {}).get(currency, currency)
 
-        def same_pool(entry: dict, deal=deal) -> bool:
-            return deal.listing_id not in entry.get("listings", []) and entry.get("currency", "") == (
-                deal.listing.currency or ""
-            )
+        def others(entries: list[dict], deal=deal, pool=pool) -> list[dict]:
+            # A snapshot from before pools had currencies: its entries are the deal's own.
+            return [{"currency": pool, **entry} for entry in entries if deal.listing_id not in entry.get("listings", [])]
 
-        deal.comparables_used = [c for c in snapshot.get("items", []) if same_pool(c)]
-        deal.comparables_left_out = [c for c in snapshot.get("left_out", []) if same_pool(c)]
+        items = others(snapshot.get("items", []))
+        deal.comparables_used = [c for c in items if c["currency"] == pool]
+        deal.comparables_left_out = [c for c in others(snapshot.get("left_out", [])) if c["currency"] == pool] + [
+            {**c, "why": f"in {c['currency'] or 'no named currency'}: no exchange rate to compare it with "
+             f"{pool or 'prices without a named currency'}"}
+            for c in items
+            if c["currency"] != pool
+        ]
         deal.comparables_distinct = snapshot.get("distinct", 0)
         deal.history_points = snapshot.get("history_points", 0)
     return shown

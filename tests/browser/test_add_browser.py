@@ -18,7 +18,6 @@ from .test_ui_browser import (  # noqa: F401 - fixtures
     TIMEOUT_MS,
     _log_in,
     browser,
-    demo_shop,
     eager,
     person,
     screenshots,

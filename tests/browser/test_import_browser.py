@@ -21,9 +21,12 @@ pytestmark = [
 ]
 
 
-def test_an_import_shows_its_progress_and_each_rows_result(browser, live_server, person):  # noqa: F811
+def test_an_import_shows_its_progress_and_each_rows_result(browser, live_server, person, demo_shop, settings):  # noqa: F811
     from tracker.imports import import_run
     from tracker.models import ImportJob
+
+    settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]  # each row's first check reads the demo shop
+    kettle = demo_shop.product_url("aurora-espresso-machine")
 
     page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -31,7 +34,7 @@ def test_an_import_shows_its_progress_and_each_rows_result(browser, live_server,
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     _log_in(page, live_server)
     page.click("text=Import a list of URLs")
-    page.fill("#id_text", "http://127.0.0.1:9/kettle\nhttp://127.0.0.1:9/kettle\nftp://127.0.0.1/file\n")
+    page.fill("#id_text", f"{kettle}\n{kettle}\nftp://127.0.0.1/file\n")
     page.click("button.primary:has-text('Import')")
     page.wait_for_url(re.compile(r".*/import/\d+/$"))
     assert "0 of 3 rows handled" in page.inner_text("#import")

@@ -52,15 +52,6 @@ def browser():
 
 
 @pytest.fixture
-def demo_shop():
-    from demoshop.server import start_in_thread
-
-    shop = start_in_thread(host="127.0.0.1", port=0)
-    yield shop
-    shop.stop()
-
-
-@pytest.fixture
 def eager(settings):
     from config.celery import app
 

@@ -63,7 +63,8 @@ def record_price(
         in_stock=in_stock, checked_at=at, method="test",
     )
     Listing.objects.filter(pk=listing.pk).update(
-        last_price=point.price, currency=currency, in_stock=in_stock, last_checked_at=at, status=Listing.Status.OK
+        last_price=point.price, currency=currency, in_stock=in_stock, last_checked_at=at, status=Listing.Status.OK,
+        last_point=point,
     )
     return point
 

@@ -9,7 +9,7 @@ import pytest
 
 from deals.models import AlertRule, Channel, DealListing, DealMatch, DealSource, Watch
 from tests.factories import ListingFactory, PricePointFactory, ProductFactory
-from tracker.models import Listing
+from tracker.models import CheckLog, Listing
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,10 @@ def test_the_account_export_leaves_secrets_out_and_imports_back(api_client, user
     assert [row["outcome"] for row in report["products"]] == ["added"]
     product = newcomer.products.get()
     assert product.name == "Kettle"
+    # Kept as the person had it, without waiting on the shop: its first check is the workers'.
+    assert list(CheckLog.objects.filter(listing__product=product).values_list("outcome", flat=True)) == [
+        CheckLog.Outcome.QUEUED
+    ]
     assert list(product.alert_rules.values_list("kind", "threshold")) == [("target", Decimal("15.00"))]
     channel = Channel.objects.get(owner=newcomer)
     assert channel.name == "Phone" and not channel.enabled and channel.url_encrypted == ""
@@ -150,10 +154,12 @@ def test_an_import_that_is_not_an_account_export_is_refused(api_client):
     assert response.status_code == 400 and "account export" in response.json()["message"]
 
 
-def test_an_imported_target_price_becomes_a_rule(user):
+def test_an_imported_target_price_becomes_a_rule(user, demo_shop, settings, no_name_resolves):
     from tracker.imports import import_create, import_run
 
-    import_run(job_id=import_create(owner=user, text="url,target_price\nhttp://127.0.0.1/tv,499.5\n").pk)
+    settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
+    url = demo_shop.product_url("aurora-espresso-machine")
+    import_run(job_id=import_create(owner=user, text=f"url,target_price\n{url},499.5\n").pk)
     rule = AlertRule.objects.get(product__owner=user)
     assert (rule.kind, rule.threshold) == ("target", Decimal("499.50"))
 

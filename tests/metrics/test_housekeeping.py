@@ -111,13 +111,15 @@ def test_checks_that_only_confirmed_a_price_go_after_their_shorter_retention(lis
                                       checked_at=ten_days_ago, method="json-ld")
     confirmed = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=ten_days_ago,
                                         finished_at=ten_days_ago, price_seen=point)
+    not_modified = CheckLog.objects.create(listing=listing, outcome="unchanged", queued_at=ten_days_ago,
+                                           finished_at=ten_days_ago, checks=4)
     failed = CheckLog.objects.create(listing=listing, outcome="error", queued_at=ten_days_ago, finished_at=ten_days_ago)
     recent = CheckLog.objects.create(listing=listing, outcome="ok", finished_at=timezone.now(), price_seen=point)
     PricePoint.objects.filter(pk=point.pk).update(confirmations=3, last_confirmed_at=recent.finished_at)
 
     result = checklogs_cleanup(older_than_days=90, confirmations_older_than_days=7)
 
-    assert result["checks"] == 1 and not CheckLog.objects.filter(pk=confirmed.pk).exists()
+    assert result["checks"] == 2 and not CheckLog.objects.filter(pk__in=[confirmed.pk, not_modified.pk]).exists()
     # The check that found the price, a failure and the recent confirmation stay.
     assert set(CheckLog.objects.values_list("id", flat=True)) == {found.id, failed.id, recent.id}
     point.refresh_from_db()

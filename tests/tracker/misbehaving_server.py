@@ -291,3 +291,18 @@ class NetGuard:
         monkeypatch.setattr(socket.socket, "connect", connect)
         monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
         return self
+
+
+class TLSShop(Shop):
+    """A `Shop` that speaks https with the certificate and key given."""
+
+    def __init__(self, cert: str, key: str, host: str = "127.0.0.1") -> None:
+        import ssl
+
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        super().__init__(host)
+
+    def get_request(self):  # type: ignore[no-untyped-def]
+        sock, address = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True), address

@@ -194,3 +194,85 @@ def test_checks_keep_the_listing_summary_the_dashboard_reads_as_the_history_give
         Decimal("44.90"), Decimal("44.90"), Decimal("52.00")
     )
     assert [price for _, price in kept["trend"]] == ["49.90", "44.90", "52.00"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The check path's clock, set by the test (the schedule spaces checks minutes apart)."""
+    from datetime import UTC, datetime
+
+    now = {"at": datetime(2026, 6, 1, 12, 5, tzinfo=UTC)}
+    monkeypatch.setattr(timezone, "now", lambda: now["at"])
+    return now
+
+
+@pytest.mark.django_db
+def test_routine_checks_of_an_hour_fold_into_one_row_that_counts_them_and_changes_keep_their_own(
+    shop, user, clock, client
+):
+    from metrics import selectors as metrics
+
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    _check(listing)  # 12:05, the first price
+    checks = []
+    for minute in (20, 35, 50):  # the same price, confirmed three times this hour
+        clock["at"] = clock["at"].replace(minute=minute)
+        checks.append(checking.check_create(listing=listing))
+        outcome = checking.listing_check(check_id=checks[-1].pk)
+        assert outcome.check.outcome == CheckLog.Outcome.OK and not outcome.price_changed
+    clock["at"] = clock["at"].replace(hour=13, minute=5)  # the next hour starts a row of its own
+    _check(listing)
+    clock["at"] = clock["at"].replace(minute=20)
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="44.90"))
+    changed = _check(listing)  # a new price: never folded into the confirmations before it
+    clock["at"] = clock["at"].replace(minute=35)
+    _check(listing)
+
+    rows = list(CheckLog.objects.filter(listing=listing).order_by("queued_at").values_list(
+        "finished_at__hour", "finished_at__minute", "checks", "until__minute", "outcome"
+    ))
+    assert rows == [
+        (12, 5, 1, None, "ok"),  # found 49.90
+        (12, 20, 3, 50, "ok"),  # confirmed it at 12:20, 12:35 and 12:50
+        (13, 5, 1, 5, "ok"),  # confirmed it at 13:05
+        (13, 20, 1, None, "ok"),  # found 44.90
+        (13, 35, 1, 35, "ok"),  # confirmed 44.90
+    ]
+    assert changed.price_changed and changed.check.pk == CheckLog.objects.get(finished_at__minute=20,
+                                                                               finished_at__hour=13).pk
+    # Nothing lost: the price point still counts every check and the last one's time.
+    assert list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list(
+        "price", "confirmations", "last_confirmed_at__hour", "last_confirmed_at__minute"
+    )) == [(Decimal("49.90"), 5, 13, 5), (Decimal("44.90"), 2, 13, 35)]
+    # A folded check is done: running it again (a redelivered task) records nothing.
+    assert not CheckLog.objects.filter(pk=checks[1].pk).exists()
+    assert checking.listing_check(check_id=checks[1].pk) is None
+    assert PricePoint.objects.get(price=Decimal("49.90")).confirmations == 5
+    # The check log shows the row as the checks it stands for, with their mean duration.
+    client.force_login(user)
+    html = client.get(listing.product.get_absolute_url()).content.decode()
+    assert "3 checks until 12:50" in html and "(mean)" in html
+    # Checks per hour and per store count the folded ones.
+    hours = metrics.checks_by_outcome(since=clock["at"].replace(hour=12, minute=0), until=clock["at"])
+    assert [row["ok"] for row in hours] == [4, 3]
+    assert [(row["total"], row["good"]) for row in metrics.store_success_rates(
+        since=clock["at"].replace(hour=0), until=clock["at"])] == [(7, 7)]
+
+
+@pytest.mark.django_db
+def test_a_failure_ends_a_run_of_routine_checks(shop, user, clock):
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    _check(listing)
+    for minute, route in ((10, "ok"), (15, "gone"), (20, "ok"), (25, "ok")):
+        clock["at"] = clock["at"].replace(minute=minute)
+        if route == "gone":
+            shop.routes["/kettle"] = page("<html><body>Not here</body></html>", status=500)
+        else:
+            shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+        _check(listing)
+
+    assert list(CheckLog.objects.filter(listing=listing).order_by("queued_at").values_list(
+        "finished_at__minute", "checks", "outcome"
+    )) == [(5, 1, "ok"), (10, 1, "ok"), (15, 1, "error"), (20, 2, "ok")]

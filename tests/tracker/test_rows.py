@@ -71,6 +71,19 @@ def test_a_conditional_update_changes_only_the_matching_row_and_says_so(check):
     assert (check.outcome, check.attempts) == (CheckLog.Outcome.RUNNING, 1)
 
 
+def test_an_update_since_a_time_matches_rows_at_or_after_it_and_a_delete_takes_a_row_once(check):
+    when = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    CheckLog.objects.filter(pk=check.pk).update(finished_at=when)
+    later = when.replace(microsecond=1)
+
+    assert rows.row_update(CheckLog, where={"id": check.pk}, since={"finished_at": later}, values={}, add={"checks": 1}) == 0
+    assert rows.row_update(CheckLog, where={"id": check.pk}, since={"finished_at": when}, values={}, add={"checks": 1}) == 1
+    assert CheckLog.objects.get(pk=check.pk).checks == 2
+    assert rows.row_delete(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}) == 0
+    assert rows.row_delete(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED}) == 1
+    assert rows.row_delete(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED}) == 0
+
+
 def test_an_update_writes_decimals_and_datetimes_that_read_back_equal(check):
     when = datetime(2026, 11, 24, 8, 15, 30, 123456, tzinfo=UTC)
 

@@ -16,6 +16,7 @@ from ..imports import ImportRefused, import_create, import_status
 from ..models import Listing, Product
 from .schemas import (
     ERRORS,
+    AddRefused,
     Error,
     HistoryPage,
     Id,
@@ -93,14 +94,21 @@ def products_list(request: HttpRequest, limit: int = Limit, offset: int = Offset
     return {"items": products_out(owner=request.user, ids=page), "count": ids.count()}
 
 
-@router.post("/products", response={201: ProductOut, ERRORS: Error}, summary="Track a URL as a new product")
+@router.post(
+    "/products",
+    response={201: ProductOut, 400: AddRefused, ERRORS - {400}: Error},
+    summary="Track a URL as a new product",
+    description="The page is checked at once, before it is kept: the answer holds the price found. A page "
+    "whose first check finds no price is refused (400) with the reason, unless `keep` is true.",
+)
 def products_add(request: HttpRequest, payload: ProductIn):
-    found = url_track(owner=request.user, url=payload.url, name=payload.name, priority=payload.priority)
+    found = url_track(
+        owner=request.user, url=payload.url, name=payload.name, priority=payload.priority, keep=payload.keep
+    )
     if found.outcome == "duplicate":
         raise HttpError(409, f"You already track this page ({found.message}), product {found.listing.product_id}.")
     if found.outcome == "refused":
-        raise HttpError(400, found.message)
-    tasks.check_now(listing=found.listing)
+        return 400, {"message": found.message, "detail": found.detail, "keepable": found.keepable}
     return 201, products_out(owner=request.user, ids=[found.listing.product_id])[0]
 
 

@@ -108,6 +108,22 @@ class ProductIn(Schema):
     url: Text = Field(max_length=2000, description="The product's page at a shop (http or https).")
     name: Text = Field("", max_length=300)
     priority: PriorityName = Priority.NORMAL
+    keep: bool = Field(
+        False,
+        description="The page is checked before it is kept; one whose first check finds no price (a 404, "
+        "a file, a page without a price, a shop that cannot be reached) is refused with the reason. "
+        "`true` keeps it anyway and checks it on schedule (the add form's \"keep trying\").",
+    )
+
+
+class AddRefused(Schema):
+    """Why a page was not added (400); nothing was kept."""
+
+    message: str = Field(description="Why, in plain words.")
+    detail: str = Field("", description="What the first check recorded (HTTP status, error), for whoever digs.")
+    keepable: bool = Field(
+        False, description="The first check refused it: sending it again with `\"keep\": true` tracks it anyway."
+    )
 
 
 class ProductPatch(Schema):

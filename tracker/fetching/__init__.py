@@ -25,7 +25,8 @@ redirects and limits), `results` (FetchResult, FetchError, CheckSkipped).
 Being polite to each shop sits beside the gate: `politeness` (`listing_fetch`, what a check
 calls), `robots` (robots.txt), `circuit` (the per-store circuit breaker), `pacing` (pace and
 concurrency shared by every worker), `blocking` (block-page detection) and `rendering`
-(headless browser for stores that need JavaScript). Import them by module; this package's
+(headless browser for stores that need JavaScript) and `proxies` (a store's proxy, stored
+encrypted; `safe_request(proxy=...)` sends through it). Import them by module; this package's
 namespace stays the gate's, so importing it does not start the rest.
 """
 

@@ -14,6 +14,7 @@ from . import blocking
 from .addresses import GateRefused, validate_url
 from .body import decode_body, read_body
 from .gate import _Deadline, deadline_end, deadline_start, thread_session
+from .proxies import proxy_failure, proxy_mask
 from .results import (
     HTML_TYPES,
     JSON_TYPES,
@@ -77,12 +78,14 @@ def safe_request(
     detect_blocks: bool = False,
     raise_for_status: bool = True,
     follow_redirects: bool = True,
+    proxy: str | None = None,
 ) -> FetchResult:
     """Send one request through the gate with every limit, following gated redirects.
 
     `accept`: "html", "json", "text" (robots.txt) or "any" (no type check). Redirects are
-    followed for GET/HEAD only (`follow_redirects=False` returns the 3xx instead). Raises
-    FetchError; a 304 returns `not_modified=True`.
+    followed for GET/HEAD only (`follow_redirects=False` returns the 3xx instead). `proxy`: a
+    proxy URL every hop goes through (`proxies.store_proxy`); the address policy still applies
+    to each hop's address. Raises FetchError; a 304 returns `not_modified=True`.
     """
     url = validate_url(url)
     method = method.upper()
@@ -104,7 +107,7 @@ def safe_request(
     try:
         current = url
         while True:
-            response = _send(session, method, current, send_headers, data, json_body, guard)
+            response = _send(session, method, current, send_headers, data, json_body, guard, proxy)
             if follow_redirects and response.status_code in REDIRECT_STATUSES and method in ("GET", "HEAD"):
                 location = response.headers.get("Location", "")
                 response.close()
@@ -140,7 +143,15 @@ def safe_request(
         deadline_end(guard)
 
 
-def _send(session, method, url, headers, data, json_body, guard) -> requests.Response:  # type: ignore[no-untyped-def]
+def _send(session, method, url, headers, data, json_body, guard, proxy=None) -> requests.Response:  # type: ignore[no-untyped-def]
+    response = _request(session, method, url, headers, data, json_body, guard, proxy)
+    if proxy and response.status_code == 407:  # from the proxy, not the shop
+        response.close()
+        raise FetchError(f"the proxy {proxy_mask(proxy)} refused our credentials (HTTP 407)", kind="proxy")
+    return response
+
+
+def _request(session, method, url, headers, data, json_body, guard, proxy) -> requests.Response:  # type: ignore[no-untyped-def]
     try:
         return session.request(
             method,
@@ -151,17 +162,21 @@ def _send(session, method, url, headers, data, json_body, guard) -> requests.Res
             timeout=(settings.FETCH_CONNECT_TIMEOUT, settings.FETCH_READ_TIMEOUT),
             stream=True,
             allow_redirects=False,
+            proxies={"http": proxy, "https": proxy} if proxy else None,
         )
     except GateRefused as exc:
         raise FetchError(f"refused: {exc}", kind="refused") from exc
     except requests.Timeout as exc:
-        raise FetchError("the shop did not answer in time", kind="timeout", transient=True) from exc
+        through = f" (through the proxy {proxy_mask(proxy)})" if proxy else ""
+        raise FetchError(f"the shop did not answer in time{through}", kind="timeout", transient=True) from exc
     except requests.RequestException as exc:
         if guard.expired:
             raise FetchError("the download took longer than the deadline", kind="timeout", transient=True) from exc
         cause = exc.__context__ or exc.__cause__
         if isinstance(cause, GateRefused):
             raise FetchError(f"refused: {cause}", kind="refused") from exc
+        if proxy and not str(exc).startswith("could not resolve"):
+            raise proxy_failure(exc, proxy) from exc
         raise FetchError(f"could not reach the shop: {exc.__class__.__name__}", transient=True) from exc
 
 
@@ -247,6 +262,7 @@ def fetch_page(
     etag: str = "",
     last_modified: str = "",
     user_agent: str | None = None,
+    proxy: str | None = None,
 ) -> FetchResult:
     """Fetch one product page: HTML only, conditional, block and challenge pages refused."""
     headers: dict[str, str] = {}
@@ -256,4 +272,4 @@ def fetch_page(
         headers["If-Modified-Since"] = last_modified
     if user_agent:
         headers["User-Agent"] = user_agent
-    return safe_request("GET", url, accept="html", headers=headers, detect_blocks=True)
+    return safe_request("GET", url, accept="html", headers=headers, detect_blocks=True, proxy=proxy)

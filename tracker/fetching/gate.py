@@ -17,6 +17,7 @@ from requests.structures import CaseInsensitiveDict
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.contrib.socks import SOCKSHTTPConnectionPool, SOCKSHTTPSConnectionPool
 
 from .addresses import GateRefused, resolve_checked
 
@@ -69,11 +70,30 @@ class _GuardedHTTPSPool(_DeadlineMixin, HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
+# Through a proxy the socket's peer is the proxy, so only the deadline is added: the target's
+# address was checked when the pool key was built, and the proxy is asked for that address.
+class _ProxyHTTPPool(_DeadlineMixin, HTTPConnectionPool):
+    pass
+
+
+class _ProxyHTTPSPool(_DeadlineMixin, HTTPSConnectionPool):
+    pass
+
+
+class _SocksHTTPPool(_DeadlineMixin, SOCKSHTTPConnectionPool):
+    pass
+
+
+class _SocksHTTPSPool(_DeadlineMixin, SOCKSHTTPSConnectionPool):
+    pass
+
+
 class GateAdapter(IPFilterAdapter):
     """requests-hardened's pinned-IP adapter with PriceTracker's address policy.
 
     The pool is keyed on the checked IP; the `Host` header and, for https, SNI and the
-    certificate check keep the original name.
+    certificate check keep the original name. Through a proxy (`proxies=` of a request, see
+    `proxies.py`) the pool key is the same checked IP, so the proxy is asked for it.
     """
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -81,7 +101,22 @@ class GateAdapter(IPFilterAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
     def proxy_manager_for(self, proxy, **proxy_kwargs):  # type: ignore[no-untyped-def]
-        raise GateRefused("the fetch gate does not use proxies")
+        manager = self.proxy_manager.get(proxy)
+        if manager is None:
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = {"http": _SocksHTTPPool, "https": _SocksHTTPSPool}
+            else:
+                manager.pool_classes_by_scheme = {"http": _ProxyHTTPPool, "https": _ProxyHTTPSPool}
+        return manager
+
+    def cert_verify(self, conn, url, verify, cert):  # type: ignore[no-untyped-def]
+        # requests checks certificates by the page's scheme, and so would talk TLS unverified to
+        # an https:// proxy carrying an http:// page (with the proxy's password): a pool that
+        # speaks TLS is verified whatever the page's scheme.
+        if getattr(conn, "scheme", "") == "https" and not url.lower().startswith("https"):
+            url = "https:" + url.partition(":")[2]
+        super().cert_verify(conn, url, verify, cert)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[no-untyped-def]
         host_params, pool_kwargs = HTTPAdapter.build_connection_pool_key_attributes(self, request, verify, cert)
@@ -105,7 +140,7 @@ def gate_session() -> requests.Session:
     """A `requests.Session` whose every connection goes through the address gate.
 
     For callers that need a session (webhooks, libraries). It ignores proxy and .netrc
-    settings from the environment and follows at most `FETCH_MAX_REDIRECTS` redirects, each
+    settings from the environment (a proxy is used only when a request passes `proxies`) and follows at most `FETCH_MAX_REDIRECTS` redirects, each
     hop gated. It does not cap sizes or time: prefer `safe_get`/`safe_request`.
     """
     session = requests.Session()

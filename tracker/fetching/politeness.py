@@ -10,7 +10,8 @@ breaker (circuit.py).
 3. takes a concurrency slot, then the store's pacing turn, both shared by every worker (Redis
    when configured, file locks in the data folder otherwise), waiting a little at most, never
    long; no window of any length sees more requests than the store's limit,
-4. fetches (through the browser when the store renders JavaScript), and
+4. fetches (through the browser when the store renders JavaScript; through the store's proxy,
+   or the default one, when set: `proxies.py`), and
 5. tells the breaker how it went. A 429/503 with Retry-After also pushes the store's pace.
 
 Anything that means "not now" raises `CheckSkipped` with the time to try again; the check
@@ -35,6 +36,7 @@ from ..models import Listing, Store
 from . import pacing
 from .circuit import circuit_check, circuit_record, counts_as_failure
 from .client import fetch_page
+from .proxies import store_proxy
 from .results import CheckSkipped, FetchError, FetchResult
 from .robots import robots_for_store, robots_refresh, robots_respected, robots_stale, user_agent_token
 
@@ -153,9 +155,11 @@ def listing_fetch(*, listing: Listing, render: bool = False) -> FetchResult:
             if store.render_js or listing.render_js or render:
                 from .rendering import render_page
 
-                page = render_page(listing.url)
+                page = render_page(listing.url, proxy=store_proxy(store))
             else:
-                page = fetch_page(listing.url, etag=listing.etag, last_modified=listing.last_modified)
+                page = fetch_page(
+                    listing.url, etag=listing.etag, last_modified=listing.last_modified, proxy=store_proxy(store)
+                )
         except FetchError as exc:
             if exc.retry_after and exc.http_status in (429, 503):
                 store_push_back(store=store, seconds=exc.retry_after)

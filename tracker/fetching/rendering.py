@@ -4,7 +4,8 @@ Used for stores with `render_js`, on the Celery queue `browser` (so a slow brows
 delays ordinary checks). The browser itself never touches the network:
 
 - every request the page makes is intercepted (`page.route`) and fetched by us through the
-  fetch gate (`safe_request`), with its limits; a refused address is aborted;
+  fetch gate (`safe_request`), with its limits; a refused address is aborted; a store's proxy
+  is used by these fetches, so Chromium never needs to know it (SOCKS5 with a password works);
 - Chromium is started with a dead proxy on loopback and a resolver that resolves nothing, so
   anything that slipped past interception (preconnect, WebSocket, WebRTC) goes nowhere;
 - images, media and fonts are not loaded; a page may make RENDER_MAX_REQUESTS requests and
@@ -145,7 +146,7 @@ class _Budget:
     main: FetchResult | None = None
 
 
-def _fulfil(route, request, budget: _Budget, main_url: str) -> None:  # type: ignore[no-untyped-def]
+def _fulfil(route, request, budget: _Budget, main_url: str, proxy: str | None = None) -> None:  # type: ignore[no-untyped-def]
     is_main = request.is_navigation_request() and request.resource_type == "document"
     if not is_main and request.resource_type in SKIPPED_RESOURCES:
         route.abort("blockedbyclient")
@@ -181,6 +182,7 @@ def _fulfil(route, request, budget: _Budget, main_url: str) -> None:  # type: ig
             # Chromium follows a fulfilled 3xx itself, past the interception (into the dead
             # proxy): so redirects are followed here, through the gate.
             follow_redirects=True,
+            proxy=proxy,
         )
     except FetchError as exc:
         if exc.kind in ("refused", "invalid"):
@@ -207,17 +209,18 @@ class _MainFailed(Exception):
         self.error = error
 
 
-def render_page(url: str) -> FetchResult:
-    """Render `url` in Chromium (every request through the fetch gate) and return its HTML.
+def render_page(url: str, *, proxy: str | None = None) -> FetchResult:
+    """Render `url` in Chromium (every request through the fetch gate, and through `proxy` when
+    given) and return its HTML.
 
     Raises FetchError like `fetch_page`: refused addresses, HTTP errors, block pages, size
     and time limits.
     """
     url = validate_url(url)
-    return _pool.run(_render, url, timeout=settings.FETCH_DEADLINE + 30)
+    return _pool.run(_render, url, proxy, timeout=settings.FETCH_DEADLINE + 30)
 
 
-def _render(url: str) -> FetchResult:
+def _render(url: str, proxy: str | None = None) -> FetchResult:
     from playwright.sync_api import Error as PlaywrightError
 
     started = time.monotonic()
@@ -236,7 +239,7 @@ def _render(url: str) -> FetchResult:
 
         def handler(route, request):  # type: ignore[no-untyped-def]
             try:
-                _fulfil(route, request, budget, url)
+                _fulfil(route, request, budget, url, proxy)
             except _MainFailed as failed:
                 main_error.append(failed.error)
 

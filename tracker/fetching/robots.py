@@ -16,6 +16,7 @@ from protego import Protego
 
 from ..models import Store
 from .client import safe_get
+from .proxies import store_proxy
 from .results import CheckSkipped, FetchError
 
 
@@ -41,7 +42,9 @@ def robots_refresh(*, store: Store, url: str) -> str:
     """
     now = timezone.now()
     try:
-        result = safe_get(_robots_url(url), accept="text", max_bytes=settings.ROBOTS_MAX_BYTES)
+        result = safe_get(
+            _robots_url(url), accept="text", max_bytes=settings.ROBOTS_MAX_BYTES, proxy=store_proxy(store)
+        )
         text = result.text
     except FetchError as exc:
         if exc.kind == "http" and exc.http_status and 400 <= exc.http_status < 500 and exc.http_status != 429:

@@ -1,16 +1,16 @@
 """Judging new prices against rules in the database: first checks, re-arming, doubtful prices."""
 
-from datetime import UTC, time
+from datetime import UTC, time, timedelta
 from decimal import Decimal
 
 import pytest
 
-from deals.alerts.evaluation import price_point_evaluate, product_quality
+from deals.alerts.evaluation import price_point_evaluate, product_quality, products_quality
 from deals.models import AlertEvent, AlertRule, Channel, Notification, NotificationSettings
 from tracker import signals
 from tracker.models import CheckLog, Listing
 
-from ..conftest import later, listing_for, record_price
+from ..conftest import T0, later, listing_for, record_price
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +187,64 @@ def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing,
     AlertRule.objects.update(enabled=True)
     check_finished()
     assert queued == [point.pk]
+
+
+def test_deal_quality_judges_the_cheapest_store_through_the_rates_not_by_its_raw_number(product):
+    """$150 at one store, ¥15,000 (about €94 against $150's €136) at another: the yen price is
+    the cheapest, and it is at its lowest; the raw numbers would pick the dollar price."""
+    from datetime import date
+
+    from tracker.models import ExchangeRate
+
+    for code, rate in {"USD": "1.10", "JPY": "160"}.items():
+        ExchangeRate.objects.create(currency=code, per_euro=Decimal(rate), published_on=date(2026, 12, 4))
+    dollars, yen = listing_for(product, "us-shop.test"), listing_for(product, "jp-shop.test")
+    for day in range(10):
+        at = T0 + timedelta(days=day)
+        record_price(dollars, 140 if day < 9 else 150, at, currency="USD")  # up: not a deal
+        record_price(yen, 20000 if day < 9 else 15000, at, currency="JPY")  # down to its lowest
+    judged = products_quality(products=[product], at=T0 + timedelta(days=9, hours=1))[product.pk]
+    assert judged.label == "Lowest in 9 days", judged
+
+
+def test_a_rule_edited_after_it_fired_is_judged_at_once_and_fires_again_on_the_same_price(
+    product, listing, eager_celery, django_capture_on_commit_callbacks
+):
+    from deals import tasks
+    from deals.alerts.evaluation import rule_save
+
+    target = rule(product)
+    point = record_price(listing, 90, later())
+    assert len(price_point_evaluate(price_point_id=point.pk)) == 1
+    # Checks that only confirm 90 do not fire again: the rule is not armed.
+    assert price_point_evaluate(price_point_id=point.pk, at=later(hours=1)) == []
+
+    target.threshold = Decimal("95")
+    with django_capture_on_commit_callbacks(execute=True):
+        rule_save(rule=target)
+        tasks.enqueue_rule_judgement(rule=target)
+
+    events = list(AlertEvent.objects.filter(rule=target).order_by("pk"))
+    assert [(event.price_point_id, event.rule_revision) for event in events] == [(point.pk, 0), (point.pk, 1)]
+    assert "target of 95.00" in events[1].reason
+    # Judging it again (a redelivered task, the next confirming check) fires nothing more.
+    assert price_point_evaluate(price_point_id=point.pk, at=later(hours=2)) == []
+    assert AlertEvent.objects.filter(rule=target).count() == 2
+
+
+def test_a_rule_added_on_the_rules_page_is_judged_against_the_current_price_at_once(
+    client, user, product, listing, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    record_price(listing, 90, later())
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("deals:rules", args=[product.pk]), {"kind": "target", "threshold": "99", "window_days": "30"})
+    assert AlertEvent.objects.filter(product=product).count() == 1
+    # Turning it off and on again judges it again, as a new revision: the price still meets it.
+    the_rule = AlertRule.objects.get(product=product)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("deals:rule_toggle", args=[the_rule.pk]))
+    assert AlertEvent.objects.filter(product=product).count() == 2

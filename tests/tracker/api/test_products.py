@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from decimal import Decimal
 
 import pytest
 
+from demoshop.catalogue import price_at
 from tests.factories import ListingFactory, ProductFactory
-from tracker.models import CheckLog, Listing, Product
+from tracker.models import CheckLog, Listing, PricePoint, Product, Store
 
 pytestmark = pytest.mark.django_db
 
@@ -20,22 +22,75 @@ def _patch(client, path, data):
     return client.patch(path, data, content_type="application/json")
 
 
-def test_adding_a_url_makes_a_product_and_queues_its_first_check(api_client, user):
-    response = _post(api_client, "/api/v1/products", {"url": "http://127.0.0.1:9/kettle", "name": "Kettle"})
+SLUG = "aurora-espresso-machine"
+
+
+@pytest.fixture
+def shop(demo_shop, settings, no_name_resolves):
+    """The demo shop, which the add rule may fetch from (loopback is refused unless allowed)."""
+    settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
+    return demo_shop
+
+
+def test_adding_a_url_checks_it_at_once_and_answers_with_its_price(api_client, user, shop):
+    response = _post(api_client, "/api/v1/products", {"url": shop.product_url(SLUG), "name": "Espresso"})
     assert response.status_code == 201
     body = response.json()
     product = Product.objects.get(pk=body["id"], owner=user)
-    assert body["name"] == "Kettle"
-    assert body["listings"][0]["url"] == "http://127.0.0.1:9/kettle"
-    assert CheckLog.objects.filter(listing__product=product, outcome=CheckLog.Outcome.QUEUED).count() == 1
+    expected = price_at(SLUG, CheckLog.objects.get(listing__product=product).finished_at)
+    assert body["name"] == "Espresso"
+    assert Decimal(body["price"]) == expected and body["currency"] == "USD"
+    assert body["listings"][0]["url"] == shop.product_url(SLUG)
+    assert PricePoint.objects.filter(listing__product=product).count() == 1
 
 
-def test_adding_a_url_twice_answers_409_and_keeps_one_product(api_client, user):
-    first = _post(api_client, "/api/v1/products", {"url": "http://127.0.0.1:9/a"})
-    again = _post(api_client, "/api/v1/products", {"url": "http://127.0.0.1:9/a"})
-    assert again.status_code == 409
+def test_adding_a_url_twice_answers_409_and_keeps_one_product(api_client, user, shop):
+    first = _post(api_client, "/api/v1/products", {"url": shop.product_url(SLUG)})
+    again = _post(api_client, "/api/v1/products", {"url": shop.product_url(SLUG)})
+    assert first.status_code == 201 and again.status_code == 409
     assert str(first.json()["id"]) in again.json()["message"]
     assert Product.objects.filter(owner=user).count() == 1
+
+
+@pytest.mark.parametrize(
+    "path,reason,detail",
+    [
+        ("/product/no-such-thing", "does not exist (HTTP 404)", "the shop answered HTTP 404"),
+        ("/info/shipping", "shows no price we can read", "No price found"),
+        ("/downloads/price-list.pdf", "is a file (a PDF", "not a web page"),
+    ],
+)
+def test_a_page_without_a_price_is_refused_with_the_reason_and_nothing_kept(api_client, user, shop, path, reason, detail):
+    response = _post(api_client, "/api/v1/products", {"url": f"{shop.url}{path}"})
+    assert response.status_code == 400
+    body = response.json()
+    assert reason in body["message"] and detail not in body["message"]  # plain words first
+    assert detail in body["detail"]
+    assert body["keepable"] is True
+    assert Product.objects.count() == Listing.objects.count() == CheckLog.objects.count() == Store.objects.count() == 0
+
+
+def test_an_unreachable_shop_is_refused_with_the_reason(api_client, user, shop):
+    # robots.txt is read first (settings default) and cannot be either: the reason is still
+    # that the shop cannot be reached, not "not checked now".
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    response = _post(api_client, "/api/v1/products", {"url": f"http://127.0.0.1:{closed}/product/x"})
+    assert response.status_code == 400
+    assert "could not be reached" in response.json()["message"]
+    assert not Product.objects.exists()
+
+
+def test_keep_tracks_a_refused_page_anyway_marked_with_the_reason(api_client, user, shop):
+    response = _post(api_client, "/api/v1/products", {"url": f"{shop.url}/product/no-such-thing", "keep": True})
+    assert response.status_code == 201
+    body = response.json()
+    listing = Listing.objects.get(product__owner=user, pk=body["listings"][0]["id"])
+    assert body["price"] is None and listing.last_price is None
+    assert body["listings"][0]["status"] == Listing.Status.ERROR
+    assert "HTTP 404" in body["listings"][0]["status_reason"]
+    assert not PricePoint.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -45,6 +100,7 @@ def test_an_address_the_add_form_refuses_is_refused_with_a_message(api_client, u
     response = _post(api_client, "/api/v1/products", {"url": url})
     assert response.status_code == 400
     assert "cannot be tracked" in response.json()["message"]
+    assert response.json()["keepable"] is False  # keeping would not help
     assert not Product.objects.filter(owner=user).exists()
 
 

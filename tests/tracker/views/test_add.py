@@ -88,15 +88,6 @@ def test_keep_trying_keeps_the_page_marked_with_the_reason(logged_in, user, shop
     assert "HTTP 404" in dashboard and "Fetch error" in dashboard
 
 
-@pytest.fixture
-def demo_shop():
-    from demoshop.server import start_in_thread
-
-    shop = start_in_thread(host="127.0.0.1", port=0)
-    yield shop
-    shop.stop()
-
-
 def _closed_port() -> int:
     import socket
 

@@ -21,20 +21,21 @@ def test_the_dashboard_links_to_import_and_export(logged_in):
     assert b'href="/import/"' in logged_in.get("/").content
 
 
-def test_pasting_urls_runs_an_import_and_shows_each_row(logged_in, user, eager, django_capture_on_commit_callbacks):
+def test_pasting_urls_runs_an_import_and_shows_each_row(logged_in, user, shop, eager, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = logged_in.post("/import/", {"text": "http://127.0.0.1:9/a\nnot a url\n"})
+        response = logged_in.post("/import/", {"text": f"{shop}/kettle\nnot a url\n{shop}/gone\n"})
     job = ImportJob.objects.get(owner=user)
     assert response.status_code == 302 and response["Location"] == f"/import/{job.pk}/"
     status = logged_in.get(f"/import/{job.pk}/status.json").json()
     assert status["status"] == "done"
-    assert [row["outcome"] for row in status["results"]] == ["added", "refused"]
+    assert [row["outcome"] for row in status["results"]] == ["added", "refused", "refused"]
     page = logged_in.get(f"/import/{job.pk}/").content.decode()
-    assert "1 added" in page and "1 refused" in page and "cannot be tracked" in page
+    assert "1 added" in page and "2 refused" in page and "cannot be tracked" in page
+    assert "€39.90" in page and "does not exist (HTTP 404)" in page
 
 
-def test_uploading_a_csv_file(logged_in, user, eager, django_capture_on_commit_callbacks):
-    upload = SimpleUploadedFile("list.csv", b"\xef\xbb\xbfurl,name\nhttp://127.0.0.1:9/tv,TV\n", content_type="text/csv")
+def test_uploading_a_csv_file(logged_in, user, shop, eager, django_capture_on_commit_callbacks):
+    upload = SimpleUploadedFile("list.csv", f"\ufeffurl,name\n{shop}/kettle,TV\n".encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         assert logged_in.post("/import/", {"file": upload}).status_code == 302
     assert Product.objects.get(owner=user).name == "TV"

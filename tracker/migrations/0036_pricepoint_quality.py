@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0033_listing_render_js'),
+        ('tracker', '0035_checklog_folds_routine_checks'),
     ]
 
     operations = [
