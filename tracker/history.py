@@ -64,13 +64,18 @@ class Span:
 SPAN_FIELDS = ("id", "listing_id", "checked_at", "last_confirmed_at", "confirmations", "price", "currency", "in_stock")
 
 
-def spans_overlapping(queryset, *, since: datetime | None = None, until: datetime | None = None) -> list[Span]:
+def points_overlapping(queryset, *, since: datetime | None = None, until: datetime | None = None):
     """The points of `queryset` (PricePoint rows) with a check in [since, until], oldest first."""
     if since is not None:
         queryset = queryset.filter(Q(checked_at__gte=since) | Q(last_confirmed_at__gte=since))
     if until is not None:
         queryset = queryset.filter(checked_at__lte=until)
-    return [Span.of(row) for row in queryset.order_by("checked_at", "pk").values_list(*SPAN_FIELDS)]
+    return queryset.order_by("checked_at", "pk")
+
+
+def spans_overlapping(queryset, *, since: datetime | None = None, until: datetime | None = None) -> list[Span]:
+    """The points of `queryset` (PricePoint rows) with a check in [since, until], oldest first."""
+    return [Span.of(row) for row in points_overlapping(queryset, since=since, until=until).values_list(*SPAN_FIELDS)]
 
 
 def prices_weighted(

@@ -275,7 +275,12 @@ class PricePoint(models.Model):
 
     class Meta:
         ordering = ["-checked_at"]
-        indexes = [models.Index(fields=["listing", "-checked_at"])]
+        indexes = [
+            models.Index(fields=["listing", "-checked_at"]),
+            # Deal quality's year of prices read from the index alone (deals.alerts.evaluation
+            # products_quality); none of these columns changes when a check confirms a point.
+            models.Index(fields=["listing", "currency", "checked_at", "price"], name="pricepoint_quality"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.price} {self.currency} at {self.checked_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.core import get_global
@@ -56,12 +56,19 @@ def money_format(*, amount: Decimal | float | int | None, currency: str, locale:
     (`7.00 XYZ`), so nothing is passed off as a currency it is not."""
     if amount is None:
         return ""
-    where = _locale(locale or settings.LANGUAGE_CODE)
-    value = Decimal(str(amount))
-    code = (currency or "").strip().upper()
+    # By the amount's text: 1.5 and 1.50 are equal Decimals but are written differently.
+    return _money_text(str(amount), currency or "", locale or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=4096)
+def _money_text(amount: str, currency: str, locale: str) -> str:
+    """Babel's work for one amount (about 20 µs): a page writes the same prices many times."""
+    where = _locale(locale)
+    value = Decimal(amount)
+    code = currency.strip().upper()
     if not is_currency(code):
         number = format_decimal(value, format="#,##0.00", locale=where, decimal_quantization=False)
-        return f"{number} {(currency or '').strip()}".rstrip()
+        return f"{number} {currency.strip()}".rstrip()
     if _cash_digits(code) == 0 and value == value.to_integral_value():
         pattern = re.sub(r"0\.0+", "0", where.currency_formats["standard"].pattern)
         text = format_currency(value, code, format=pattern, locale=where, currency_digits=False)

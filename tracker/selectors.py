@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -289,34 +289,54 @@ class ListingDetail:
     points: list[tuple[datetime, Decimal]]
     stats: ListingStats
     last_check: CheckLog | None
-    notes: dict[datetime, str] = field(default_factory=dict)  # why each price is believed, by its first check
+    notes: Mapping[datetime, str] = field(default_factory=dict)  # why each price is believed, by its first check
 
 
 def _evidence_note(point: PricePoint) -> str:
     """One line a person reads on a chart's point or in the check log: how the price was read."""
-    parts = [f"{point.price} {point.currency}".strip(), point.method or "?"]
-    if point.evidence_source:
-        parts.append(point.evidence_source)
-    if point.evidence_text:
-        parts.append(f"read from: {point.evidence_text}")
-    if point.confirmations > 1:
-        until = timezone.localtime(point.confirmed_until).strftime("%Y-%m-%d %H:%M")
-        parts.append(f"confirmed by {point.confirmations} checks until {until}")
+    return _note_text(
+        price=point.price, currency=point.currency, method=point.method, source=point.evidence_source,
+        text=point.evidence_text, confirmations=point.confirmations, until=point.confirmed_until,
+    )
+
+
+def _note_text(*, price, currency: str, method: str, source: str, text: str, confirmations: int, until) -> str:
+    parts = [f"{price} {currency}".strip(), method or "?"]
+    if source:
+        parts.append(source)
+    if text:
+        parts.append(f"read from: {text}")
+    if confirmations > 1:
+        parts.append(f"confirmed by {confirmations} checks until {timezone.localtime(until).strftime('%Y-%m-%d %H:%M')}")
     return " · ".join(parts)
 
 
-def _notes(ids: Sequence[int], since: datetime | None) -> dict[int, dict[datetime, str]]:
-    points = PricePoint.objects.filter(listing_id__in=list(ids)).only(
-        "listing_id", "price", "currency", "method", "evidence_source", "evidence_text", "checked_at",
-        "last_confirmed_at", "confirmations",
-    )
-    if since is not None:
-        points = points.filter(Q(checked_at__gte=since) | Q(last_confirmed_at__gte=since))
-    notes: dict[int, dict[datetime, str]] = defaultdict(dict)
-    for point in points:
-        span = history.Span(point.checked_at, point.confirmed_until, point.confirmations, point.price)
-        notes[point.listing_id][span.first_check_since(since)] = _evidence_note(point)
-    return notes
+class _Notes(Mapping):
+    """A listing's notes by the time of each point's first check in the period, each written
+    when a chart asks for it: a year of points has about a thousand, a chart notes at most
+    charts.MAX_NOTED_POINTS."""
+
+    def __init__(self) -> None:
+        self._facts: dict[datetime, dict] = {}
+        self._texts: dict[datetime, str] = {}
+
+    def add(self, moment: datetime, facts: dict) -> None:
+        self._facts[moment] = facts
+        self._texts.pop(moment, None)
+
+    def __getitem__(self, moment: datetime) -> str:
+        if moment not in self._texts:
+            self._texts[moment] = _note_text(**self._facts[moment])
+        return self._texts[moment]
+
+    def __contains__(self, moment: object) -> bool:
+        return moment in self._facts
+
+    def __iter__(self) -> Iterator[datetime]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 def checks_with_evidence(checks: Sequence[CheckLog]) -> Sequence[CheckLog]:
@@ -337,9 +357,20 @@ def product_listings(*, product: Product, days: int | None = None) -> list[Listi
     listings = _listings_annotated(product.listings.order_by("created_at", "pk"))
     ids = [item.pk for item in listings]
     since = timezone.now() - timedelta(days=days) if days else None
+    # One read of the period's points gives the chart's spans and the notes on its points.
     by_listing: dict[int, list[history.Span]] = defaultdict(list)
-    for span in history.spans_overlapping(PricePoint.objects.filter(listing_id__in=ids), since=since):
+    notes: dict[int, _Notes] = defaultdict(_Notes)
+    for row in history.points_overlapping(PricePoint.objects.filter(listing_id__in=ids), since=since).values_list(
+        *history.SPAN_FIELDS, "method", "evidence_source", "evidence_text", "last_confirmed_at", "confirmations"
+    ):
+        span = history.Span.of(row[: len(history.SPAN_FIELDS)])
         by_listing[span.listing_id].append(span)
+        method, source, text, last_confirmed_at, confirmations = row[len(history.SPAN_FIELDS) :]
+        notes[span.listing_id].add(
+            span.first_check_since(since),
+            {"price": span.price, "currency": span.currency, "method": method, "source": source, "text": text,
+             "confirmations": confirmations, "until": last_confirmed_at or span.first},
+        )
     points = {pk: history.spans_as_points(by_listing[pk], since=since) for pk in ids}
     last_checks: dict[int, CheckLog] = {}
     latest = CheckLog.objects.filter(listing_id__in=ids).order_by("listing_id", "-queued_at", "-pk")
@@ -351,14 +382,13 @@ def product_listings(*, product: Product, days: int | None = None) -> list[Listi
         )
     ):
         last_checks[check.listing_id] = check
-    notes = _notes(ids, since)
     return [
         ListingDetail(
             listing=item,
             points=points[item.pk],
             stats=listing_stats(points[item.pk], current=item.last_price),
             last_check=last_checks.get(item.pk),
-            notes=notes.get(item.pk, {}),
+            notes=notes.get(item.pk) or {},
         )
         for item in listings
     ]

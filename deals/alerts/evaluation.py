@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min, Q, Sum
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -129,8 +130,18 @@ def product_quality(*, product: Product, at: datetime | None = None) -> quality_
 
 
 def products_quality(*, products, at: datetime | None = None) -> dict[int, quality_mod.Quality]:
-    """Deal quality of many products in three queries, whatever their number (for lists); one
-    more reads the rates when a product's stores price in several currencies."""
+    """Deal quality of many products in a few queries, whatever their number (for lists), and
+    without reading each check of the year.
+
+    A listing's points follow one another (the check path starts a point after the last check
+    of the one before), so at most one point crosses each edge of a window: the latest before
+    it. The year's points before the 30-day window count only as prices and first checks (an
+    index-only scan, `pricepoint_quality`), those inside it as the checks that found each
+    price; the two edge points are read as spans. How many checks there were only matters
+    below MIN_PRICES: a point stands for at least one check, and a product with fewer checks
+    known than that is judged on all its spans of the year. Three queries; one more reads the
+    rates when a product's stores price in several currencies.
+    """
     at = at or timezone.now()
     product_ids = [product.pk for product in products]
     by_product: dict[int, list[Listing]] = {pk: [] for pk in product_ids}
@@ -148,57 +159,120 @@ def products_quality(*, products, at: datetime | None = None) -> dict[int, quali
         found, _ = listing_cheapest(buyable, rates=rates or {})
         if found is not None:
             best[pk] = found
-    wanted = Q(pk__in=[])
-    for pk, listing in best.items():
-        wanted |= Q(listing_id__in=[item.pk for item in by_product[pk]], currency=listing.currency)
     product_of = {item.pk: pk for pk in best for item in by_product[pk]}
+    by_currency: dict[str, list[int]] = {}
+    for pk, listing in best.items():
+        by_currency.setdefault(listing.currency, []).extend(item.pk for item in by_product[pk])
+    wanted = Q(pk__in=[])
+    for currency, ids in by_currency.items():
+        wanted |= Q(listing_id__in=ids, currency=currency)
     since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
-    points = PricePoint.objects.filter(wanted).annotate(until=Coalesce("last_confirmed_at", "checked_at"))
-    # Points wholly inside the year and before the 30-day median's window count only as how
-    # many checks, since when and how low: the database sums them. The others (across the
-    # year's start, in the last 30 days) are read as spans, a few per listing.
-    settled_points = Q(checked_at__gte=since, until__lt=recent)
-    settled = {
-        row["listing__product_id"]: (row["count"], row["first_at"], row["lowest"])
-        for row in points.filter(settled_points)
-        .values("listing__product_id")
-        .annotate(count=Sum("confirmations"), first_at=Min("checked_at"), lowest=Min("price"))
-        .order_by()
+    points = PricePoint.objects.filter(wanted)
+
+    points = points.annotate(until=Coalesce("last_confirmed_at", "checked_at"))
+    # One round trip, two sums: the year's points before the window as (points, first check,
+    # lowest) per listing, read from the index alone; the points inside the window as the
+    # checks that found each price (a price that changes often makes many points, but a few
+    # distinct prices).
+    older_rows = (
+        points.filter(checked_at__gte=since, checked_at__lt=recent).values("listing_id")
+        .annotate(window=Value(False), low=Min("price"), checks=Count("*"), first_at=Min("checked_at"))
+        .order_by().values_list("window", "listing_id", "low", "checks", "first_at")
+    )
+    fresh_rows = (
+        points.filter(checked_at__gte=recent, until__lte=at).values("listing_id", "price")
+        .annotate(window=Value(True), checks=Sum("confirmations"), first_at=Min("checked_at"))
+        .order_by().values_list("window", "listing_id", "price", "checks", "first_at")
+    )
+    older: dict[int, tuple[int, datetime, Decimal]] = {}
+    fresh: dict[int, list[tuple[Decimal, int, datetime]]] = {}
+    for window, listing_id, price, checks, first_at in older_rows.union(fresh_rows, all=True):
+        pk = product_of[listing_id]
+        if window:
+            fresh.setdefault(pk, []).append((price, checks, first_at))
+            continue
+        known = older.get(pk)
+        older[pk] = (
+            (checks, first_at, price) if known is None
+            else (known[0] + checks, min(known[1], first_at), min(known[2], price))
+        )
+    # The spans: the latest point before each edge (the one that may cross it), a point still
+    # confirmed after `at`, and all the year's points of a product with fewer than MIN_PRICES
+    # checks known from the sums, judged on all its spans.
+    few = {
+        pk for pk in best
+        if older.get(pk, (0,))[0] + sum(checks for _, checks, _ in fresh.get(pk, ())) < quality_mod.MIN_PRICES
     }
+    # One part per kind of point, each bounded by an index on its own, in a UNION: under an OR
+    # PostgreSQL read the whole table to test `pk IN (subquery)`.
+    few_ids = {item.pk for pk in few for item in by_product[pk]}
+    parts = []
+    for currency, ids in by_currency.items():
+        of_listings = PricePoint.objects.filter(listing_id__in=ids, currency=currency)
+        parts.append(of_listings.filter(checked_at__gte=recent, last_confirmed_at__gt=at))
+        parts.append(of_listings.filter(listing_id__in=[pk for pk in ids if pk in few_ids]))
+        # By time alone, so the index answers (two points of a listing never start at once)
+        before = PricePoint.objects.filter(listing_id=OuterRef("pk"), currency=currency).order_by("-checked_at")
+        for edge in (since, recent):
+            latest = Subquery(before.filter(checked_at__lt=edge).values("pk")[:1])
+            parts.append(PricePoint.objects.filter(pk__in=Listing.objects.filter(pk__in=ids).annotate(edge=latest).values("edge")))
+    read = [
+        history.points_overlapping(part, since=since, until=at).order_by().values_list(*history.SPAN_FIELDS)
+        for part in parts
+    ]
     spans: dict[int, list[history.Span]] = {}
-    for span in history.spans_overlapping(points.exclude(settled_points), since=since, until=at):
-        spans.setdefault(product_of[span.listing_id], []).append(span)
+    if read:
+        for row in read[0].union(*read[1:]).order_by("checked_at", "id"):
+            span = history.Span.of(row)
+            spans.setdefault(product_of[span.listing_id], []).append(span)
+
     result = {}
     for pk in product_ids:
-        if pk not in best or (pk not in spans and pk not in settled):
+        if pk not in best or (pk not in spans and pk not in older and pk not in fresh):
             result[pk] = quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
             continue
-        result[pk] = _quality_of_spans(
-            price=best[pk].last_price, at=at, spans=spans.get(pk, []), settled=settled.get(pk)
-        )
+        if pk in few:
+            result[pk] = _quality_of_spans(price=best[pk].last_price, at=at, spans=spans.get(pk, []))
+        else:
+            result[pk] = _quality_of_spans(
+                price=best[pk].last_price, at=at, spans=spans.get(pk, []), older=older.get(pk),
+                fresh=fresh.get(pk, ()),
+            )
     return result
 
 
 def _quality_of_spans(
-    *, price, at: datetime, spans: list[history.Span], settled: tuple | None = None
+    *, price, at: datetime, spans: list[history.Span], older: tuple | None = None, fresh=(),
 ) -> quality_mod.Quality:
     """Deal quality against the checks the spans stand for, as against one row per check.
-    `settled` = (checks, first, lowest) of points summed by the database (see products_quality)."""
-    since = at - timedelta(days=QUALITY_HISTORY_DAYS)
-    counted = [(span, span.checks_between(since, at)) for span in spans]
+    `older` = (points, first check, lowest) of the year's points before the 30-day window,
+    `fresh` = (price, checks, first check) of the points inside the window, summed by price;
+    `spans` then holds the other points only, and the one across the window's start, which
+    `older` counts already (see products_quality)."""
+    since, recent = at - timedelta(days=QUALITY_HISTORY_DAYS), at - quality_mod.MEDIAN_WINDOW
+    counted = [
+        (span, span.checks_between(since, at)) for span in spans
+        if older is None or not since <= span.first < recent
+    ]
     counted = [(span, count) for span, count in counted if count > 0]
     count = sum(count for _, count in counted)
     firsts = [span.first_check_since(since) for span, _ in counted]
     lows = [span.price for span, _ in counted]
-    if settled is not None and settled[0]:
-        count += settled[0]
-        firsts.append(settled[1])
-        lows.append(settled[2])
+    if older is not None:
+        count += older[0]  # a point stands for one check or more: what matters is MIN_PRICES
+        firsts.append(older[1])
+        lows.append(older[2])
+    recent_weighted = history.prices_weighted(spans, since=recent, until=at)
+    for fresh_price, checks, first_at in fresh:
+        count += checks
+        firsts.append(first_at)
+        lows.append(fresh_price)
+        recent_weighted.append((fresh_price, checks))
     if not count:
         return quality_mod.Quality(quality_mod.NOT_ENOUGH, "Not enough history yet")
     return quality_mod.deal_quality_from_summary(
         price=price, at=at, count=count, first_at=min(firsts), lowest=min(lows),
-        recent=(), recent_weighted=history.prices_weighted(spans, since=at - quality_mod.MEDIAN_WINDOW, until=at),
+        recent=(), recent_weighted=recent_weighted,
     )
 
 

@@ -62,3 +62,13 @@ def test_an_unknown_currency_code_is_written_as_given_after_the_number(currency,
 
 def test_no_amount_is_an_empty_string():
     assert money_format(amount=None, currency="EUR") == ""
+
+
+
+def test_a_remembered_amount_is_written_for_each_currency_and_locale_asked():
+    # Formatted amounts are remembered (a page writes the same prices many times).
+    assert money_format(amount=Decimal("1.5"), currency="EUR", locale="en") == "€1.50"
+    assert money_format(amount=Decimal("1.5"), currency="USD", locale="en") == "$1.50"
+    assert money_format(amount=Decimal("1.5"), currency="EUR", locale="de") == f"1,50{NBSP}€"
+    assert money_format(amount=Decimal("1.505"), currency="EUR", locale="en") == "€1.505"
+    assert money_format(amount=Decimal("1.5"), currency="EUR", locale="en") == "€1.50"

@@ -206,3 +206,59 @@ def test_deal_quality_over_months_of_changes_matches_the_row_per_check_judgement
             got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
             assert got == quality.deal_quality(price=price, at=at, history=checks[: i + 1]), i
     assert PricePoint.objects.filter(listing=listing).count() == 5
+
+
+def test_deal_quality_with_prices_that_come_back_across_the_year_matches_the_row_per_check_judgement(user):
+    """The database sums the points inside the year by price: a price found by several points
+    (it changed and came back), before and inside the 30-day window, across the year's start,
+    counts once per check, as the list of the year's checks counts it."""
+    listing = _product(user, "seesaw")
+    step = timedelta(days=1)
+    values = (["60"] * 3 + ["55"] * 2 + ["60"] * 4 + ["52"]) * 41  # 410 days: older than the year
+    values[150:152] = ["40", "40"]  # the year's lowest, long before the 30-day window
+    start = timezone.now() - step * (len(values) + 1)
+    checks = [(start + step * i, Decimal(v)) for i, v in enumerate(values)]
+    for i, (at, price) in enumerate(checks):
+        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
+        listing.refresh_from_db()
+        kept, _ = checking._price_record(
+            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
+            currency="EUR", now=at,
+        )
+        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        if i in (4, 9, 35, 36, 200, 366, 367, 372, 400, 405) or i == len(checks) - 1:
+            got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
+            assert got == quality.deal_quality(price=price, at=at, history=_year(checks[: i + 1], at)), i
+    # Judged at a moment between checks (the year's start falls inside a point's span).
+    at = checks[-1][0] + timedelta(hours=7)
+    got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
+    assert got == quality.deal_quality(price=checks[-1][1], at=at, history=_year(checks, at))
+    assert PricePoint.objects.filter(listing=listing).count() == 4 * 41 + 1
+
+
+
+def test_deal_quality_of_a_price_unchanged_for_more_than_a_year_matches_the_row_per_check_judgement(user):
+    """A point across the year's start holds the year's lowest and its first check: read as the
+    edge point, not summed with the points before the 30-day window."""
+    listing = _product(user, "steady")
+    start = timezone.now() - timedelta(days=430)
+    checks = [(start + timedelta(days=10 * i), Decimal("40")) for i in range(39)]  # days 0-380
+    checks += [(start + timedelta(days=381), Decimal("45")), (start + timedelta(days=390), Decimal("47"))]
+    checks += [(start + timedelta(days=420 + i), Decimal("40")) for i in range(6)]
+    for i, (at, price) in enumerate(checks):
+        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
+        listing.refresh_from_db()
+        kept, _ = checking._price_record(
+            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
+            currency="EUR", now=at,
+        )
+        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        if i >= 36:
+            got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
+            assert got == quality.deal_quality(price=price, at=at, history=_year(checks[: i + 1], at)), i
+    assert got.label == "Lowest in 365 days"
+    assert PricePoint.objects.filter(listing=listing).count() == 4
+
+def _year(checks: list, at) -> list:
+    """The checks deal quality looks at: the year up to `at`."""
+    return [(when, price) for when, price in checks if when >= at - timedelta(days=alerts.QUALITY_HISTORY_DAYS)]
