@@ -6,6 +6,7 @@ import zlib
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -183,6 +184,20 @@ class Listing(models.Model):
         return f"{self.product} @ {self.store}"
 
 
+class CheckLogQuerySet(models.QuerySet):
+    def active(self) -> CheckLogQuerySet:
+        """Checks queued or running, found through the partial index `checklog_active`.
+
+        The condition is written as the index's own SQL, with the outcomes as literals: SQLite
+        uses a partial index only when the query's text implies the index's condition, and
+        Django would send `outcome__in` values as bound parameters, which SQLite cannot check
+        when it plans (the dispatcher's stale finder scanned the whole check log every minute).
+        """
+        active = ", ".join(f"'{outcome}'" for outcome in CheckLog.ACTIVE_OUTCOMES)
+        column = f'"{CheckLog._meta.db_table}"."outcome"'
+        return self.filter(RawSQL(f"{column} IN ({active})", [], output_field=models.BooleanField()))
+
+
 class CheckLog(models.Model):
     """One check of a listing: queued by the dispatcher (or a person), run by a worker.
 
@@ -200,6 +215,10 @@ class CheckLog(models.Model):
         ERROR = "error", "Fetch error"
         BLOCKED = "blocked", "Blocked"
         SKIPPED = "skipped", "Skipped"
+
+    ACTIVE_OUTCOMES = (Outcome.QUEUED, Outcome.RUNNING)
+
+    objects = CheckLogQuerySet.as_manager()
 
     # No index of its own: the (listing, -queued_at) index below starts with it.
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="checks", db_index=False)
@@ -232,7 +251,7 @@ class CheckLog(models.Model):
             # Only the checks still waiting or running: finished ones leave this index.
             models.Index(
                 fields=["outcome", "queued_at"], name="checklog_active",
-                condition=models.Q(outcome__in=["queued", "running"]),
+                condition=models.Q(outcome__in=["queued", "running"]),  # CheckLog.ACTIVE_OUTCOMES
             ),
         ]
 

@@ -80,9 +80,7 @@ def checks_find_stale(*, now: datetime | None = None) -> list[ClaimedCheck]:
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CHECK_STALE_AFTER)
-    # The first filter names the partial index's condition (checklog_active): SQLite uses a
-    # partial index only for a query that states it.
-    stale = CheckLog.objects.filter(outcome__in=(CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)).filter(
+    stale = CheckLog.objects.active().filter(
         Q(outcome=CheckLog.Outcome.QUEUED, queued_at__lt=cutoff)
         | Q(outcome=CheckLog.Outcome.RUNNING, started_at__lt=cutoff)
     ).values_list("id", "listing_id", "listing__priority", "queued_at")[:1000]

@@ -17,7 +17,7 @@ from .models import CheckLog, ImportJob, Listing, Preference, PricePoint, Produc
 from .rates import money_convert as rates_money_convert
 from .rates import rates_latest
 
-ACTIVE_OUTCOMES = (CheckLog.Outcome.QUEUED, CheckLog.Outcome.RUNNING)
+ACTIVE_OUTCOMES = CheckLog.ACTIVE_OUTCOMES
 PROBLEM_STATUSES = (
     Listing.Status.ERROR,
     Listing.Status.BLOCKED,
@@ -52,7 +52,7 @@ def listing_find_by_url(*, owner, url: str) -> Listing | None:
 
 def listing_is_checking(*, listing: Listing) -> bool:
     """Whether a check of this listing is queued or running."""
-    return CheckLog.objects.filter(listing=listing, outcome__in=ACTIVE_OUTCOMES).exists()
+    return CheckLog.objects.active().filter(listing=listing).exists()
 
 
 def _listings_annotated(queryset: QuerySet[Listing]) -> list[Listing]:
@@ -61,10 +61,10 @@ def _listings_annotated(queryset: QuerySet[Listing]) -> list[Listing]:
     listings = list(
         queryset.select_related("store").annotate(lowest_seen=F("lowest_price"), highest_seen=F("highest_price"))
     )
-    # One query on the (outcome, queued_at) index finds the few checks under way; a subquery
+    # One query on the partial index of checks under way finds the few there are; a subquery
     # per listing walked each listing's whole check log instead.
     active = set(
-        CheckLog.objects.filter(outcome__in=ACTIVE_OUTCOMES, listing_id__in=[item.pk for item in listings])
+        CheckLog.objects.active().filter(listing_id__in=[item.pk for item in listings])
         .values_list("listing_id", flat=True)
     )
     for item in listings:
