@@ -425,7 +425,8 @@ def listing_status(*, listing: Listing) -> dict:
                 "outcome_label": check.get_outcome_display(),
                 "http_status": check.http_status,
                 "error": check.error,
-                "finished_at": check.finished_at.isoformat() if check.finished_at else None,
+                # A row that routine checks were folded into finished with its latest one.
+                "finished_at": (check.until or check.finished_at).isoformat() if check.finished_at else None,
             }
             if check
             else None

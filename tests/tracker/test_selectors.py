@@ -60,6 +60,13 @@ def test_a_queued_check_shows_as_checking_and_in_the_status(user):
     assert selectors.listing_status(listing=listing)["checking"] is True
 
 
+def test_the_status_of_a_row_of_folded_routine_checks_says_when_the_latest_of_them_finished(user):
+    listing, _ = _listing(user, [10])
+    first, latest = timezone.now() - timedelta(minutes=45), timezone.now() - timedelta(minutes=1)
+    CheckLog.objects.create(listing=listing, outcome=CheckLog.Outcome.OK, finished_at=first, until=latest, checks=3)
+    assert selectors.listing_status(listing=listing)["check"]["finished_at"] == latest.isoformat()
+
+
 def test_stats_over_a_period():
     stats = selectors.listing_stats(
         [(None, Decimal("100")), (None, Decimal("80")), (None, Decimal("120"))], current=Decimal("90")
