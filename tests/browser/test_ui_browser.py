@@ -55,10 +55,13 @@ def browser():
 def eager(settings):
     from config.celery import app
 
+    # Read before the settings change: Celery's conf may load them lazily on this first read,
+    # and keeping True here left every later test of the run eager (the import page's
+    # progress test then found its import done before the page showed it).
+    previous = app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.FETCH_ALLOW_HOSTS = ["127.0.0.1"]
     settings.FETCH_RESPECT_ROBOTS = False
-    previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
