@@ -125,7 +125,10 @@ def matches_notify(*, matches: list[DealMatch]) -> list[Told]:
     """Tell the deals worth telling (each once per item and channel) and queue the immediate
     sends after commit. The one notify step of every scan path and of a saved watch."""
     told = []
-    for match in matches:
+    # An item that matched several watches is told once: by its best-scored match, and among
+    # those scored alike by the one with most comparables, which has a usual price to tell
+    # (the order the scan found them in is the database's to choose).
+    for match in sorted(matches, key=lambda m: (-m.score, -m.comparable_count, m.pk)):
         result = deal_tell(match=match)
         if result is None:
             continue

@@ -110,14 +110,18 @@ def test_a_watch_added_after_a_scan_matches_what_was_seen_and_the_page_says_what
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("narrow_watch_first", [False, True])
 def test_one_message_per_item_however_many_watches_with_its_own_before_and_the_usual(
-    user, feed_server, http_receiver, eager_celery
+    user, feed_server, http_receiver, eager_celery, narrow_watch_first
 ):
+    """The item is told by its best-scored match, whichever watch was made (or found) first:
+    the narrow watch matches the renewed item alone, so it has no usual price to tell."""
     from deals import tasks
 
     _hook(user, http_receiver)
-    Watch.objects.create(owner=user, query="wh-1000xm5", alert_min_score=15)
-    Watch.objects.create(owner=user, query="wh-1000xm5 renewed", alert_min_score=15)
+    queries = ["wh-1000xm5", "wh-1000xm5 renewed"]
+    for query in reversed(queries) if narrow_watch_first else queries:
+        Watch.objects.create(owner=user, query=query, alert_min_score=15)
     source = _source(feed_server, GOOGLE.replace("219.00 USD", "329.00 USD"))
     tasks.scan_source(source.pk)  # 329 is no deal
     assert _messages(http_receiver, 0) == []
@@ -130,6 +134,28 @@ def test_one_message_per_item_however_many_watches_with_its_own_before_and_the_u
     assert "$329.00 → $199.00" in message  # before: its own previous price, not the comparable
     assert "Usual price: $324.00" in message  # the comparable: the silver and the bundle
     assert "Stock: In stock" in message  # the feed said in_stock
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", [1, -1])
+def test_an_item_two_watches_scored_alike_is_told_by_the_match_with_comparables(user, order):
+    """Both watches score the item 40 (a drop from its own price); only the broad one has
+    comparables. The scan's order is the database's (PostgreSQL once gave the narrow one
+    first and the message lost its usual price)."""
+    from deals import tasks
+
+    channel_add(owner=user, name="hook", url="json://127.0.0.1:9/hook")  # digest or not, nothing is sent here
+    source = DealSource.objects.create(name="s", kind="feed", url="http://127.0.0.1:9/f")
+    listing = DealListing.objects.create(source=source, external_id="1", title="Sony WH-1000XM5 (Renewed)",
+                                         price=D("199"), previous_price=D("329"), currency="USD", in_stock=True)
+    broad, narrow = (Watch.objects.create(owner=user, query=q) for q in ("wh-1000xm5", "wh-1000xm5 renewed"))
+    matches = [
+        DealMatch.objects.create(watch=broad, listing=listing, comparable_price=D("324"), comparable_count=2, score=40),
+        DealMatch.objects.create(watch=narrow, listing=listing, comparable_count=0, score=40),
+    ][::order]
+    tasks.matches_notify(matches=matches)
+    [told] = DealNotification.objects.all()  # one message for the item
+    assert told.match.watch == broad and told.match.comparable_price == D("324")
 
 
 @pytest.mark.django_db
