@@ -195,13 +195,7 @@ def test_deal_quality_over_months_of_changes_matches_the_row_per_check_judgement
     start = timezone.now() - step * (len(values) + 1)
     checks = [(start + step * i, Decimal(v)) for i, v in enumerate(values)]
     for i, (at, price) in enumerate(checks):
-        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
-        listing.refresh_from_db()
-        kept, changed = checking._price_record(
-            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
-            currency="EUR", now=at,
-        )
-        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        _record(listing, at, price)
         if i % 15 == 0 or i == len(checks) - 1:
             got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
             assert got == quality.deal_quality(price=price, at=at, history=checks[: i + 1]), i
@@ -219,13 +213,7 @@ def test_deal_quality_with_prices_that_come_back_across_the_year_matches_the_row
     start = timezone.now() - step * (len(values) + 1)
     checks = [(start + step * i, Decimal(v)) for i, v in enumerate(values)]
     for i, (at, price) in enumerate(checks):
-        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
-        listing.refresh_from_db()
-        kept, _ = checking._price_record(
-            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
-            currency="EUR", now=at,
-        )
-        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        _record(listing, at, price)
         if i in (4, 9, 35, 36, 200, 366, 367, 372, 400, 405) or i == len(checks) - 1:
             got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
             assert got == quality.deal_quality(price=price, at=at, history=_year(checks[: i + 1], at)), i
@@ -246,18 +234,24 @@ def test_deal_quality_of_a_price_unchanged_for_more_than_a_year_matches_the_row_
     checks += [(start + timedelta(days=381), Decimal("45")), (start + timedelta(days=390), Decimal("47"))]
     checks += [(start + timedelta(days=420 + i), Decimal("40")) for i in range(6)]
     for i, (at, price) in enumerate(checks):
-        check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
-        listing.refresh_from_db()
-        kept, _ = checking._price_record(
-            listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
-            currency="EUR", now=at,
-        )
-        Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+        _record(listing, at, price)
         if i >= 36:
             got = alerts.products_quality(products=[listing.product], at=at)[listing.product_id]
             assert got == quality.deal_quality(price=price, at=at, history=_year(checks[: i + 1], at)), i
     assert got.label == "Lowest in 365 days"
     assert PricePoint.objects.filter(listing=listing).count() == 4
+
+
+def _record(listing: Listing, at, price: Decimal) -> None:
+    """One check at `at` that read `price`, through the check path's recording step."""
+    check = CheckLog.objects.create(listing=listing, outcome="ok", queued_at=at)
+    listing.refresh_from_db()
+    kept, _ = checking._price_record(
+        listing=listing, check=check, result=ExtractionResult(price=price, currency="EUR", method="json-ld"),
+        currency="EUR", now=at,
+    )
+    Listing.objects.filter(pk=listing.pk).update(last_price=price, currency="EUR", last_point=kept.pk)
+
 
 def _year(checks: list, at) -> list:
     """The checks deal quality looks at: the year up to `at`."""
