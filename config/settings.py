@@ -161,6 +161,12 @@ if DATABASE_URL:
         # A dead or silent server fails a connection in seconds (libpq waits forever, psycopg
         # 130 s), so /health answers 503 and requests fail fast instead of piling up.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
+        # The check pipeline's statements (tracker/rows.py) bind on the server and are prepared
+        # by psycopg from their second run on a connection, so PostgreSQL plans each once, not
+        # on every check. Django's own cursors bind on the client and never prepare. Off for a
+        # pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DB_POOL", False
     ):

@@ -53,18 +53,6 @@ def check_run_now(*, check_id: int, wait_max: float) -> CheckOutcome | None:
         time.sleep(max(wait, 0.05))
 
 
-def _claim(check_id: int) -> bool:
-    """Take a queued check for this worker. A check already running or done is not taken."""
-    return bool(
-        rows.row_update(
-            CheckLog,
-            where={"id": check_id, "outcome": CheckLog.Outcome.QUEUED},
-            values={"outcome": CheckLog.Outcome.RUNNING, "started_at": timezone.now()},
-            add={"attempts": 1},
-        )
-    )
-
-
 @dataclass
 class CheckOutcome:
     check: CheckLog
@@ -84,11 +72,12 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
     same check finds it taken and returns None), and the price point's one-to-one link to
     its check makes a second price point for one check impossible.
     """
-    if not _claim(check_id):
-        return None
-    check = rows.check_load(check_id=check_id)
-    if check is None:
-        return None  # deleted with its listing since it was queued
+    now = timezone.now()
+    # Taken, and read with all a check reads before it fetches, in one round trip (rows.py).
+    claimed = rows.check_claim(check_id=check_id, at=now, pages_since=now - samples.PAGE_REFRESH)
+    if claimed is None:
+        return None  # taken by another run, or deleted with its listing since it was queued
+    check = claimed.check
     listing = check.listing
     started = time.monotonic()
     result: ExtractionResult | None = None
@@ -104,9 +93,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         if page.not_modified:
             outcome = CheckLog.Outcome.UNCHANGED
         else:
-            pattern = reads.store_active_pattern_for_check(
-                store_id=listing.store_id, owner_id=listing.product.owner_id
-            )
+            pattern = claimed.pattern
             result = extract(page.text, url=page.final_url, pattern=reads.pattern_spec(pattern))
             if result.flagged:
                 outcome = CheckLog.Outcome.FLAGGED
@@ -143,6 +130,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         etag=(page.headers.get("ETag", "") if page is not None else None),
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
         page=page if result is not None else None,
+        page_kept=claimed.page,
     )
     if checked is not None:
         checked.render_trial = render_trial
@@ -241,6 +229,7 @@ def _record(
     etag: str | None,
     last_modified: str | None,
     page: FetchResult | None = None,
+    page_kept: rows.PageKept | None = None,
 ) -> CheckOutcome | None:
     """Record a finished check in one transaction: the check, the price point, the listing's
     state and the page it was read from (kept to learn and validate the store's pattern)."""
@@ -279,7 +268,7 @@ def _record(
                 raise _AlreadyFinished  # rolls back the price written above
             _record_listing(
                 check=check, outcome=outcome, result=result, error=error, now=now, etag=etag,
-                last_modified=last_modified, page=page, price_point=price_point, changed=changed,
+                last_modified=last_modified, page=page, page_kept=page_kept, price_point=price_point, changed=changed,
                 routine_check=(folded_into or check.pk) if routine else None,
             )
             for field, value in finished.items():
@@ -360,7 +349,7 @@ def _price_record(
 def _record_listing(
     *, check: CheckLog, outcome: str, result: ExtractionResult | None, error: str, now, etag: str | None,
     last_modified: str | None, page: FetchResult | None, price_point: PricePoint | None, changed: bool = False,
-    routine_check: int | None = None,
+    routine_check: int | None = None, page_kept: rows.PageKept | None = None,
 ) -> None:
     """The listing's (and its product's) state after a finished check, and the page it read."""
     listing = check.listing
@@ -368,6 +357,7 @@ def _record_listing(
         samples.listing_page_save(
             listing=listing, url=page.final_url, html=page.text,
             facts_hash=samples.page_facts_hash(result=result) if result is not None else "", now=now,
+            kept=page_kept,
         )
         if outcome == CheckLog.Outcome.OK and not listing.store.name:
             stores.store_name_learn(store_id=listing.store_id, html=page.text, url=page.final_url)

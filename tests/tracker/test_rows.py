@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from tracker import checking, rows, services
 from tracker.models import CheckLog, Listing, ListingPage, PricePoint, Store
@@ -56,6 +57,70 @@ def test_the_check_loads_with_its_listing_store_and_product_as_the_orm_reads_the
 
 def test_a_missing_check_loads_as_none(db):
     assert rows.check_load(check_id=987654) is None
+
+
+def test_a_claim_takes_a_queued_check_once_and_reads_it_as_the_orm_reads_it(check, django_assert_num_queries):
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    since = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+    # One round trip on PostgreSQL (the claim's RETURNING feeds the read); two in-process on SQLite.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        claimed = rows.check_claim(check_id=check.pk, at=at, pages_since=since)
+        related = (claimed.check.listing, claimed.check.listing.store, claimed.check.listing.product)
+
+    expected = CheckLog.objects.select_related("listing", "listing__store", "listing__product").get(pk=check.pk)
+    assert (expected.outcome, expected.started_at, expected.attempts) == (CheckLog.Outcome.RUNNING, at, 1)
+    assert _fields(claimed.check) == _fields(expected)
+    assert _fields(related[0]) == _fields(expected.listing)
+    assert _fields(related[1]) == _fields(expected.listing.store)
+    assert _fields(related[2]) == _fields(expected.listing.product)
+    assert rows.check_claim(check_id=check.pk, at=at, pages_since=since) is None  # already taken
+    assert rows.check_claim(check_id=987654, at=at, pages_since=since) is None
+
+
+def test_a_claim_reads_the_owners_pattern_before_the_stores_and_the_listings_kept_page(check, user, django_user_model):
+    from tracker.models import ExtractionPattern
+
+    listing = Listing.objects.get(pk=check.listing_id)
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    since = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+    def claim():
+        CheckLog.objects.filter(pk=check.pk).update(outcome=CheckLog.Outcome.QUEUED)
+        return rows.check_claim(check_id=check.pk, at=at, pages_since=since)
+
+    first = claim()
+    assert first.pattern is None
+    # No page kept: the store's pages written since the cutoff are counted instead.
+    assert first.page == rows.PageKept(facts_hash=None, fetched_at=None, store_pages_since=0)
+
+    def pattern(owner, selector, status="active"):
+        return ExtractionPattern.objects.create(
+            store_id=listing.store_id, owner=owner, version=ExtractionPattern.objects.count() + 1,
+            source="heuristic", status=status,
+            spec={"price_selector": selector},
+        )
+
+    pattern(None, ".old", status="retired")
+    stores = pattern(None, ".store")
+    assert claim().pattern.pk == stores.pk
+    assert claim().pattern.spec == {"price_selector": ".store"}
+    someone_else = pattern(django_user_model.objects.create_user(username="bob", password="x"), ".bob")
+    mine = pattern(user, ".mine")
+    got = claim().pattern
+    assert (got.pk, got.owner_id, got.store_id, got.spec) == (mine.pk, user.pk, listing.store_id, {"price_selector": ".mine"})
+    assert someone_else.pk != got.pk
+
+    toaster = services.listing_add(owner=user, url="http://127.0.0.1:9/p/toaster", name="Toaster")
+    mug = services.listing_add(owner=user, url="http://127.0.0.1:9/p/mug", name="Mug")
+    assert toaster.store_id == mug.store_id == listing.store_id
+    ListingPage.objects.create(listing=toaster, url=toaster.url, html="<p>t</p>", fetched_at=since.replace(hour=10))
+    # Written before the cutoff: not counted.
+    ListingPage.objects.create(listing=mug, url=mug.url, html="<p>m</p>", fetched_at=since.replace(hour=8))
+    assert claim().page.store_pages_since == 1
+    ListingPage.objects.create(listing=listing, url=listing.url, html="<p>k</p>", facts_hash="abc",
+                               fetched_at=since.replace(hour=11))
+    assert claim().page == rows.PageKept(facts_hash="abc", fetched_at=since.replace(hour=11), store_pages_since=None)
 
 
 def test_a_conditional_update_changes_only_the_matching_row_and_says_so(check):
@@ -228,3 +293,38 @@ def test_no_model_signal_receiver_is_connected_to_a_model_the_raw_sql_writes(mod
 def test_rows_refuses_to_write_a_model_whose_signals_nobody_checks(check):
     with pytest.raises(TypeError, match="MODELS_WRITTEN"):
         rows.row_update(Store, where={"id": check.listing.store_id}, values={"render_js": False})
+
+
+def test_the_check_statements_are_prepared_once_on_postgresql_and_read_the_same(check):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (SQLite runs in-process)")
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    since = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    loaded = []
+    for _ in range(3):
+        CheckLog.objects.filter(pk=check.pk).update(outcome=CheckLog.Outcome.QUEUED)
+        loaded.append(rows.check_claim(check_id=check.pk, at=at, pages_since=since))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    # Planned once for this connection, not on every check.
+    assert len([s for s in prepared if "WITH claimed AS (UPDATE" in s]) == 1
+    # A prepared run reads what the first, unprepared one read.
+    assert len({(c.check.pk, c.check.listing.last_price, c.check.listing.last_checked_at) for c in loaded}) == 1
+    assert loaded[-1].check.listing.last_checked_at == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def test_the_check_statements_are_not_prepared_when_turned_off(check, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    for _ in range(3):
+        rows.row_exists(CheckLog, where={"id": check.pk})
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0

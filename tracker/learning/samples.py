@@ -34,25 +34,36 @@ def page_facts_hash(*, result) -> str:
     return hashlib.sha256(json.dumps(facts, default=str).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def listing_page_save(*, listing: Listing, url: str, html: str, facts_hash: str = "", now=None) -> bool:
+def listing_page_save(
+    *, listing: Listing, url: str, html: str, facts_hash: str = "", now=None, kept: rows.PageKept | None = None
+) -> bool:
     """Keep the page as one of its store's sample pages, capped and compressed, when what
     extraction reads from it is new. Returns whether it was written.
 
     A store keeps at most STORE_PAGES_KEPT pages: a listing without a stored page joins
     while there is room or in place of a page older than PAGE_REFRESH. Most checks find
-    their page as it was and write nothing (one small SELECT). Safe to run twice: one row
-    per listing, and a second run finds the page written.
+    their page as it was and write nothing. `kept`: what a check read of the listing's page
+    when it was claimed (rows.check_claim), so it asks nothing more; without it, up to three
+    small SELECTs. Safe to run twice: one row per listing, and a second run finds the page
+    written.
     """
     now = now or timezone.now()
     fresh = now - PAGE_REFRESH
-    if facts_hash and rows.row_exists(
-        ListingPage, where={"listing": listing.pk, "facts_hash": facts_hash}, after={"fetched_at": fresh}
-    ):
-        return False
-    kept = settings.STORE_PAGES_KEPT
-    has_page = rows.row_exists(ListingPage, where={"listing": listing.pk})
-    if not has_page and rows.store_pages_count(store_id=listing.store_id, since=fresh) >= kept:
-        return False
+    limit = settings.STORE_PAGES_KEPT
+    if kept is not None:
+        has_page = kept.fetched_at is not None
+        if facts_hash and has_page and kept.facts_hash == facts_hash and kept.fetched_at > fresh:
+            return False
+        if not has_page and (kept.store_pages_since or 0) >= limit:
+            return False
+    else:
+        if facts_hash and rows.row_exists(
+            ListingPage, where={"listing": listing.pk, "facts_hash": facts_hash}, after={"fetched_at": fresh}
+        ):
+            return False
+        has_page = rows.row_exists(ListingPage, where={"listing": listing.pk})
+        if not has_page and rows.store_pages_count(store_id=listing.store_id, since=fresh) >= limit:
+            return False
     cap = settings.LISTING_PAGE_MAX_CHARS
     rows.row_upsert(
         ListingPage(
@@ -67,7 +78,7 @@ def listing_page_save(*, listing: Listing, url: str, html: str, facts_hash: str 
         update=("url", "html_z", "facts_hash", "truncated", "fetched_at"),
     )
     if not has_page:
-        stale = ListingPage.objects.filter(listing__store_id=listing.store_id).order_by("-fetched_at", "-pk")[kept:]
+        stale = ListingPage.objects.filter(listing__store_id=listing.store_id).order_by("-fetched_at", "-pk")[limit:]
         ListingPage.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
     return True
 
