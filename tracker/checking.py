@@ -131,6 +131,7 @@ def listing_check(*, check_id: int) -> CheckOutcome | None:
         last_modified=(page.headers.get("Last-Modified", "") if page is not None else None),
         page=page if result is not None else None,
         page_kept=claimed.page,
+        routine=claimed.routine,
     )
     if checked is not None:
         checked.render_trial = render_trial
@@ -230,6 +231,7 @@ def _record(
     last_modified: str | None,
     page: FetchResult | None = None,
     page_kept: rows.PageKept | None = None,
+    routine: CheckLog | None = None,
 ) -> CheckOutcome | None:
     """Record a finished check in one transaction: the check, the price point, the listing's
     state and the page it was read from (kept to learn and validate the store's pattern)."""
@@ -245,6 +247,15 @@ def _record(
         "error": error[:2000],
     }
     changed = False
+    try:
+        confirmed = _record_routine(
+            check=check, outcome=outcome, result=result, finished=finished, now=now, etag=etag,
+            last_modified=last_modified, page=page, page_kept=page_kept, routine=routine,
+        )
+    except _AlreadyFinished:
+        return None
+    if confirmed is not None:
+        return confirmed
     try:
         with transaction.atomic():
             if outcome == CheckLog.Outcome.OK and result is not None:
@@ -288,6 +299,92 @@ class _AlreadyFinished(Exception):
     pass
 
 
+class _NotRoutine(Exception):
+    """A write of the routine path missed (the row changed since the claim read it)."""
+
+
+def _record_routine(
+    *, check: CheckLog, outcome: str, result: ExtractionResult | None, finished: dict, now, etag: str | None,
+    last_modified: str | None, page: FetchResult | None, page_kept: rows.PageKept | None,
+    routine: CheckLog | None,
+) -> CheckOutcome | None:
+    """The steady state of a tracker, recorded in one round trip: a check that confirms the
+    current price (or finds the page not modified), folds into this hour's routine row, and
+    has no page, store name or product name to write. Its four writes (confirm the point,
+    fold, delete its own row, the listing's state) go together in one transaction
+    (rows.rows_write), each with the conditions of the general path; if any missed (the rows
+    changed since the claim read them), all are rolled back and the general path records the
+    check. None: not such a check, or missed."""
+    listing = check.listing
+    confirms = outcome == CheckLog.Outcome.OK and result is not None and listing.last_point_id is not None
+    if not (confirms or outcome == CheckLog.Outcome.UNCHANGED):
+        return None
+    if routine is None or routine.pk == check.pk or routine.finished_at is None:
+        return None
+    if routine.finished_at < now.replace(minute=0, second=0, microsecond=0):
+        return None  # this hour's first routine check starts a row of its own
+    if routine.method != finished["method"] or routine.http_status != finished["http_status"]:
+        return None
+    if page is not None and samples.page_save_needed(
+        kept=page_kept, facts_hash=samples.page_facts_hash(result=result) if result is not None else "", now=now
+    ):
+        return None
+    if (
+        outcome == CheckLog.Outcome.OK and not listing.store.name and page is not None
+        and stores.store_name_read(html=page.text, url=page.final_url)
+    ):
+        return None  # the store gets its name: the general path writes it
+    if result is not None and _product_updates(listing=listing, result=result, image_url=_image_url(result)):
+        return None
+    point = None
+    if confirms:
+        currency = result.currency or listing.currency or ""
+        same = {"price": result.price, "currency": currency, "in_stock": result.in_stock}
+        if routine.outcome != outcome or routine.price_seen_id != listing.last_point_id:
+            return None
+        point = PricePoint(pk=listing.last_point_id, listing=listing, method=result.method or "", **same)
+        finished["price_seen"] = point.pk
+    elif routine.outcome != outcome or routine.price_seen_id is not None:
+        return None
+    writes = []
+    if point is not None:
+        writes.append(rows.update_write(
+            PricePoint, where={"id": point.pk, "listing": listing.pk, **same},
+            values={"last_confirmed_at": now}, add={"confirmations": 1},
+        ))
+    writes += [
+        _fold_write(check=check, row_id=routine.pk, finished=finished, now=now),
+        rows.delete_write(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}),
+        rows.update_write(
+            Listing, where={"id": listing.pk},
+            values=_listing_updates(
+                outcome=outcome, result=result, error=finished["error"], now=now, etag=etag,
+                last_modified=last_modified, listing=listing, price_point=point, changed=False,
+                routine_check=routine.pk,
+            ),
+        ),
+    ]
+    try:
+        with transaction.atomic():
+            counts = rows.rows_write(writes)
+            if counts[-2] == 0 and all(counts[:-2]):
+                raise _AlreadyFinished  # another run of this check finished it
+            if not all(counts[:-1]):
+                raise _NotRoutine
+            for field, value in finished.items():
+                setattr(check, field if field != "price_seen" else "price_seen_id", value)
+            listing.routine_check_id = routine.pk
+            _send_check_finished(check=check, price_point=point, changed=False, at=now, row_id=routine.pk)
+    except _NotRoutine:
+        finished.pop("price_seen", None)
+        return None
+    log.info(
+        "check finished",
+        extra={"check_id": check.pk, "listing_id": listing.pk, "outcome": outcome, "ms": finished["duration_ms"]},
+    )
+    return CheckOutcome(check=check, result=result, price_point=point, price_changed=False)
+
+
 def _fold_routine(*, check: CheckLog, finished: dict, now) -> int | None:
     """Fold this routine check into the row of the listing's run of routine checks this hour;
     returns that row's id, or None when there is none to fold into.
@@ -302,7 +399,13 @@ def _fold_routine(*, check: CheckLog, finished: dict, now) -> int | None:
     row_id = check.listing.routine_check_id
     if row_id is None or row_id == check.pk:
         return None
-    folded = rows.row_update(
+    write = _fold_write(check=check, row_id=row_id, finished=finished, now=now)
+    return row_id if rows.rows_write([write])[0] else None
+
+
+def _fold_write(*, check: CheckLog, row_id: int, finished: dict, now) -> rows.Write:
+    """The conditional UPDATE that folds a routine check into row `row_id` (see _fold_routine)."""
+    return rows.update_write(
         CheckLog,
         where={
             "id": row_id, "listing": check.listing_id, "outcome": finished["outcome"],
@@ -313,7 +416,6 @@ def _fold_routine(*, check: CheckLog, finished: dict, now) -> int | None:
         values={"until": now},
         add={"checks": 1, "duration_ms": finished["duration_ms"] or 0},
     )
-    return row_id if folded else None
 
 
 def _price_record(
@@ -361,6 +463,23 @@ def _record_listing(
         )
         if outcome == CheckLog.Outcome.OK and not listing.store.name:
             stores.store_name_learn(store_id=listing.store_id, html=page.text, url=page.final_url)
+    updates = _listing_updates(
+        outcome=outcome, result=result, error=error, now=now, etag=etag, last_modified=last_modified,
+        listing=listing, price_point=price_point, changed=changed, routine_check=routine_check,
+    )
+    failed = outcome not in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED)
+    rows.row_update(Listing, where={"id": listing.pk}, values=updates, add={"consecutive_failures": 1} if failed else {})
+    product_updates = _product_updates(listing=listing, result=result, image_url=updates.get("image_url"))
+    if product_updates:
+        rows.row_update(Product, where={"id": listing.product_id}, values=product_updates)
+
+
+def _listing_updates(
+    *, outcome: str, result: ExtractionResult | None, error: str, now, etag: str | None, last_modified: str | None,
+    listing: Listing, price_point: PricePoint | None, changed: bool, routine_check: int | None,
+) -> dict:
+    """The listing's columns after a finished check (a failure also adds one to its
+    consecutive failures)."""
     updates: dict = {
         "status": _LISTING_STATUS.get(outcome, Listing.Status.ERROR),
         "status_reason": error[:500],
@@ -368,18 +487,15 @@ def _record_listing(
         # The row the next routine checks fold into; any other outcome ends the run.
         "routine_check": routine_check,
     }
-    failures: dict[str, int] = {}
     if outcome in (CheckLog.Outcome.OK, CheckLog.Outcome.UNCHANGED):
         updates["consecutive_failures"] = 0
-    else:
-        failures["consecutive_failures"] = 1
     if etag is not None:
         updates["etag"] = (etag or "")[:300]
         updates["last_modified"] = (last_modified or "")[:100]
     if result is not None:
         if result.title:
             updates["title"] = result.title[:500]
-        if result.image and len(result.image) <= 2000 and result.image.startswith("http"):
+        if _image_url(result):
             updates["image_url"] = result.image
     if price_point is not None:
         updates.update(
@@ -387,12 +503,21 @@ def _record_listing(
             last_point=price_point.pk,
         )
         updates.update(history.summary_after_check(listing=listing, price=price_point.price, changed=changed, now=now))
-    rows.row_update(Listing, where={"id": listing.pk}, values=updates, add=failures)
+    return updates
+
+
+def _image_url(result: ExtractionResult) -> str:
+    """The page's image when it can be kept (an absolute http(s) URL of a sane length)."""
+    image = result.image or ""
+    return image if len(image) <= 2000 and image.startswith("http") else ""
+
+
+def _product_updates(*, listing: Listing, result: ExtractionResult | None, image_url: str | None) -> dict:
+    """The product's name and image from its first page read, while a person has set neither."""
     product = listing.product
-    product_updates = {}
+    updates = {}
     if result is not None and result.title and product.name == listing.url[:300]:
-        product_updates["name"] = result.title[:300]
-    if result is not None and result.image and not product.image_url and updates.get("image_url"):
-        product_updates["image_url"] = updates["image_url"]
-    if product_updates:
-        rows.row_update(Product, where={"id": product.pk}, values=product_updates)
+        updates["name"] = result.title[:300]
+    if result is not None and result.image and not product.image_url and image_url:
+        updates["image_url"] = image_url
+    return updates

@@ -13,7 +13,7 @@ model signals fire (none may be connected to these models: see MODELS_WRITTEN), 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -102,6 +102,63 @@ def _update_sql(
     return f"UPDATE {_q(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
 
 
+@dataclass(frozen=True)
+class Write:
+    """One statement of `rows_write`: its SQL and parameters."""
+
+    sql: str
+    params: list
+
+
+def update_write(
+    model: type[Model],
+    *,
+    where: Mapping[str, object],
+    values: Mapping[str, object],
+    add: Mapping[str, int] | None = None,
+    since: Mapping[str, object] | None = None,
+) -> Write:
+    """The UPDATE of `row_update`, to run with others (`rows_write`)."""
+    _writable(model)
+    add, since = add or {}, since or {}
+    nulls = tuple(name for name, value in where.items() if value is None)
+    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls, tuple(since))
+    params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
+    params += list(add.values())
+    params += [
+        _field(model, name).get_db_prep_value(value, connection) for name, value in where.items() if value is not None
+    ]
+    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in since.items()]
+    return Write(sql, params)
+
+
+def delete_write(model: type[Model], *, where: Mapping[str, object]) -> Write:
+    """The DELETE of `row_delete`, to run with others (`rows_write`)."""
+    _writable(model)
+    sql = _delete_sql(model, tuple(where), connection.vendor)
+    return Write(sql, [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()])
+
+
+def rows_write(writes: list[Write]) -> list[int]:
+    """Run the writes in order; returns how many rows each changed. On PostgreSQL they go in
+    one pipeline: one round trip for all, where each alone waits for its answer. Every write
+    runs whatever the counts before it: inside a transaction, the caller checks the counts and
+    raises to roll all of them back when one missed."""
+    if connection.vendor != "postgresql" or len(writes) == 1:
+        counts = []
+        with _cursor() as cursor:
+            for write in writes:
+                cursor.execute(write.sql, write.params)
+                counts.append(cursor.rowcount)
+        return counts
+    with ExitStack() as stack:
+        cursors = [stack.enter_context(_cursor()) for _ in writes]
+        with connection.connection.pipeline():
+            for cursor, write in zip(cursors, writes, strict=True):
+                cursor.execute(write.sql, write.params)
+        return [cursor.rowcount for cursor in cursors]
+
+
 def row_update(
     model: type[Model],
     *,
@@ -113,18 +170,9 @@ def row_update(
     """UPDATE the rows matching `where` (field names, equality; None matches NULL) and `since`
     (field >= value): set `values`, add `add` to numeric columns. Returns the number of rows
     changed, so a conditional UPDATE can claim."""
-    _writable(model)
-    add, since = add or {}, since or {}
-    nulls = tuple(name for name, value in where.items() if value is None)
-    sql = _update_sql(model, tuple(where), tuple(values), tuple(add), connection.vendor, nulls, tuple(since))
-    params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
-    params += list(add.values())
-    params += [
-        _field(model, name).get_db_prep_value(value, connection) for name, value in where.items() if value is not None
-    ]
-    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in since.items()]
+    write = update_write(model, where=where, values=values, add=add, since=since)
     with _cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(write.sql, write.params)
         return cursor.rowcount
 
 
@@ -231,11 +279,9 @@ def _delete_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
 def row_delete(model: type[Model], *, where: Mapping[str, object]) -> int:
     """DELETE the rows matching `where` (equality); returns how many, so a delete can claim.
     Only for rows nothing refers to: no cascade runs, no signal fires."""
-    _writable(model)
-    sql = _delete_sql(model, tuple(where), connection.vendor)
-    params = [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    write = delete_write(model, where=where)
     with _cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(write.sql, write.params)
         return cursor.rowcount
 
 
@@ -392,9 +438,14 @@ class ClaimedCheck:
     check: CheckLog  # with its listing, store and product
     pattern: ExtractionPattern | None  # the pattern the check uses (id, store, owner and spec loaded)
     page: PageKept
+    # The listing's routine row (the one its routine checks fold into), its fields of _ROUTINE_FIELDS
+    # loaded; None when it has none.
+    routine: CheckLog | None = None
 
 
 _PATTERN_FIELDS = ("id", "store", "owner", "spec")
+# In the order of the model's fields, as Model.from_db reads a partial row.
+_ROUTINE_FIELDS = ("id", "outcome", "finished_at", "http_status", "method", "price_seen")
 
 
 @cache
@@ -426,6 +477,9 @@ def _claim_sql(vendor: str) -> tuple[str, str, list[list]]:
     more_columns, more_converters = _converters(ExtractionPattern, "e", _PATTERN_FIELDS)
     columns += more_columns
     converters += more_converters
+    more_columns, more_converters = _converters(CheckLog, "r", _ROUTINE_FIELDS)
+    columns += more_columns
+    converters += more_converters
     owner, store = _q(pattern.get_field("owner").column), _q(pattern.get_field("store").column)
     chosen = (
         f"SELECT e2.{_q(pattern.pk.column)} FROM {_q(pattern.db_table)} e2 WHERE e2.{store} = l.{listing_store} "
@@ -436,7 +490,8 @@ def _claim_sql(vendor: str) -> tuple[str, str, list[list]]:
         f"SELECT {', '.join(columns)} "
         + "{joins} "
         + f"LEFT JOIN {_q(page.db_table)} lp ON lp.{page_listing} = l.{_q(Listing._meta.pk.column)} "
-        + f"LEFT JOIN {_q(pattern.db_table)} e ON e.{_q(pattern.pk.column)} = ({chosen})"
+        + f"LEFT JOIN {_q(pattern.db_table)} e ON e.{_q(pattern.pk.column)} = ({chosen}) "
+        + f"LEFT JOIN {check_table} r ON r.{_q(CheckLog._meta.pk.column)} = l.{_q(_field(Listing, 'routine_check').column)}"
     )
     if vendor == "postgresql":
         sql = f"WITH claimed AS ({claim} RETURNING *) " + select.format(joins=_check_joins("claimed"))
@@ -475,10 +530,19 @@ def check_claim(*, check_id: int, at: datetime, pages_since: datetime) -> Claime
         return None
     values = _converted(row, converters)
     check = _check_from_row(values)
-    facts_hash, fetched_at, store_pages, *pattern_values = values[-(3 + len(_PATTERN_FIELDS)):]
-    pattern = None
+    extra = values[-(3 + len(_PATTERN_FIELDS) + len(_ROUTINE_FIELDS)):]
+    facts_hash, fetched_at, store_pages = extra[:3]
+    pattern_values = extra[3 : 3 + len(_PATTERN_FIELDS)]
+    routine_values = extra[3 + len(_PATTERN_FIELDS):]
+    pattern = routine = None
     if pattern_values[0] is not None:
         pattern = ExtractionPattern.from_db(
             connection.alias, [_field(ExtractionPattern, name).attname for name in _PATTERN_FIELDS], pattern_values
         )
-    return ClaimedCheck(check=check, pattern=pattern, page=PageKept(facts_hash, fetched_at, store_pages))
+    if routine_values[0] is not None:
+        routine = CheckLog.from_db(
+            connection.alias, [_field(CheckLog, name).attname for name in _ROUTINE_FIELDS], routine_values
+        )
+    return ClaimedCheck(
+        check=check, pattern=pattern, page=PageKept(facts_hash, fetched_at, store_pages), routine=routine
+    )

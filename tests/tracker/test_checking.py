@@ -276,3 +276,89 @@ def test_a_failure_ends_a_run_of_routine_checks(shop, user, clock):
     assert list(CheckLog.objects.filter(listing=listing).order_by("queued_at").values_list(
         "finished_at__minute", "checks", "outcome"
     )) == [(5, 1, "ok"), (10, 1, "ok"), (15, 1, "error"), (20, 2, "ok")]
+
+
+def _fold_state(listing) -> tuple:
+    """What a run of routine checks leaves: the check log's rows, the points and the listing."""
+    listing.refresh_from_db()
+    log = list(CheckLog.objects.filter(listing=listing).order_by("queued_at").values_list(
+        "outcome", "checks", "finished_at", "until", "duration_ms", "price_seen_id", "http_status", "method"
+    ))
+    points = list(PricePoint.objects.filter(listing=listing).order_by("checked_at").values_list(
+        "price", "confirmations", "last_confirmed_at"
+    ))
+    # Rows and points named by their place (the two runs' ids differ).
+    ranks = {row_id: n for n, row_id in enumerate(CheckLog.objects.filter(listing=listing).order_by("queued_at")
+                                                   .values_list("pk", flat=True))}
+    point_ranks = {pk: n for n, pk in enumerate(PricePoint.objects.filter(listing=listing).order_by("checked_at")
+                                                .values_list("pk", flat=True))}
+    log = [row[:5] + (point_ranks.get(row[5]),) + row[6:] for row in log]
+    return log, points, (listing.status, listing.last_checked_at, ranks.get(listing.routine_check_id),
+                         point_ranks.get(listing.last_point_id), listing.last_price, listing.consecutive_failures)
+
+
+@pytest.mark.django_db
+def test_the_steady_state_path_of_routine_checks_records_what_the_general_path_records(
+    shop, user, clock, monkeypatch
+):
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+
+    def run(label: str) -> tuple:
+        clock["at"] = clock["at"].replace(hour=12, minute=5)
+        listing = services.listing_add(owner=user, url=shop.url(f"/kettle?{label}"))
+        for minute in (5, 20, 35, 50):
+            clock["at"] = clock["at"].replace(minute=minute)
+            _check(listing)
+        clock["at"] = clock["at"].replace(hour=13, minute=5)
+        _check(listing)
+        log, points, state = _fold_state(listing)
+        # Durations are measured, so they differ between the runs; the rest may not.
+        return [row[:4] + row[5:] for row in log], points, state
+
+    shop.routes["/kettle?fast"] = shop.routes["/kettle?general"] = shop.routes["/kettle"]
+    taken = []
+    real = checking._record_routine
+    monkeypatch.setattr(checking, "_record_routine", lambda **kw: taken.append(r := real(**kw)) or r)
+    fast = run("fast")
+    assert sum(r is not None for r in taken) == 2  # 12:35 and 12:50 folded by the steady-state path
+    monkeypatch.setattr(checking, "_record_routine", lambda **kw: None)
+    general = run("general")
+
+    assert fast == general
+    assert [row[:2] for row in fast[0]] == [("ok", 1), ("ok", 3), ("ok", 1)]
+    assert [row[1:] for row in fast[1]] == [(5, clock["at"])]  # every check confirmed the one point
+
+
+@pytest.mark.django_db
+def test_a_routine_check_whose_row_changed_after_its_claim_is_recorded_once_by_the_general_path(
+    shop, user, clock, monkeypatch
+):
+    from tracker.fetching import politeness
+
+    shop.routes["/kettle"] = page(product_html("Copper kettle", price="49.90"))
+    listing = services.listing_add(owner=user, url=shop.url("/kettle"))
+    for minute in (5, 20):
+        clock["at"] = clock["at"].replace(minute=minute)
+        _check(listing)
+    run = CheckLog.objects.get(listing=listing, finished_at__minute=20)
+    fetch = politeness.listing_fetch
+
+    def fetch_while_the_row_changes(**kwargs):
+        # After the claim read the routine row: another writer moves it, so the fold misses.
+        CheckLog.objects.filter(pk=run.pk).update(method="pattern")
+        return fetch(**kwargs)
+
+    monkeypatch.setattr(politeness, "listing_fetch", fetch_while_the_row_changes)
+    clock["at"] = clock["at"].replace(minute=35)
+    outcome = _check(listing)
+
+    assert outcome.check.outcome == CheckLog.Outcome.OK and not outcome.price_changed
+    # Nothing of the missed writes stayed: the point counts this check once, the moved row did
+    # not take it, and the check kept a row of its own that the next ones fold into.
+    assert PricePoint.objects.get(listing=listing).confirmations == 3
+    run.refresh_from_db()
+    assert (run.checks, run.until.minute) == (1, 20)
+    own = CheckLog.objects.get(pk=outcome.check.pk)
+    assert (own.outcome, own.checks, own.until.minute) == ("ok", 1, 35)
+    listing.refresh_from_db()
+    assert listing.routine_check_id == own.pk and listing.last_checked_at == clock["at"]

@@ -328,3 +328,23 @@ def test_the_check_statements_are_not_prepared_when_turned_off(check, monkeypatc
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 0
+
+
+def test_writes_run_together_in_order_and_say_how_many_rows_each_changed(check, django_assert_num_queries):
+    running = {"id": check.pk, "outcome": CheckLog.Outcome.RUNNING}
+    writes = [
+        rows.update_write(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED},
+                          values={"outcome": CheckLog.Outcome.RUNNING}),
+        rows.update_write(CheckLog, where={"id": check.pk, "outcome": CheckLog.Outcome.QUEUED},
+                          values={"error": "not taken twice"}),
+        rows.update_write(Listing, where={"id": check.listing_id}, values={"title": "Kettle"}, add={"consecutive_failures": 2}),
+        rows.delete_write(CheckLog, where=running),
+    ]
+
+    # Each runs (on PostgreSQL in one pipeline, one round trip), and sees the ones before it.
+    with django_assert_num_queries(4):
+        assert rows.rows_write(writes) == [1, 0, 1, 1]
+
+    assert not CheckLog.objects.filter(pk=check.pk).exists()
+    listing = Listing.objects.get(pk=check.listing_id)
+    assert (listing.title, listing.consecutive_failures) == ("Kettle", 2)

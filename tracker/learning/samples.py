@@ -34,6 +34,17 @@ def page_facts_hash(*, result) -> str:
     return hashlib.sha256(json.dumps(facts, default=str).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def page_save_needed(*, kept: rows.PageKept | None, facts_hash: str, now) -> bool:
+    """Whether `listing_page_save` would write the page, from what the check's claim read of
+    the listing's kept page (None: not read, so maybe)."""
+    if kept is None:
+        return True
+    has_page = kept.fetched_at is not None
+    if facts_hash and has_page and kept.facts_hash == facts_hash and kept.fetched_at > now - PAGE_REFRESH:
+        return False
+    return has_page or (kept.store_pages_since or 0) < settings.STORE_PAGES_KEPT
+
+
 def listing_page_save(
     *, listing: Listing, url: str, html: str, facts_hash: str = "", now=None, kept: rows.PageKept | None = None
 ) -> bool:
@@ -51,11 +62,9 @@ def listing_page_save(
     fresh = now - PAGE_REFRESH
     limit = settings.STORE_PAGES_KEPT
     if kept is not None:
+        if not page_save_needed(kept=kept, facts_hash=facts_hash, now=now):
+            return False
         has_page = kept.fetched_at is not None
-        if facts_hash and has_page and kept.facts_hash == facts_hash and kept.fetched_at > fresh:
-            return False
-        if not has_page and (kept.store_pages_since or 0) >= limit:
-            return False
     else:
         if facts_hash and rows.row_exists(
             ListingPage, where={"listing": listing.pk, "facts_hash": facts_hash}, after={"fetched_at": fresh}
