@@ -382,20 +382,6 @@ def _check_joins(source: str) -> str:
     )
 
 
-@cache
-def _check_select(vendor: str) -> tuple[str, list[list]]:
-    columns, converters = [], []
-    for model, alias in _CHECK_JOIN:
-        more_columns, more_converters = _converters(model, alias)
-        columns += more_columns
-        converters += more_converters
-    sql = (
-        f"SELECT {', '.join(columns)} {_check_joins(_q(CheckLog._meta.db_table))} "
-        f"WHERE c.{_q(CheckLog._meta.pk.column)} = %s"
-    )
-    return sql, converters
-
-
 def _check_from_row(values: list) -> CheckLog:
     """The check, its listing, store and product from the first columns of a converted row."""
     loaded, start = [], 0
@@ -410,17 +396,6 @@ def _check_from_row(values: list) -> CheckLog:
     listing.product = product
     check.listing = listing
     return check
-
-
-def check_load(*, check_id: int) -> CheckLog | None:
-    """The check with its listing, and the listing's store and product, in one query."""
-    sql, converters = _check_select(connection.vendor)
-    with _cursor() as cursor:
-        cursor.execute(sql, [check_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return _check_from_row(_converted(row, converters))
 
 
 @dataclass(frozen=True)

@@ -34,31 +34,6 @@ def _fields(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
 
 
-def test_the_check_loads_with_its_listing_store_and_product_as_the_orm_reads_them(
-    check, django_assert_num_queries
-):
-    expected = CheckLog.objects.select_related("listing", "listing__store", "listing__product").get(
-        pk=check.pk
-    )
-
-    with django_assert_num_queries(1):
-        loaded = rows.check_load(check_id=check.pk)
-        # The related rows came with it: reading them costs no query.
-        related = (loaded.listing, loaded.listing.store, loaded.listing.product)
-
-    assert _fields(loaded) == _fields(expected)
-    assert _fields(related[0]) == _fields(expected.listing)
-    assert _fields(related[1]) == _fields(expected.listing.store)
-    assert _fields(related[2]) == _fields(expected.listing.product)
-    assert related[0].last_price == Decimal("1299.99") and related[0].in_stock is False
-    assert related[0].last_checked_at == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
-    assert loaded._state.adding is False
-
-
-def test_a_missing_check_loads_as_none(db):
-    assert rows.check_load(check_id=987654) is None
-
-
 def test_a_claim_takes_a_queued_check_once_and_reads_it_as_the_orm_reads_it(check, django_assert_num_queries):
     at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     since = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -74,6 +49,9 @@ def test_a_claim_takes_a_queued_check_once_and_reads_it_as_the_orm_reads_it(chec
     assert _fields(related[0]) == _fields(expected.listing)
     assert _fields(related[1]) == _fields(expected.listing.store)
     assert _fields(related[2]) == _fields(expected.listing.product)
+    assert related[0].last_price == Decimal("1299.99") and related[0].in_stock is False
+    assert related[0].last_checked_at == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    assert claimed.check._state.adding is False
     assert rows.check_claim(check_id=check.pk, at=at, pages_since=since) is None  # already taken
     assert rows.check_claim(check_id=987654, at=at, pages_since=since) is None
 
