@@ -23,6 +23,13 @@ class DealsConfig(AppConfig):
         from . import tasks, transfer
 
         check_finished.connect(tasks.on_check_finished, dispatch_uid="deals.on_check_finished")
+        from django.db.models.signals import post_delete, post_save
+
+        from .alerts.evaluation import rule_product_touch
+        from .models import AlertRule
+
+        post_save.connect(rule_product_touch, sender=AlertRule, dispatch_uid="deals.rule_product_touch")
+        post_delete.connect(rule_product_touch, sender=AlertRule, dispatch_uid="deals.rule_product_touch_gone")
         target_price_requested.connect(transfer.on_target_price_requested, dispatch_uid="deals.target_price")
         ui.nav_link_register(label="Alerts", url_name="deals:index", order=20)
         ui.nav_link_register(label="Notifications", url_name="deals:notifications", order=25)

@@ -216,13 +216,13 @@ def enqueue_rule_judgement(*, rule: AlertRule) -> None:
 
 def on_check_finished(
     sender, *, product_id: int, price_point_id: int | None, outcome: str, price_changed: bool = True,
-    checked_at: datetime | None = None, **kwargs,
+    checked_at: datetime | None = None, product_updated_at: datetime | None = None, **kwargs,
 ) -> None:
     """Receiver of tracker's `check_finished`: only trusted prices are judged, new ones and
     confirmations of the current one (edge-triggered rules re-arm on those)."""
     if outcome != "ok" or price_point_id is None:
         return
     # Most tracked products have no alert rules: judging them would be a task that does nothing.
-    if not AlertRule.objects.filter(product_id=product_id, enabled=True).exists():
+    if not alerts.product_has_rules(product_id=product_id, version=product_updated_at):
         return
     enqueue_evaluation(price_point_id=price_point_id, confirmed_at=None if price_changed else checked_at)

@@ -205,6 +205,9 @@ def _send_check_finished(
         # False when the check confirmed the current price point; `checked_at` is when.
         "price_changed": changed,
         "checked_at": at,
+        # The product's version as the check read it: receivers may keep what they know of a
+        # product while it lasts (deals keeps whether it has alert rules).
+        "product_updated_at": listing.product.updated_at,
     }
     transaction.on_commit(lambda: signals.check_finished.send(sender=CheckLog, **message))
 

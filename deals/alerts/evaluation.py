@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -420,6 +421,36 @@ def rule_save(*, rule: AlertRule) -> AlertRule:
         rule.revision += 1
     rule.save()
     return rule
+
+
+# Per process: product id -> (the product's `updated_at` when it was asked, whether it had
+# enabled rules then). Bounded: the oldest answers go first.
+_RULED: OrderedDict[int, tuple[datetime, bool]] = OrderedDict()
+RULED_KEPT = 50_000
+
+
+def product_has_rules(*, product_id: int, version: datetime | None = None) -> bool:
+    """Whether the product has enabled alert rules: asked on every trusted check, so the answer
+    is kept for the product's `version` (its `updated_at`, which the check read with its
+    listing). Every rule saved or deleted touches its product's `updated_at`
+    (`rule_product_touch`), so a kept answer holds exactly as long as that version does, in
+    every process; a check of a changed product asks again."""
+    if version is not None and (kept := _RULED.get(product_id)) is not None and kept[0] == version:
+        return kept[1]
+    has = AlertRule.objects.filter(product_id=product_id, enabled=True).exists()
+    if version is not None:
+        _RULED[product_id] = (version, has)
+        _RULED.move_to_end(product_id)
+        while len(_RULED) > RULED_KEPT:
+            _RULED.popitem(last=False)
+    return has
+
+
+def rule_product_touch(sender, instance: AlertRule, **kwargs) -> None:
+    """Receiver of AlertRule's post_save and post_delete: a rule saved, switched or deleted
+    gives its product a new `updated_at`, so kept answers of `product_has_rules` for it
+    lapse in every process."""
+    Product.objects.filter(pk=instance.product_id).update(updated_at=timezone.now())
 
 
 def rule_current_points(*, rule: AlertRule) -> list[tuple[int, datetime]]:

@@ -68,6 +68,7 @@ def test_a_check_records_the_price_names_the_product_and_tells_the_other_apps(sh
             "outcome": "ok",
             "price_changed": True,
             "checked_at": point.checked_at,
+            "product_updated_at": listing.product.updated_at,
         }
     ]
 

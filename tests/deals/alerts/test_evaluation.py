@@ -189,6 +189,37 @@ def test_a_product_without_an_enabled_rule_queues_no_judgement(product, listing,
     assert queued == [point.pk]
 
 
+def test_whether_a_product_has_rules_is_asked_once_a_version_and_any_rule_change_makes_a_new_one(
+    product, django_assert_num_queries
+):
+    from deals.alerts.evaluation import product_has_rules
+    from tracker.models import Product
+
+    def version():  # what a check reads with its listing
+        return Product.objects.get(pk=product.pk).updated_at
+
+    first = version()
+    assert product_has_rules(product_id=product.pk, version=first) is False
+    with django_assert_num_queries(0):
+        assert product_has_rules(product_id=product.pk, version=first) is False
+
+    # Saved anywhere (another process's answers are not cleared): the product moves on.
+    added = rule(product)
+    switched = version()
+    assert switched != first
+    assert product_has_rules(product_id=product.pk, version=switched) is True
+    with django_assert_num_queries(0):
+        assert product_has_rules(product_id=product.pk, version=switched) is True
+    added.enabled = False
+    added.save()
+    assert version() != switched and product_has_rules(product_id=product.pk, version=version()) is False
+    added.enabled = True
+    added.save()
+    assert product_has_rules(product_id=product.pk, version=version()) is True
+    added.delete()
+    assert product_has_rules(product_id=product.pk, version=version()) is False
+
+
 def test_deal_quality_judges_the_cheapest_store_through_the_rates_not_by_its_raw_number(product):
     """$150 at one store, ¥15,000 (about €94 against $150's €136) at another: the yen price is
     the cheapest, and it is at its lowest; the raw numbers would pick the dollar price."""
