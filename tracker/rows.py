@@ -170,10 +170,7 @@ def row_update(
     """UPDATE the rows matching `where` (field names, equality; None matches NULL) and `since`
     (field >= value): set `values`, add `add` to numeric columns. Returns the number of rows
     changed, so a conditional UPDATE can claim."""
-    write = update_write(model, where=where, values=values, add=add, since=since)
-    with _cursor() as cursor:
-        cursor.execute(write.sql, write.params)
-        return cursor.rowcount
+    return rows_write([update_write(model, where=where, values=values, add=add, since=since)])[0]
 
 
 @cache
@@ -279,10 +276,7 @@ def _delete_sql(model: type[Model], where: tuple[str, ...], vendor: str) -> str:
 def row_delete(model: type[Model], *, where: Mapping[str, object]) -> int:
     """DELETE the rows matching `where` (equality); returns how many, so a delete can claim.
     Only for rows nothing refers to: no cascade runs, no signal fires."""
-    write = delete_write(model, where=where)
-    with _cursor() as cursor:
-        cursor.execute(write.sql, write.params)
-        return cursor.rowcount
+    return rows_write([delete_write(model, where=where)])[0]
 
 
 @cache
